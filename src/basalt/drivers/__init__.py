@@ -1,0 +1,1 @@
+"""Volume drivers: the interface, the registry and one package per backend."""

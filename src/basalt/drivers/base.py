@@ -1,0 +1,148 @@
+"""The driver interface: one abstract base plus a Protocol per optional feature.
+
+The service checks ``isinstance(driver, SupportsManage)`` and answers a clear
+NotSupportedError instead of calling a stub. Every method may raise
+:class:`basalt.errors.DriverError` (or a subclass); vendor errors are translated
+inside the driver.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import Protocol, runtime_checkable
+
+from basalt.drivers.types import (
+    BackendStats,
+    DriverUpdate,
+    ManageableObject,
+    ProgressCallback,
+    SnapshotRef,
+    StoredObjects,
+    VolumeRef,
+)
+
+
+class VolumeDriver(ABC):
+    """What every backend does.
+
+    Deletes are idempotent: deleting what is already gone succeeds. Creates are
+    atomic from the outside: after a crash, an object either exists whole
+    (``volume_exists`` is true) or not at all, once ``cleanup_incomplete`` ran.
+    """
+
+    driver_name: str = "abstract"
+
+    def __init__(self, *, backend_name: str) -> None:
+        self.backend_name = backend_name
+
+    @abstractmethod
+    def setup(self) -> None:
+        """Prepare the backend for use (create directories, log in, ...).
+
+        Raises:
+            DriverError: the backend cannot be used.
+        """
+
+    @abstractmethod
+    def check_setup(self) -> None:
+        """Verify that the backend is usable without changing it.
+
+        Raises:
+            DriverError: it is not, with the reason.
+        """
+
+    @abstractmethod
+    def get_stats(self) -> BackendStats:
+        """Report capacity and capabilities of every pool."""
+
+    @abstractmethod
+    def create_volume(self, volume: VolumeRef) -> DriverUpdate:
+        """Create an empty volume of ``volume.size_gib``."""
+
+    @abstractmethod
+    def delete_volume(self, volume: VolumeRef) -> None:
+        """Delete a volume; succeeds if it does not exist."""
+
+    @abstractmethod
+    def extend_volume(self, volume: VolumeRef, new_size_gib: int) -> None:
+        """Grow a volume to ``new_size_gib``; succeeds if it is already that size."""
+
+    @abstractmethod
+    def create_snapshot(self, snapshot: SnapshotRef, volume: VolumeRef) -> DriverUpdate:
+        """Capture the volume's current bytes as ``snapshot``."""
+
+    @abstractmethod
+    def delete_snapshot(self, snapshot: SnapshotRef) -> None:
+        """Delete a snapshot; succeeds if it does not exist."""
+
+    @abstractmethod
+    def create_volume_from_snapshot(
+        self, volume: VolumeRef, snapshot: SnapshotRef, *, progress: ProgressCallback
+    ) -> DriverUpdate:
+        """Create ``volume`` holding the snapshot's bytes (grown to volume.size_gib)."""
+
+    @abstractmethod
+    def clone_volume(
+        self, volume: VolumeRef, source: VolumeRef, *, progress: ProgressCallback
+    ) -> DriverUpdate:
+        """Create ``volume`` holding the source's bytes (grown to volume.size_gib)."""
+
+    @abstractmethod
+    def volume_exists(self, volume: VolumeRef) -> bool:
+        """Whether the volume exists whole on the backend (used after a crash)."""
+
+    @abstractmethod
+    def snapshot_exists(self, snapshot: SnapshotRef) -> bool:
+        """Whether the snapshot exists whole on the backend (used after a crash)."""
+
+    @abstractmethod
+    def cleanup_incomplete(self) -> Sequence[str]:
+        """Remove partial objects a crash left behind; return what was removed."""
+
+    @abstractmethod
+    def list_stored_objects(self) -> StoredObjects:
+        """Every volume and snapshot present under Basalt's naming."""
+
+
+@runtime_checkable
+class SupportsManage(Protocol):
+    """Adopt existing backend objects (manage) and release them (unmanage)."""
+
+    def manage_volume_get_size(self, pool: str, reference: Mapping[str, str]) -> int:
+        """Size in GiB (rounded up) of the object ``reference`` names.
+
+        Raises:
+            ManageExistingInvalidReferenceError: the reference names nothing usable.
+        """
+        ...
+
+    def manage_volume(self, volume: VolumeRef, reference: Mapping[str, str]) -> DriverUpdate:
+        """Make the referenced object ``volume``; return its rounded size."""
+        ...
+
+    def unmanage_volume(self, volume: VolumeRef) -> None:
+        """Stop managing ``volume``; its data stays on the backend."""
+        ...
+
+    def list_manageable_volumes(self, pool: str) -> Sequence[ManageableObject]:
+        """Volumes on the backend, with whether each could be managed."""
+        ...
+
+    def manage_snapshot_get_size(self, pool: str, reference: Mapping[str, str]) -> int:
+        """Size in GiB (rounded up) of the snapshot ``reference`` names."""
+        ...
+
+    def manage_snapshot(
+        self, snapshot: SnapshotRef, volume: VolumeRef, reference: Mapping[str, str]
+    ) -> DriverUpdate:
+        """Make the referenced object ``snapshot`` of ``volume``."""
+        ...
+
+    def unmanage_snapshot(self, snapshot: SnapshotRef) -> None:
+        """Stop managing ``snapshot``; its data stays on the backend."""
+        ...
+
+    def list_manageable_snapshots(self, pool: str) -> Sequence[ManageableObject]:
+        """Snapshots on the backend, with whether each could be managed."""
+        ...

@@ -1,0 +1,194 @@
+"""Every error Basalt raises, in one tree.
+
+    BasaltError
+    ├── NotFoundError                    kind + id name what is missing
+    │   ├── VolumeNotFoundError
+    │   ├── SnapshotNotFoundError
+    │   ├── OperationNotFoundError
+    │   ├── BackendNotFoundError
+    │   └── PoolNotFoundError
+    ├── InvalidInputError                field + reason name the bad value
+    │   └── ManageExistingInvalidReferenceError
+    ├── InvalidStateError                resource is in the wrong state for the action
+    ├── ConflictError
+    │   ├── VolumeHasSnapshotsError
+    │   ├── IdempotencyConflictError     same key, different request
+    │   └── ResourceBusyError            a concurrent change won the race
+    ├── CapacityError
+    │   └── InsufficientCapacityError
+    ├── DriverError                      a backend failed; carries the backend name
+    │   └── NotSupportedError            the backend lacks the feature
+    ├── PersistenceError
+    └── ConfigError
+
+    BasaltUsageError(RuntimeError)       the library was called wrongly (a bug in the caller)
+
+The HTTP status for each class is chosen in one place: basalt.api.errors.
+"""
+
+from __future__ import annotations
+
+
+class BasaltError(Exception):
+    """Root of every error Basalt raises on purpose.
+
+    ``code`` is a stable machine-readable name; ``hint`` tells a person what to do.
+    """
+
+    code = "basalt_error"
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message if self.hint is None else f"{self.message} ({self.hint})"
+
+
+class NotFoundError(BasaltError):
+    """A resource named by id does not exist (or is not visible to the caller)."""
+
+    code = "not_found"
+    kind = "resource"
+
+    def __init__(self, resource_id: str, *, hint: str | None = None) -> None:
+        super().__init__(f"{self.kind} {resource_id} could not be found", hint=hint)
+        self.resource_id = resource_id
+
+
+class VolumeNotFoundError(NotFoundError):
+    code = "volume_not_found"
+    kind = "volume"
+
+
+class SnapshotNotFoundError(NotFoundError):
+    code = "snapshot_not_found"
+    kind = "snapshot"
+
+
+class OperationNotFoundError(NotFoundError):
+    code = "operation_not_found"
+    kind = "operation"
+
+
+class BackendNotFoundError(NotFoundError):
+    code = "backend_not_found"
+    kind = "backend"
+
+
+class PoolNotFoundError(NotFoundError):
+    code = "pool_not_found"
+    kind = "pool"
+
+
+class InvalidInputError(BasaltError):
+    """A value given by the caller is not acceptable; ``field`` names it."""
+
+    code = "invalid_input"
+
+    def __init__(self, field: str, reason: str, *, hint: str | None = None) -> None:
+        super().__init__(f"invalid {field}: {reason}", hint=hint)
+        self.field = field
+        self.reason = reason
+
+
+class ManageExistingInvalidReferenceError(InvalidInputError):
+    """The reference given to manage does not name an object on the backend."""
+
+    code = "manage_existing_invalid_reference"
+
+    def __init__(self, reference: object, reason: str) -> None:
+        super().__init__("reference", f"{reference!r}: {reason}")
+        self.reference = reference
+
+
+class InvalidStateError(BasaltError):
+    """The resource's state does not allow the requested action."""
+
+    code = "invalid_state"
+
+    def __init__(self, *, kind: str, resource_id: str, status: str, action: str) -> None:
+        super().__init__(f"cannot {action} {kind} {resource_id}: its status is {status!r}")
+        self.kind = kind
+        self.resource_id = resource_id
+        self.status = status
+        self.action = action
+
+
+class ConflictError(BasaltError):
+    code = "conflict"
+
+
+class VolumeHasSnapshotsError(ConflictError):
+    code = "volume_has_snapshots"
+
+    def __init__(self, volume_id: str, snapshot_count: int) -> None:
+        super().__init__(
+            f"volume {volume_id} has {snapshot_count} snapshot(s)",
+            hint="delete the snapshots first, or delete with cascade",
+        )
+        self.volume_id = volume_id
+        self.snapshot_count = snapshot_count
+
+
+class IdempotencyConflictError(ConflictError):
+    code = "idempotency_conflict"
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"idempotency key {key!r} was already used for a different request",
+            hint="use a new key for a new request",
+        )
+        self.key = key
+
+
+class ResourceBusyError(ConflictError):
+    code = "resource_busy"
+
+
+class CapacityError(BasaltError):
+    code = "capacity"
+
+
+class InsufficientCapacityError(CapacityError):
+    code = "insufficient_capacity"
+
+    def __init__(self, *, pool: str, requested_gib: int, available_gib: float) -> None:
+        super().__init__(
+            f"pool {pool} cannot hold {requested_gib} GiB: "
+            f"{available_gib:.1f} GiB can still be provisioned"
+        )
+        self.pool = pool
+        self.requested_gib = requested_gib
+        self.available_gib = available_gib
+
+
+class DriverError(BasaltError):
+    """A backend failed to do what was asked."""
+
+    code = "driver_error"
+
+    def __init__(self, backend: str, message: str, *, hint: str | None = None) -> None:
+        super().__init__(f"backend {backend}: {message}", hint=hint)
+        self.backend = backend
+
+
+class NotSupportedError(DriverError):
+    code = "not_supported"
+
+    def __init__(self, backend: str, feature: str) -> None:
+        super().__init__(backend, f"{feature} is not supported by this backend")
+        self.feature = feature
+
+
+class PersistenceError(BasaltError):
+    code = "persistence_error"
+
+
+class ConfigError(BasaltError):
+    code = "config_error"
+
+
+class BasaltUsageError(RuntimeError):
+    """The library was called in a way its contract forbids (a bug in the caller)."""

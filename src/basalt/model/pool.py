@@ -1,0 +1,33 @@
+"""Backends and pools as the service sees them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    """Capacity and capabilities of one pool, as last reported by its driver."""
+
+    backend: str
+    name: str
+    driver: str
+    total_capacity_gib: float
+    free_capacity_gib: float
+    provisioned_capacity_gib: float
+    max_over_subscription_ratio: float
+    thin_provisioning: bool
+    reflink: bool
+    location: str
+
+    @property
+    def thin_ratio(self) -> float:
+        """Provisioned over used capacity (how thin the pool really is)."""
+        used = self.total_capacity_gib - self.free_capacity_gib
+        return self.provisioned_capacity_gib / used if used > 0 else 0.0
+
+    @property
+    def provisionable_gib(self) -> float:
+        """GiB that can still be promised under the over-subscription ratio."""
+        limit = self.total_capacity_gib * self.max_over_subscription_ratio
+        return max(0.0, limit - self.provisioned_capacity_gib)

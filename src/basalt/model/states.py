@@ -1,0 +1,162 @@
+"""Allowed state transitions for every aggregate, as tables.
+
+Every status change in Basalt goes through :func:`check_transition`; the tables
+below are the only place that says which changes are legal. Each pair carries a
+comment saying why it exists.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from basalt.errors import InvalidStateError
+
+
+class VolumeStatus(StrEnum):
+    CREATING = "creating"
+    AVAILABLE = "available"
+    RESERVED = "reserved"
+    ATTACHING = "attaching"
+    IN_USE = "in-use"
+    DETACHING = "detaching"
+    EXTENDING = "extending"
+    RETYPING = "retyping"
+    MAINTENANCE = "maintenance"
+    DELETING = "deleting"
+    ERROR = "error"
+    ERROR_DELETING = "error_deleting"
+    ERROR_EXTENDING = "error_extending"
+    AWAITING_TRANSFER = "awaiting-transfer"
+    MANAGING = "managing"
+    ERROR_MANAGING = "error_managing"
+    REVERTING = "reverting"
+
+
+class SnapshotStatus(StrEnum):
+    CREATING = "creating"
+    AVAILABLE = "available"
+    DELETING = "deleting"
+    ERROR = "error"
+    ERROR_DELETING = "error_deleting"
+    MANAGING = "managing"
+    ERROR_MANAGING = "error_managing"
+    UNMANAGING = "unmanaging"
+
+
+class OperationPhase(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    ROLLED_BACK = "rolled_back"
+
+
+V = VolumeStatus
+S = SnapshotStatus
+P = OperationPhase
+
+VOLUME_TRANSITIONS: frozenset[tuple[VolumeStatus, VolumeStatus]] = frozenset(
+    {
+        (V.CREATING, V.AVAILABLE),  # the backend made it
+        (V.CREATING, V.ERROR),  # the backend failed, or a crash interrupted it
+        (V.MANAGING, V.AVAILABLE),  # an existing object was adopted
+        (V.MANAGING, V.ERROR_MANAGING),  # adoption failed after the row existed
+        (V.AVAILABLE, V.EXTENDING),  # grow
+        (V.EXTENDING, V.AVAILABLE),  # grown
+        (V.EXTENDING, V.ERROR_EXTENDING),  # the backend could not grow it
+        (V.ERROR_EXTENDING, V.EXTENDING),  # try the extend again
+        (V.AVAILABLE, V.DELETING),  # delete (or unmanage, which releases it)
+        (V.ERROR, V.DELETING),  # clean up a failed create
+        (V.ERROR_DELETING, V.DELETING),  # try the delete again
+        (V.ERROR_EXTENDING, V.DELETING),  # give up on a failed extend
+        (V.ERROR_MANAGING, V.DELETING),  # give up on a failed manage
+        (V.DELETING, V.ERROR_DELETING),  # the backend could not delete it
+        (V.DELETING, V.AVAILABLE),  # unmanage or delete rolled back, data untouched
+        (V.AVAILABLE, V.RESERVED),  # an attachment was reserved
+        (V.RESERVED, V.ATTACHING),  # the host is connecting
+        (V.RESERVED, V.AVAILABLE),  # the reservation was dropped
+        (V.ATTACHING, V.IN_USE),  # attach completed
+        (V.ATTACHING, V.AVAILABLE),  # attach failed, nothing exported
+        (V.IN_USE, V.DETACHING),  # the host is disconnecting
+        (V.DETACHING, V.AVAILABLE),  # the last attachment is gone
+        (V.DETACHING, V.IN_USE),  # other attachments remain, or detach failed
+        (V.AVAILABLE, V.RETYPING),  # change of volume type
+        (V.RETYPING, V.AVAILABLE),  # retype done or rolled back
+        (V.AVAILABLE, V.MAINTENANCE),  # migration in progress
+        (V.MAINTENANCE, V.AVAILABLE),  # migration done or rolled back
+        (V.AVAILABLE, V.AWAITING_TRANSFER),  # a transfer was offered
+        (V.AWAITING_TRANSFER, V.AVAILABLE),  # accepted or cancelled
+        (V.AVAILABLE, V.REVERTING),  # revert to a snapshot
+        (V.REVERTING, V.AVAILABLE),  # reverted
+        (V.REVERTING, V.ERROR),  # the revert failed half-way
+    }
+)
+
+SNAPSHOT_TRANSITIONS: frozenset[tuple[SnapshotStatus, SnapshotStatus]] = frozenset(
+    {
+        (S.CREATING, S.AVAILABLE),  # the backend made it
+        (S.CREATING, S.ERROR),  # the backend failed, or a crash interrupted it
+        (S.MANAGING, S.AVAILABLE),  # an existing snapshot was adopted
+        (S.MANAGING, S.ERROR_MANAGING),  # adoption failed
+        (S.AVAILABLE, S.DELETING),  # delete
+        (S.ERROR, S.DELETING),  # clean up a failed create
+        (S.ERROR_MANAGING, S.DELETING),  # give up on a failed manage
+        (S.ERROR_DELETING, S.DELETING),  # try the delete again
+        (S.DELETING, S.ERROR_DELETING),  # the backend could not delete it
+        (S.AVAILABLE, S.UNMANAGING),  # release it, the data stays
+        (S.UNMANAGING, S.AVAILABLE),  # the backend refused to release it
+    }
+)
+
+OPERATION_TRANSITIONS: frozenset[tuple[OperationPhase, OperationPhase]] = frozenset(
+    {
+        (P.PENDING, P.RUNNING),  # a worker picked it up
+        (P.PENDING, P.FAILED),  # refused before any work started
+        (P.RUNNING, P.SUCCEEDED),  # all steps done
+        (P.RUNNING, P.FAILED),  # a step failed and nothing needed undoing
+        (P.RUNNING, P.ROLLED_BACK),  # a step failed and earlier steps were undone
+        (P.PENDING, P.ROLLED_BACK),  # a restart found it queued and undid it
+    }
+)
+
+VOLUME_BUSY: frozenset[VolumeStatus] = frozenset(
+    {V.CREATING, V.MANAGING, V.EXTENDING, V.DELETING, V.RESERVED, V.ATTACHING,
+     V.DETACHING, V.RETYPING, V.MAINTENANCE, V.REVERTING}
+)
+"""States that a restart must resolve: work was under way."""
+
+SNAPSHOT_BUSY: frozenset[SnapshotStatus] = frozenset(
+    {S.CREATING, S.MANAGING, S.DELETING, S.UNMANAGING}
+)
+
+OPERATION_OPEN: frozenset[OperationPhase] = frozenset({P.PENDING, P.RUNNING})
+
+
+def check_transition(
+    table: frozenset[tuple[StrEnum, StrEnum]] | frozenset[tuple[VolumeStatus, VolumeStatus]]
+    | frozenset[tuple[SnapshotStatus, SnapshotStatus]]
+    | frozenset[tuple[OperationPhase, OperationPhase]],
+    *,
+    kind: str,
+    resource_id: str,
+    current: StrEnum,
+    wanted: StrEnum,
+    action: str,
+) -> None:
+    """Refuse a status change that the table does not allow.
+
+    Args:
+        table: the aggregate's allowed (old, new) pairs.
+        kind: the aggregate's name, for the message.
+        resource_id: the resource's id, for the message.
+        current: the status it has now.
+        wanted: the status the action would give it.
+        action: what the caller tried, e.g. ``"extend"``.
+
+    Raises:
+        InvalidStateError: the pair is not in the table.
+    """
+    if (current, wanted) not in table:
+        raise InvalidStateError(
+            kind=kind, resource_id=resource_id, status=str(current), action=action
+        )

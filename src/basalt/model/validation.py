@@ -1,0 +1,133 @@
+"""Rules for values that callers give: sizes, names, descriptions, metadata.
+
+One place for each rule; the library, the CLI and REST all call these.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections.abc import Mapping
+
+from basalt.errors import InvalidInputError
+
+MAX_NAME_LENGTH = 255
+MAX_DESCRIPTION_LENGTH = 255
+MAX_METADATA_ITEMS = 128
+MAX_METADATA_KEY_LENGTH = 255
+MAX_METADATA_VALUE_LENGTH = 255
+MAX_VOLUME_SIZE_GIB = 1024 * 1024  # 1 PiB: beyond any pool Basalt can address sanely
+
+
+def validate_size_gib(value: object, *, field: str = "size") -> int:
+    """Return ``value`` as a whole number of GiB, or refuse it.
+
+    Args:
+        value: what the caller gave (int, or a string of digits from the CLI or JSON).
+        field: the name to use in the error.
+
+    Returns:
+        The size in GiB.
+
+    Raises:
+        InvalidInputError: not a whole positive number, or above the maximum.
+    """
+    if isinstance(value, bool):
+        raise InvalidInputError(field, "must be a whole number of GiB, not a boolean")
+    if isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            raise InvalidInputError(field, f"{value!r} is not a whole number of GiB")
+        value = int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.lstrip("-").isdigit():
+            raise InvalidInputError(field, f"{value!r} is not a whole number of GiB")
+        value = int(text)
+    if not isinstance(value, int):
+        raise InvalidInputError(field, f"must be a whole number of GiB, got {type(value).__name__}")
+    if value <= 0:
+        raise InvalidInputError(field, f"must be at least 1 GiB, got {value}")
+    if value > MAX_VOLUME_SIZE_GIB:
+        raise InvalidInputError(field, f"{value} GiB is above the maximum of {MAX_VOLUME_SIZE_GIB}")
+    return value
+
+
+def _check_text(value: object, *, field: str, max_length: int, allow_empty: bool) -> str:
+    if isinstance(value, bytes):
+        try:
+            value = value.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidInputError(field, "is not valid UTF-8") from exc
+    if not isinstance(value, str):
+        raise InvalidInputError(field, f"must be a string, got {type(value).__name__}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidInputError(field, "is not valid UTF-8 (contains lone surrogates)") from exc
+    if not allow_empty and not value:
+        raise InvalidInputError(field, "must not be empty")
+    if len(value) > max_length:
+        raise InvalidInputError(field, f"is {len(value)} characters long; the limit is {max_length}")
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        raise InvalidInputError(field, "must not contain NUL or other control characters")
+    return value
+
+
+def validate_name(value: object, *, field: str = "name") -> str:
+    """Check a resource name: printable UTF-8, no path parts, at most 255 characters.
+
+    Raises:
+        InvalidInputError: the name breaks one of those rules.
+    """
+    name = _check_text(value, field=field, max_length=MAX_NAME_LENGTH, allow_empty=True)
+    if "/" in name or "\\" in name:
+        raise InvalidInputError(field, "must not contain path separators ('/' or '\\')")
+    if ".." in name:
+        raise InvalidInputError(field, "must not contain '..'")
+    return name
+
+
+def validate_description(value: object) -> str:
+    """Check a description: printable UTF-8, at most 255 characters."""
+    return _check_text(value, field="description", max_length=MAX_DESCRIPTION_LENGTH,
+                       allow_empty=True)
+
+
+def validate_metadata(value: object) -> dict[str, str]:
+    """Check a metadata mapping of string keys to string values.
+
+    Raises:
+        InvalidInputError: not a mapping, too many items, or a bad key or value.
+    """
+    if not isinstance(value, Mapping):
+        raise InvalidInputError("metadata", "must be a mapping of strings to strings")
+    if len(value) > MAX_METADATA_ITEMS:
+        raise InvalidInputError("metadata", f"has {len(value)} items; the limit is {MAX_METADATA_ITEMS}")
+    result: dict[str, str] = {}
+    for key, item in value.items():
+        checked_key = validate_name(key, field="metadata key")
+        if not checked_key:
+            raise InvalidInputError("metadata key", "must not be empty")
+        result[checked_key] = _check_text(item, field=f"metadata value for {checked_key!r}",
+                                          max_length=MAX_METADATA_VALUE_LENGTH, allow_empty=True)
+    return result
+
+
+def validate_uuid(value: object, *, field: str) -> str:
+    """Return ``value`` as a canonical lower-case UUID string.
+
+    Raises:
+        InvalidInputError: not a UUID.
+    """
+    if not isinstance(value, str):
+        raise InvalidInputError(field, "must be a UUID string")
+    try:
+        return str(uuid.UUID(value))
+    except ValueError as exc:
+        raise InvalidInputError(field, f"{value[:64]!r} is not a UUID") from exc
+
+
+def validate_request_id(value: object) -> str:
+    """Check an idempotency key: 1-255 printable characters."""
+    key = _check_text(value, field="idempotency key", max_length=255, allow_empty=False)
+    return key

@@ -1,0 +1,1 @@
+"""Storage of Basalt's model: repository contracts and their SQL implementation."""

@@ -1,0 +1,161 @@
+"""Repository contracts: what the service needs from a store.
+
+The SQL implementation is in ``basalt.persistence.sql``; the contract suite in
+tests/contract/test_persistence.py runs against SQLite and PostgreSQL.
+
+Rules every implementation keeps:
+- ``save`` writes every field but ``status``; status changes only through
+  ``set_status``, an atomic compare-and-set, so concurrent requests cannot both
+  win a transition.
+- Lists are ordered deterministically (the sort keys, then id) so that
+  marker pagination never skips or repeats a row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal, Protocol
+
+from basalt.model import (
+    Event,
+    Operation,
+    OperationPhase,
+    Snapshot,
+    SnapshotStatus,
+    Volume,
+    VolumeStatus,
+)
+
+SortDirection = Literal["asc", "desc"]
+VOLUME_SORT_KEYS = frozenset({"id", "name", "size_gib", "status", "created_at", "updated_at"})
+SNAPSHOT_SORT_KEYS = frozenset({"id", "name", "size_gib", "status", "created_at", "updated_at",
+                                "volume_id"})
+
+
+@dataclass(frozen=True, slots=True)
+class ListQuery:
+    """Filters, order and page for a list call.
+
+    ``project_id`` None means every project. ``metadata`` matches resources that
+    have every given key with that value. ``marker`` is the id of the last item
+    of the previous page; an unknown marker is an error (MarkerNotFoundError).
+    """
+
+    project_id: str | None = None
+    name: str | None = None
+    status: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    volume_id: str | None = None  # snapshots only
+    limit: int | None = None
+    marker: str | None = None
+    sort: tuple[tuple[str, SortDirection], ...] = (("created_at", "desc"),)
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    """A claimed idempotency key and what it produced."""
+
+    project_id: str
+    key: str
+    fingerprint: str
+    operation_id: str
+    resource_id: str
+    created_at: datetime
+
+
+class MarkerNotFoundError(LookupError):
+    """The pagination marker names no row; the service turns it into InvalidInputError."""
+
+
+class VolumeRepository(Protocol):
+    def add(self, volume: Volume) -> None: ...
+    def get(self, volume_id: str) -> Volume | None: ...
+    def list(self, query: ListQuery) -> list[Volume]: ...
+    def save(self, volume: Volume) -> None: ...
+    def set_status(
+        self, volume_id: str, *, expected: Collection[VolumeStatus], new: VolumeStatus,
+        updated_at: datetime,
+    ) -> bool: ...
+    def delete(self, volume_id: str) -> None: ...
+    def ids(self) -> set[str]: ...
+    def in_statuses(self, statuses: Collection[VolumeStatus]) -> list[Volume]: ...
+    def usage(self, project_id: str) -> tuple[int, int]:
+        """(volume count, GiB) for the project."""
+        ...
+    def provisioned_gib(self, backend: str, pool: str) -> int: ...
+
+
+class SnapshotRepository(Protocol):
+    def add(self, snapshot: Snapshot) -> None: ...
+    def get(self, snapshot_id: str) -> Snapshot | None: ...
+    def list(self, query: ListQuery) -> list[Snapshot]: ...
+    def save(self, snapshot: Snapshot) -> None: ...
+    def set_status(
+        self, snapshot_id: str, *, expected: Collection[SnapshotStatus], new: SnapshotStatus,
+        updated_at: datetime,
+    ) -> bool: ...
+    def delete(self, snapshot_id: str) -> None: ...
+    def ids(self) -> set[str]: ...
+    def in_statuses(self, statuses: Collection[SnapshotStatus]) -> list[Snapshot]: ...
+    def for_volume(self, volume_id: str) -> list[Snapshot]: ...
+    def count_for_volume(self, volume_id: str) -> int: ...
+
+
+class OperationRepository(Protocol):
+    def add(self, operation: Operation) -> None: ...
+    def get(self, operation_id: str) -> Operation | None: ...
+    def list(
+        self, *, project_id: str | None, resource_id: str | None = None, limit: int = 100,
+        open_only: bool = False,
+    ) -> list[Operation]:
+        """Newest first."""
+        ...
+    def save(self, operation: Operation) -> None: ...
+    def set_progress(self, operation_id: str, *, bytes_done: int, bytes_total: int | None,
+                     updated_at: datetime) -> None: ...
+    def in_phases(self, phases: Collection[OperationPhase]) -> list[Operation]: ...
+
+
+class EventRepository(Protocol):
+    def add(self, event: Event) -> None: ...
+    def list(self, *, resource_kind: str, resource_id: str, limit: int = 1000) -> list[Event]:
+        """Oldest first."""
+        ...
+
+
+class IdempotencyRepository(Protocol):
+    def claim(self, record: IdempotencyRecord) -> IdempotencyRecord:
+        """Store ``record`` unless (project_id, key) exists; return what is stored."""
+        ...
+    def get(self, project_id: str, key: str) -> IdempotencyRecord | None: ...
+
+
+class Transaction(Protocol):
+    """One atomic unit of work; commits on clean exit, rolls back on error."""
+
+    volumes: VolumeRepository
+    snapshots: SnapshotRepository
+    operations: OperationRepository
+    events: EventRepository
+    idempotency: IdempotencyRepository
+
+
+class Database(Protocol):
+    """A store opened by URL."""
+
+    url: str
+
+    def transaction(self) -> AbstractContextManager[Transaction]: ...
+    def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision."""
+        ...
+    def close(self) -> None: ...
+
+
+def chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    """Split a sequence for IN clauses that databases limit in length."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

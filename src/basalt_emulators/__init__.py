@@ -1,0 +1,4 @@
+"""Protocol emulators for the storage arrays Basalt drives (tests and demos only).
+
+Basalt itself never imports this package.
+"""

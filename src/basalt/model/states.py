@@ -120,8 +120,18 @@ OPERATION_TRANSITIONS: frozenset[tuple[OperationPhase, OperationPhase]] = frozen
 )
 
 VOLUME_BUSY: frozenset[VolumeStatus] = frozenset(
-    {V.CREATING, V.MANAGING, V.EXTENDING, V.DELETING, V.RESERVED, V.ATTACHING,
-     V.DETACHING, V.RETYPING, V.MAINTENANCE, V.REVERTING}
+    {
+        V.CREATING,
+        V.MANAGING,
+        V.EXTENDING,
+        V.DELETING,
+        V.RESERVED,
+        V.ATTACHING,
+        V.DETACHING,
+        V.RETYPING,
+        V.MAINTENANCE,
+        V.REVERTING,
+    }
 )
 """States that a restart must resolve: work was under way."""
 
@@ -133,7 +143,8 @@ OPERATION_OPEN: frozenset[OperationPhase] = frozenset({P.PENDING, P.RUNNING})
 
 
 def check_transition(
-    table: frozenset[tuple[StrEnum, StrEnum]] | frozenset[tuple[VolumeStatus, VolumeStatus]]
+    table: frozenset[tuple[StrEnum, StrEnum]]
+    | frozenset[tuple[VolumeStatus, VolumeStatus]]
     | frozenset[tuple[SnapshotStatus, SnapshotStatus]]
     | frozenset[tuple[OperationPhase, OperationPhase]],
     *,

@@ -67,7 +67,9 @@ def _check_text(value: object, *, field: str, max_length: int, allow_empty: bool
     if not allow_empty and not value:
         raise InvalidInputError(field, "must not be empty")
     if len(value) > max_length:
-        raise InvalidInputError(field, f"is {len(value)} characters long; the limit is {max_length}")
+        raise InvalidInputError(
+            field, f"is {len(value)} characters long; the limit is {max_length}"
+        )
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
         raise InvalidInputError(field, "must not contain NUL or other control characters")
     return value
@@ -89,8 +91,9 @@ def validate_name(value: object, *, field: str = "name") -> str:
 
 def validate_description(value: object) -> str:
     """Check a description: printable UTF-8, at most 255 characters."""
-    return _check_text(value, field="description", max_length=MAX_DESCRIPTION_LENGTH,
-                       allow_empty=True)
+    return _check_text(
+        value, field="description", max_length=MAX_DESCRIPTION_LENGTH, allow_empty=True
+    )
 
 
 def validate_metadata(value: object) -> dict[str, str]:
@@ -102,14 +105,20 @@ def validate_metadata(value: object) -> dict[str, str]:
     if not isinstance(value, Mapping):
         raise InvalidInputError("metadata", "must be a mapping of strings to strings")
     if len(value) > MAX_METADATA_ITEMS:
-        raise InvalidInputError("metadata", f"has {len(value)} items; the limit is {MAX_METADATA_ITEMS}")
+        raise InvalidInputError(
+            "metadata", f"has {len(value)} items; the limit is {MAX_METADATA_ITEMS}"
+        )
     result: dict[str, str] = {}
     for key, item in value.items():
         checked_key = validate_name(key, field="metadata key")
         if not checked_key:
             raise InvalidInputError("metadata key", "must not be empty")
-        result[checked_key] = _check_text(item, field=f"metadata value for {checked_key!r}",
-                                          max_length=MAX_METADATA_VALUE_LENGTH, allow_empty=True)
+        result[checked_key] = _check_text(
+            item,
+            field=f"metadata value for {checked_key!r}",
+            max_length=MAX_METADATA_VALUE_LENGTH,
+            allow_empty=True,
+        )
     return result
 
 

@@ -31,8 +31,9 @@ from basalt.model import (
 
 SortDirection = Literal["asc", "desc"]
 VOLUME_SORT_KEYS = frozenset({"id", "name", "size_gib", "status", "created_at", "updated_at"})
-SNAPSHOT_SORT_KEYS = frozenset({"id", "name", "size_gib", "status", "created_at", "updated_at",
-                                "volume_id"})
+SNAPSHOT_SORT_KEYS = frozenset(
+    {"id", "name", "size_gib", "status", "created_at", "updated_at", "volume_id"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,10 +74,14 @@ class MarkerNotFoundError(LookupError):
 class VolumeRepository(Protocol):
     def add(self, volume: Volume) -> None: ...
     def get(self, volume_id: str) -> Volume | None: ...
-    def list(self, query: ListQuery) -> list[Volume]: ...
+    def find(self, query: ListQuery) -> list[Volume]: ...
     def save(self, volume: Volume) -> None: ...
     def set_status(
-        self, volume_id: str, *, expected: Collection[VolumeStatus], new: VolumeStatus,
+        self,
+        volume_id: str,
+        *,
+        expected: Collection[VolumeStatus],
+        new: VolumeStatus,
         updated_at: datetime,
     ) -> bool: ...
     def delete(self, volume_id: str) -> None: ...
@@ -85,16 +90,21 @@ class VolumeRepository(Protocol):
     def usage(self, project_id: str) -> tuple[int, int]:
         """(volume count, GiB) for the project."""
         ...
+
     def provisioned_gib(self, backend: str, pool: str) -> int: ...
 
 
 class SnapshotRepository(Protocol):
     def add(self, snapshot: Snapshot) -> None: ...
     def get(self, snapshot_id: str) -> Snapshot | None: ...
-    def list(self, query: ListQuery) -> list[Snapshot]: ...
+    def find(self, query: ListQuery) -> list[Snapshot]: ...
     def save(self, snapshot: Snapshot) -> None: ...
     def set_status(
-        self, snapshot_id: str, *, expected: Collection[SnapshotStatus], new: SnapshotStatus,
+        self,
+        snapshot_id: str,
+        *,
+        expected: Collection[SnapshotStatus],
+        new: SnapshotStatus,
         updated_at: datetime,
     ) -> bool: ...
     def delete(self, snapshot_id: str) -> None: ...
@@ -107,21 +117,27 @@ class SnapshotRepository(Protocol):
 class OperationRepository(Protocol):
     def add(self, operation: Operation) -> None: ...
     def get(self, operation_id: str) -> Operation | None: ...
-    def list(
-        self, *, project_id: str | None, resource_id: str | None = None, limit: int = 100,
+    def find(
+        self,
+        *,
+        project_id: str | None,
+        resource_id: str | None = None,
+        limit: int = 100,
         open_only: bool = False,
     ) -> list[Operation]:
         """Newest first."""
         ...
+
     def save(self, operation: Operation) -> None: ...
-    def set_progress(self, operation_id: str, *, bytes_done: int, bytes_total: int | None,
-                     updated_at: datetime) -> None: ...
+    def set_progress(
+        self, operation_id: str, *, bytes_done: int, bytes_total: int | None, updated_at: datetime
+    ) -> None: ...
     def in_phases(self, phases: Collection[OperationPhase]) -> list[Operation]: ...
 
 
 class EventRepository(Protocol):
     def add(self, event: Event) -> None: ...
-    def list(self, *, resource_kind: str, resource_id: str, limit: int = 1000) -> list[Event]:
+    def timeline(self, *, resource_kind: str, resource_id: str, limit: int = 1000) -> list[Event]:
         """Oldest first."""
         ...
 
@@ -130,6 +146,7 @@ class IdempotencyRepository(Protocol):
     def claim(self, record: IdempotencyRecord) -> IdempotencyRecord:
         """Store ``record`` unless (project_id, key) exists; return what is stored."""
         ...
+
     def get(self, project_id: str, key: str) -> IdempotencyRecord | None: ...
 
 
@@ -152,6 +169,7 @@ class Database(Protocol):
     def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision."""
         ...
+
     def close(self) -> None: ...
 
 

@@ -165,7 +165,14 @@ class Database(Protocol):
 
     url: str
 
-    def transaction(self) -> AbstractContextManager[Transaction]: ...
+    def transaction(self, *, write: bool = True) -> AbstractContextManager[Transaction]:
+        """Open a unit of work.
+
+        ``write=True`` takes the write lock at the start (SQLite: BEGIN IMMEDIATE),
+        so a read-then-write sequence never fails half-way on a lock upgrade.
+        ``write=False`` is for reads only.
+        """
+        ...
     def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision."""
         ...

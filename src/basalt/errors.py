@@ -10,6 +10,7 @@
     ├── InvalidInputError                field + reason name the bad value
     │   └── ManageExistingInvalidReferenceError
     ├── InvalidStateError                resource is in the wrong state for the action
+    ├── PermissionDeniedError            the caller may not do this
     ├── ConflictError
     │   ├── VolumeHasSnapshotsError
     │   ├── IdempotencyConflictError     same key, different request
@@ -18,6 +19,8 @@
     │   └── InsufficientCapacityError
     ├── DriverError                      a backend failed; carries the backend name
     │   └── NotSupportedError            the backend lacks the feature
+    ├── OperationFailedError             a long operation ended in failure
+    ├── OperationTimeoutError            waited longer than asked
     ├── PersistenceError
     └── ConfigError
 
@@ -116,6 +119,16 @@ class InvalidStateError(BasaltError):
         self.action = action
 
 
+class PermissionDeniedError(BasaltError):
+    """The caller's roles do not allow the action."""
+
+    code = "permission_denied"
+
+    def __init__(self, action: str) -> None:
+        super().__init__(f"{action} is restricted to administrators")
+        self.action = action
+
+
 class ConflictError(BasaltError):
     code = "conflict"
 
@@ -180,6 +193,30 @@ class NotSupportedError(DriverError):
     def __init__(self, backend: str, feature: str) -> None:
         super().__init__(backend, f"{feature} is not supported by this backend")
         self.feature = feature
+
+
+class OperationFailedError(BasaltError):
+    """An operation that ran elsewhere ended in failure; its record says why."""
+
+    code = "operation_failed"
+
+    def __init__(self, operation: object) -> None:
+        op_id = getattr(operation, "id", "?")
+        message = getattr(operation, "message", None) or "no message recorded"
+        super().__init__(
+            f"operation {op_id} {getattr(operation, 'phase', 'failed')}: {message}",
+            hint=getattr(operation, "hint", None),
+        )
+        self.operation = operation
+        self.error_code = getattr(operation, "error_code", None)
+
+
+class OperationTimeoutError(BasaltError):
+    code = "operation_timeout"
+
+    def __init__(self, operation_id: str) -> None:
+        super().__init__(f"operation {operation_id} is still running", hint="wait longer")
+        self.operation_id = operation_id
 
 
 class PersistenceError(BasaltError):

@@ -173,6 +173,7 @@ class Database(Protocol):
         ``write=False`` is for reads only.
         """
         ...
+
     def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision."""
         ...

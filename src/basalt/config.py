@@ -1,0 +1,135 @@
+"""Settings: a TOML file, overridden by BASALT_* environment variables.
+
+Nested keys use a double underscore in the environment, e.g. ``BASALT_API__PORT=9000``.
+With no file and no environment, Basalt runs one ``file`` backend with one pool
+under the data directory, SQLite in the data directory, and the API on
+127.0.0.1:8776.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from basalt.errors import ConfigError
+
+DEFAULT_CONFIG_PATHS = (Path("basalt.toml"), Path("/etc/basalt/basalt.toml"))
+
+
+class ApiSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8776, ge=1, le=65535)
+    sync_wait_seconds: float = Field(
+        default=2.0,
+        ge=0.0,
+        description="How long a mutating request waits for its operation before answering "
+        "202 with the resource in its transitional state.",
+    )
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+
+
+class BackendSettings(BaseModel):
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    driver: Literal["file"] = "file"
+    pools: dict[str, str] = Field(default_factory=dict)
+    max_over_subscription_ratio: float = Field(default=20.0, gt=0.0)
+    availability_zone: str = "nova"
+
+
+class Settings(BaseSettings):
+    """Everything Basalt reads at start."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BASALT_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+    workers: int = Field(default=8, ge=1, le=256)
+    default_project_id: str = "basalt"
+    default_user_id: str = "basalt"
+    backends: list[BackendSettings] = Field(default_factory=list)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment wins over the file, which arrives as init arguments.
+        return (env_settings, init_settings)
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to SQLite in the data directory."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'basalt.db'}"
+
+    @property
+    def resolved_backends(self) -> list[BackendSettings]:
+        """Configured backends, or the default ``file`` backend with one pool."""
+        if self.backends:
+            return [self._with_default_pool(b) for b in self.backends]
+        return [self._with_default_pool(BackendSettings(name="file"))]
+
+    def _with_default_pool(self, backend: BackendSettings) -> BackendSettings:
+        if backend.pools:
+            return backend
+        pool_dir = self.data_dir / "pools" / backend.name
+        return backend.model_copy(update={"pools": {"default": str(pool_dir)}})
+
+
+def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
+    """Read settings from ``path`` (or basalt.toml / /etc/basalt/basalt.toml if present).
+
+    Args:
+        path: a TOML file; None looks in the default places and uses defaults if absent.
+        overrides: values that win over the file (not over the environment).
+
+    Returns:
+        The settings.
+
+    Raises:
+        ConfigError: the file is missing, is not TOML, or holds invalid values.
+    """
+    values: dict[str, Any] = {}
+    file = Path(path) if path is not None else _first_existing(DEFAULT_CONFIG_PATHS)
+    if file is not None:
+        try:
+            values = tomllib.loads(file.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError(f"config file {file} does not exist") from exc
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"config file {file} cannot be read: {exc}") from exc
+    values.update(overrides)
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        where = f"config file {file}" if file else "configuration"
+        raise ConfigError(f"{where} is invalid: {_short(exc)}") from exc
+
+
+def _first_existing(paths: tuple[Path, ...]) -> Path | None:
+    return next((p for p in paths if p.is_file()), None)
+
+
+def _short(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+    )

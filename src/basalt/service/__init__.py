@@ -1,0 +1,1 @@
+"""Use cases, one module per aggregate. The service owns every rule."""

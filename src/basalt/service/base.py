@@ -1,0 +1,153 @@
+"""Plumbing every use case shares: visibility, operation records, idempotency, submit."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from typing import TypeVar
+
+from basalt.errors import IdempotencyConflictError, SnapshotNotFoundError, VolumeNotFoundError
+from basalt.model import Operation, OperationKind, OperationPhase, Snapshot, Volume
+from basalt.model.validation import validate_request_id
+from basalt.persistence.base import Database, IdempotencyRecord, Transaction
+from basalt.service.clock import new_id, utcnow
+from basalt.service.context import RequestContext
+from basalt.service.pools import PoolService
+from basalt.service.runner import OperationHandle, OperationRunner, OperationScope
+
+T = TypeVar("T")
+
+
+class Replay(Exception):  # noqa: N818 - control flow, never escapes the service
+    """Raised inside a transaction to roll it back when an idempotency key was used before."""
+
+    def __init__(self, record: IdempotencyRecord) -> None:
+        super().__init__(record.key)
+        self.record = record
+
+
+class UseCases:
+    """Base of the per-aggregate services."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        runner: OperationRunner,
+        pools: PoolService,
+        default_context: RequestContext,
+    ) -> None:
+        self.db = db
+        self.runner = runner
+        self.pools = pools
+        self.default_context = default_context
+
+    def _ctx(self, ctx: RequestContext | None) -> RequestContext:
+        return ctx or self.default_context
+
+    def _volume(self, tx: Transaction, volume_id: str, ctx: RequestContext) -> Volume:
+        volume = tx.volumes.get(volume_id)
+        if volume is None or not ctx.can_see(volume.project_id):
+            raise VolumeNotFoundError(volume_id)
+        return volume
+
+    def _snapshot(self, tx: Transaction, snapshot_id: str, ctx: RequestContext) -> Snapshot:
+        snapshot = tx.snapshots.get(snapshot_id)
+        if snapshot is None or not ctx.can_see(snapshot.project_id):
+            raise SnapshotNotFoundError(snapshot_id)
+        return snapshot
+
+    def _new_operation(
+        self,
+        tx: Transaction,
+        *,
+        kind: OperationKind,
+        resource_kind: str,
+        resource_id: str,
+        ctx: RequestContext,
+        request_id: str | None = None,
+        params: dict[str, object] | None = None,
+    ) -> Operation:
+        now = utcnow()
+        operation = Operation(
+            id=new_id(),
+            kind=kind,
+            resource_kind=resource_kind,
+            resource_id=resource_id,
+            project_id=ctx.project_id,
+            phase=OperationPhase.PENDING,
+            created_at=now,
+            updated_at=now,
+            request_id=request_id,
+            params=dict(params or {}),
+        )
+        tx.operations.add(operation)
+        return operation
+
+    def _claim(
+        self,
+        tx: Transaction,
+        *,
+        ctx: RequestContext,
+        request_id: str | None,
+        kind: OperationKind,
+        params: dict[str, object],
+        operation: Operation,
+    ) -> None:
+        """Record the idempotency key; raise Replay if it was used before for the same request.
+
+        Raises:
+            IdempotencyConflictError: the key was used for a different request.
+        """
+        if request_id is None:
+            return
+        fingerprint = _fingerprint(kind, params)
+        stored = tx.idempotency.claim(
+            IdempotencyRecord(
+                project_id=ctx.project_id,
+                key=request_id,
+                fingerprint=fingerprint,
+                operation_id=operation.id,
+                resource_id=operation.resource_id,
+                created_at=operation.created_at,
+            )
+        )
+        if stored.operation_id == operation.id:
+            return
+        if stored.fingerprint != fingerprint:
+            raise IdempotencyConflictError(request_id)
+        raise Replay(stored)
+
+    def _checked_request_id(self, request_id: str | None) -> str | None:
+        return None if request_id is None else validate_request_id(request_id)
+
+    def _replayed(self, record: IdempotencyRecord, fetch: Callable[[], T]) -> OperationHandle[T]:
+        with self.db.transaction(write=False) as tx:
+            operation = tx.operations.get(record.operation_id)
+        assert operation is not None, "idempotency record without its operation"
+        return OperationHandle(
+            operation=operation, fetch=fetch, reload=lambda: self._reload(operation.id), future=None
+        )
+
+    def _start(
+        self, operation: Operation, body: Callable[[OperationScope], None], fetch: Callable[[], T]
+    ) -> OperationHandle[T]:
+        future = self.runner.submit(operation, body)
+        return OperationHandle(
+            operation=operation,
+            fetch=fetch,
+            reload=lambda: self._reload(operation.id),
+            future=future,
+        )
+
+    def _reload(self, operation_id: str) -> Operation:
+        with self.db.transaction(write=False) as tx:
+            operation = tx.operations.get(operation_id)
+        assert operation is not None, f"operation {operation_id} vanished"
+        return operation
+
+
+def _fingerprint(kind: OperationKind, params: dict[str, object]) -> str:
+    canonical = json.dumps({"kind": str(kind), "params": params}, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,116 @@
+"""The Basalt facade: one object that opens the store, the drivers and the services."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from types import TracebackType
+
+from basalt.config import Settings, load_settings
+from basalt.drivers.registry import build_driver
+from basalt.errors import DriverError
+from basalt.model import Pool
+from basalt.persistence.sql import open_database
+from basalt.service.context import RequestContext
+from basalt.service.manage import ManageService
+from basalt.service.operations import OperationService
+from basalt.service.pools import PoolService
+from basalt.service.reconcile import Reconciler, ReconcileReport
+from basalt.service.runner import OperationRunner
+from basalt.service.snapshots import SnapshotService
+from basalt.service.volumes import VolumeService
+
+log = logging.getLogger(__name__)
+
+
+class Basalt:
+    """A running Basalt: services over one store and the configured backends.
+
+    Open it with :func:`basalt.open`. Use it as a context manager, or call
+    :meth:`close`, so that running operations finish before the process exits.
+    """
+
+    def __init__(self, settings: Settings, *, reconcile: bool = True) -> None:
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.db = open_database(settings.resolved_database_url)
+        self.db.migrate()
+        backends = {b.name: b for b in settings.resolved_backends}
+        drivers = {name: build_driver(b) for name, b in backends.items()}
+        for driver in drivers.values():
+            driver.setup()
+        self.default_context = RequestContext(
+            user_id=settings.default_user_id,
+            project_id=settings.default_project_id,
+            roles=frozenset({"admin"}),
+            is_admin=True,
+        )
+        self.runner = OperationRunner(self.db, workers=settings.workers)
+        self.pools = PoolService(drivers, backends)
+        shared = {
+            "db": self.db,
+            "runner": self.runner,
+            "pools": self.pools,
+            "default_context": self.default_context,
+        }
+        self.volumes = VolumeService(**shared)
+        self.snapshots = SnapshotService(**shared)
+        self.manage = ManageService(**shared)
+        self.operations = OperationService(db=self.db, default_context=self.default_context)
+        self.last_reconcile: ReconcileReport | None = None
+        if reconcile:
+            self.last_reconcile = Reconciler(
+                volumes=self.volumes, snapshots=self.snapshots, manage=self.manage
+            ).run()
+
+    def list_pools(self, *, refresh: bool = True) -> list[Pool]:
+        """Every pool with fresh capacity figures."""
+        return self.pools.list(refresh=refresh)
+
+    def check(self) -> None:
+        """Verify every backend is usable.
+
+        Raises:
+            DriverError: one is not.
+        """
+        for name in self.pools.backend_names:
+            try:
+                self.pools.driver(name).check_setup()
+            except DriverError:
+                raise
+            except Exception as exc:
+                raise DriverError(name, f"check failed: {exc}") from exc
+
+    def close(self) -> None:
+        """Wait for running operations, then release the store."""
+        self.runner.shutdown(wait=True)
+        self.db.close()
+
+    def __enter__(self) -> Basalt:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def open_basalt(config: Settings | str | Path | None = None, **overrides: object) -> Basalt:
+    """Open Basalt from settings, a TOML file path, or the defaults.
+
+    Args:
+        config: a Settings object, a path to a TOML file, or None for the defaults
+            (basalt.toml in the working directory or /etc/basalt/basalt.toml if present).
+        overrides: settings that win over the file, e.g. ``data_dir="/srv/basalt"``.
+
+    Returns:
+        The opened instance (already reconciled).
+
+    Raises:
+        ConfigError: bad settings. DriverError: a backend cannot be set up.
+    """
+    settings = config if isinstance(config, Settings) else load_settings(config, **overrides)
+    return Basalt(settings)

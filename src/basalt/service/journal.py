@@ -1,0 +1,136 @@
+"""Status changes: checked against the tables, applied atomically, written to the timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from basalt.errors import ResourceBusyError, SnapshotNotFoundError, VolumeNotFoundError
+from basalt.model import Event, EventKind, Snapshot, SnapshotStatus, Volume, VolumeStatus
+from basalt.model.states import SNAPSHOT_TRANSITIONS, VOLUME_TRANSITIONS, check_transition
+from basalt.persistence.base import Transaction
+from basalt.service.clock import utcnow
+
+
+def move_volume(
+    tx: Transaction,
+    volume: Volume,
+    new: VolumeStatus,
+    *,
+    action: str,
+    operation_id: str | None = None,
+    reason: str | None = None,
+) -> None:
+    """Change a volume's status if the table allows it and nobody changed it meanwhile.
+
+    Raises:
+        InvalidStateError: the transition is not allowed.
+        ResourceBusyError: another request changed the status first.
+        VolumeNotFoundError: the volume is gone.
+    """
+    check_transition(
+        VOLUME_TRANSITIONS,
+        kind="volume",
+        resource_id=volume.id,
+        current=volume.status,
+        wanted=new,
+        action=action,
+    )
+    now = utcnow()
+    if not tx.volumes.set_status(volume.id, expected=(volume.status,), new=new, updated_at=now):
+        current = tx.volumes.get(volume.id)
+        if current is None:
+            raise VolumeNotFoundError(volume.id)
+        raise ResourceBusyError(
+            f"cannot {action} volume {volume.id}: its status changed to {current.status!r}",
+            hint="retry when the other request has finished",
+        )
+    tx.events.add(
+        _status_event("volume", volume.id, str(volume.status), str(new), now, operation_id, reason)
+    )
+    volume.status = new
+    volume.updated_at = now
+
+
+def move_snapshot(
+    tx: Transaction,
+    snapshot: Snapshot,
+    new: SnapshotStatus,
+    *,
+    action: str,
+    operation_id: str | None = None,
+    reason: str | None = None,
+) -> None:
+    """Change a snapshot's status if the table allows it and nobody changed it meanwhile.
+
+    Raises:
+        InvalidStateError, ResourceBusyError, SnapshotNotFoundError: as for volumes.
+    """
+    check_transition(
+        SNAPSHOT_TRANSITIONS,
+        kind="snapshot",
+        resource_id=snapshot.id,
+        current=snapshot.status,
+        wanted=new,
+        action=action,
+    )
+    now = utcnow()
+    if not tx.snapshots.set_status(
+        snapshot.id, expected=(snapshot.status,), new=new, updated_at=now
+    ):
+        current = tx.snapshots.get(snapshot.id)
+        if current is None:
+            raise SnapshotNotFoundError(snapshot.id)
+        raise ResourceBusyError(
+            f"cannot {action} snapshot {snapshot.id}: its status changed to {current.status!r}",
+            hint="retry when the other request has finished",
+        )
+    tx.events.add(
+        _status_event(
+            "snapshot", snapshot.id, str(snapshot.status), str(new), now, operation_id, reason
+        )
+    )
+    snapshot.status = new
+    snapshot.updated_at = now
+
+
+def record(
+    tx: Transaction,
+    *,
+    resource_kind: str,
+    resource_id: str,
+    kind: EventKind,
+    message: str,
+    operation_id: str | None = None,
+) -> None:
+    """Write one timeline event now."""
+    tx.events.add(
+        Event(
+            resource_kind=resource_kind,
+            resource_id=resource_id,
+            kind=kind,
+            message=message,
+            at=utcnow(),
+            operation_id=operation_id,
+        )
+    )
+
+
+def _status_event(
+    kind: str,
+    resource_id: str,
+    old: str,
+    new: str,
+    at: datetime,
+    operation_id: str | None,
+    reason: str | None,
+) -> Event:
+    message = f"status {old} -> {new}" + (f": {reason}" if reason else "")
+    return Event(
+        resource_kind=kind,
+        resource_id=resource_id,
+        kind=EventKind.STATUS_CHANGE,
+        message=message,
+        at=at,
+        operation_id=operation_id,
+        detail={"from": old, "to": new},
+    )

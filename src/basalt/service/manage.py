@@ -1,0 +1,419 @@
+"""Adopting existing backend objects (manage) and releasing them (unmanage)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from basalt.drivers.base import SupportsManage, VolumeDriver
+from basalt.drivers.types import ManageableObject
+from basalt.errors import (
+    InvalidStateError,
+    ManageExistingInvalidReferenceError,
+    NotSupportedError,
+    PermissionDeniedError,
+    VolumeHasSnapshotsError,
+)
+from basalt.model import (
+    Event,
+    EventKind,
+    OperationKind,
+    Snapshot,
+    SnapshotStatus,
+    Volume,
+    VolumeStatus,
+)
+from basalt.model.validation import validate_description, validate_metadata, validate_name
+from basalt.service.base import Replay, UseCases
+from basalt.service.clock import new_id, utcnow
+from basalt.service.context import RequestContext
+from basalt.service.journal import move_snapshot, move_volume
+from basalt.service.refs import snapshot_ref, volume_ref
+from basalt.service.runner import OperationHandle, OperationScope
+
+V = VolumeStatus
+S = SnapshotStatus
+
+
+class ManageService(UseCases):
+    """Manage and unmanage volumes and snapshots (administrators only)."""
+
+    def manageable_volumes(
+        self, pool: str | None = None, *, ctx: RequestContext | None = None
+    ) -> list[ManageableObject]:
+        """Volumes on the backend, each saying whether it could be managed."""
+        backend, pool_name = self._admin_pool(ctx, pool, "list manageable volumes")
+        return list(self._manager(backend).list_manageable_volumes(pool_name))
+
+    def manageable_snapshots(
+        self, pool: str | None = None, *, ctx: RequestContext | None = None
+    ) -> list[ManageableObject]:
+        """Snapshots on the backend, each saying whether it could be managed."""
+        backend, pool_name = self._admin_pool(ctx, pool, "list manageable snapshots")
+        return list(self._manager(backend).list_manageable_snapshots(pool_name))
+
+    def manage_volume(
+        self,
+        reference: Mapping[str, str],
+        *,
+        pool: str | None = None,
+        name: object = "",
+        description: object = "",
+        metadata: Mapping[str, object] | None = None,
+        ctx: RequestContext | None = None,
+        request_id: str | None = None,
+    ) -> OperationHandle[Volume]:
+        """Adopt an object on the backend as a new volume (size rounded up to whole GiB).
+
+        Raises:
+            PermissionDeniedError: the caller is not an administrator.
+            ManageExistingInvalidReferenceError: the reference names nothing usable.
+            NotSupportedError: the backend cannot manage.
+        """
+        context = self._ctx(ctx)
+        backend, pool_name = self._admin_pool(context, pool, "manage a volume")
+        ref = _checked_reference(reference)
+        fields = (
+            validate_name(name),
+            validate_description(description),
+            validate_metadata(metadata or {}),
+        )
+        request_id = self._checked_request_id(request_id)
+        manager = self._manager(backend)
+        size = manager.manage_volume_get_size(pool_name, ref)
+        params: dict[str, object] = {
+            "reference": ref,
+            "pool": f"{backend}#{pool_name}",
+            "name": fields[0],
+        }
+        now = utcnow()
+        volume = Volume(
+            id=new_id(),
+            project_id=context.project_id,
+            user_id=context.user_id,
+            name=fields[0],
+            description=fields[1],
+            size_gib=size,
+            status=V.MANAGING,
+            backend=backend,
+            pool=pool_name,
+            created_at=now,
+            updated_at=now,
+            metadata=fields[2],
+        )
+        try:
+            with self.db.transaction() as tx:
+                operation = self._new_operation(
+                    tx,
+                    kind=OperationKind.MANAGE_VOLUME,
+                    resource_kind="volume",
+                    resource_id=volume.id,
+                    ctx=context,
+                    request_id=request_id,
+                    params=params,
+                )
+                self._claim(
+                    tx,
+                    ctx=context,
+                    request_id=request_id,
+                    kind=OperationKind.MANAGE_VOLUME,
+                    params=params,
+                    operation=operation,
+                )
+                tx.volumes.add(volume)
+                tx.events.add(
+                    Event(
+                        resource_kind="volume",
+                        resource_id=volume.id,
+                        kind=EventKind.STATUS_CHANGE,
+                        at=now,
+                        message=f"managing {ref}",
+                        operation_id=operation.id,
+                    )
+                )
+        except Replay as replay:
+            record = replay.record
+            return self._replayed(record, lambda: self._get_volume(record.resource_id))
+        return self._start(
+            operation,
+            lambda scope: self._run_manage_volume(scope, volume, ref),
+            lambda: self._get_volume(volume.id),
+        )
+
+    def _run_manage_volume(
+        self, scope: OperationScope, volume: Volume, ref: dict[str, str]
+    ) -> None:
+        manager = self._manager(volume.backend)
+        try:
+            update = scope.driver_call(
+                "manage_volume", lambda: manager.manage_volume(volume_ref(volume), ref)
+            )
+        except Exception as exc:
+            with self.db.transaction() as tx:
+                move_volume(
+                    tx,
+                    volume,
+                    V.ERROR_MANAGING,
+                    action="fail managing",
+                    operation_id=scope.operation.id,
+                    reason=str(exc),
+                )
+                scope.flush(tx)
+            raise
+        with self.db.transaction() as tx:
+            volume.provider_location = update.provider_location
+            volume.size_gib = update.size_gib or volume.size_gib
+            tx.volumes.save(volume)
+            move_volume(
+                tx, volume, V.AVAILABLE, action="finish managing", operation_id=scope.operation.id
+            )
+            scope.flush(tx)
+
+    def unmanage_volume(
+        self, volume_id: str, *, ctx: RequestContext | None = None
+    ) -> OperationHandle[Volume]:
+        """Stop managing a volume; its data stays on the backend.
+
+        Raises:
+            PermissionDeniedError, VolumeNotFoundError, VolumeHasSnapshotsError,
+            InvalidStateError.
+        """
+        context = self._require_admin(ctx, "unmanage a volume")
+        with self.db.transaction() as tx:
+            volume = self._volume(tx, volume_id, context)
+            self._manager(volume.backend)
+            count = tx.snapshots.count_for_volume(volume.id)
+            if count:
+                raise VolumeHasSnapshotsError(volume.id, count)
+            move_volume(tx, volume, V.DELETING, action="unmanage")
+            operation = self._new_operation(
+                tx,
+                kind=OperationKind.UNMANAGE_VOLUME,
+                resource_kind="volume",
+                resource_id=volume.id,
+                ctx=context,
+            )
+        return self._start(
+            operation, lambda scope: self.run_unmanage_volume(scope, volume), lambda: volume
+        )
+
+    def run_unmanage_volume(self, scope: OperationScope, volume: Volume) -> None:
+        """Release the volume on the backend, then drop its row."""
+        manager = self._manager(volume.backend)
+        try:
+            scope.driver_call(
+                "unmanage_volume", lambda: manager.unmanage_volume(volume_ref(volume))
+            )
+        except Exception as exc:
+            with self.db.transaction() as tx:
+                move_volume(
+                    tx,
+                    volume,
+                    V.AVAILABLE,
+                    action="fail unmanaging",
+                    operation_id=scope.operation.id,
+                    reason=str(exc),
+                )
+                scope.flush(tx)
+            raise
+        with self.db.transaction() as tx:
+            tx.volumes.delete(volume.id)
+            scope.note(EventKind.STATUS_CHANGE, "unmanaged (data left on the backend)")
+            scope.flush(tx)
+
+    def manage_snapshot(
+        self,
+        reference: Mapping[str, str],
+        *,
+        volume_id: str,
+        name: object = "",
+        description: object = "",
+        metadata: Mapping[str, object] | None = None,
+        ctx: RequestContext | None = None,
+        request_id: str | None = None,
+    ) -> OperationHandle[Snapshot]:
+        """Adopt a backend object as a snapshot of ``volume_id``.
+
+        Raises:
+            PermissionDeniedError, VolumeNotFoundError, ManageExistingInvalidReferenceError,
+            NotSupportedError.
+        """
+        context = self._require_admin(ctx, "manage a snapshot")
+        ref = _checked_reference(reference)
+        fields = (
+            validate_name(name),
+            validate_description(description),
+            validate_metadata(metadata or {}),
+        )
+        request_id = self._checked_request_id(request_id)
+        volume = self._get_volume(volume_id, context)
+        if volume.status not in (V.AVAILABLE, V.IN_USE):
+            raise InvalidStateError(
+                kind="volume",
+                resource_id=volume.id,
+                status=str(volume.status),
+                action="manage a snapshot of",
+            )
+        manager = self._manager(volume.backend)
+        size = manager.manage_snapshot_get_size(volume.pool, ref)
+        params: dict[str, object] = {"reference": ref, "volume_id": volume.id, "name": fields[0]}
+        now = utcnow()
+        snapshot = Snapshot(
+            id=new_id(),
+            volume_id=volume.id,
+            project_id=volume.project_id,
+            user_id=context.user_id,
+            name=fields[0],
+            description=fields[1],
+            size_gib=size,
+            status=S.MANAGING,
+            created_at=now,
+            updated_at=now,
+            metadata=fields[2],
+        )
+        try:
+            with self.db.transaction() as tx:
+                operation = self._new_operation(
+                    tx,
+                    kind=OperationKind.MANAGE_SNAPSHOT,
+                    resource_kind="snapshot",
+                    resource_id=snapshot.id,
+                    ctx=context,
+                    request_id=request_id,
+                    params=params,
+                )
+                self._claim(
+                    tx,
+                    ctx=context,
+                    request_id=request_id,
+                    kind=OperationKind.MANAGE_SNAPSHOT,
+                    params=params,
+                    operation=operation,
+                )
+                tx.snapshots.add(snapshot)
+        except Replay as replay:
+            record = replay.record
+            return self._replayed(record, lambda: self._get_snapshot(record.resource_id))
+        return self._start(
+            operation,
+            lambda scope: self._run_manage_snapshot(scope, snapshot, volume, ref),
+            lambda: self._get_snapshot(snapshot.id),
+        )
+
+    def _run_manage_snapshot(
+        self, scope: OperationScope, snapshot: Snapshot, volume: Volume, ref: dict[str, str]
+    ) -> None:
+        manager = self._manager(volume.backend)
+        try:
+            update = scope.driver_call(
+                "manage_snapshot",
+                lambda: manager.manage_snapshot(
+                    snapshot_ref(snapshot, volume.pool), volume_ref(volume), ref
+                ),
+            )
+        except Exception as exc:
+            with self.db.transaction() as tx:
+                move_snapshot(
+                    tx,
+                    snapshot,
+                    S.ERROR_MANAGING,
+                    action="fail managing",
+                    operation_id=scope.operation.id,
+                    reason=str(exc),
+                )
+                scope.flush(tx)
+            raise
+        with self.db.transaction() as tx:
+            snapshot.provider_location = update.provider_location
+            snapshot.size_gib = update.size_gib or snapshot.size_gib
+            tx.snapshots.save(snapshot)
+            move_snapshot(
+                tx, snapshot, S.AVAILABLE, action="finish managing", operation_id=scope.operation.id
+            )
+            scope.flush(tx)
+
+    def unmanage_snapshot(
+        self, snapshot_id: str, *, ctx: RequestContext | None = None
+    ) -> OperationHandle[Snapshot]:
+        """Stop managing a snapshot; its data stays on the backend."""
+        context = self._require_admin(ctx, "unmanage a snapshot")
+        with self.db.transaction() as tx:
+            snapshot = self._snapshot(tx, snapshot_id, context)
+            volume = self._volume(tx, snapshot.volume_id, context)
+            self._manager(volume.backend)
+            move_snapshot(tx, snapshot, S.UNMANAGING, action="unmanage")
+            operation = self._new_operation(
+                tx,
+                kind=OperationKind.UNMANAGE_SNAPSHOT,
+                resource_kind="snapshot",
+                resource_id=snapshot.id,
+                ctx=context,
+                params={"volume_id": volume.id},
+            )
+        return self._start(
+            operation,
+            lambda scope: self.run_unmanage_snapshot(scope, snapshot, volume),
+            lambda: snapshot,
+        )
+
+    def run_unmanage_snapshot(
+        self, scope: OperationScope, snapshot: Snapshot, volume: Volume
+    ) -> None:
+        """Release the snapshot on the backend, then drop its row."""
+        manager = self._manager(volume.backend)
+        try:
+            scope.driver_call(
+                "unmanage_snapshot",
+                lambda: manager.unmanage_snapshot(snapshot_ref(snapshot, volume.pool)),
+            )
+        except Exception as exc:
+            with self.db.transaction() as tx:
+                move_snapshot(
+                    tx,
+                    snapshot,
+                    S.AVAILABLE,
+                    action="fail unmanaging",
+                    operation_id=scope.operation.id,
+                    reason=str(exc),
+                )
+                scope.flush(tx)
+            raise
+        with self.db.transaction() as tx:
+            tx.snapshots.delete(snapshot.id)
+            scope.note(EventKind.STATUS_CHANGE, "unmanaged (data left on the backend)")
+            scope.flush(tx)
+
+    def _require_admin(self, ctx: RequestContext | None, action: str) -> RequestContext:
+        context = self._ctx(ctx)
+        if not context.is_admin:
+            raise PermissionDeniedError(action)
+        return context
+
+    def _admin_pool(
+        self, ctx: RequestContext | None, pool: str | None, action: str
+    ) -> tuple[str, str]:
+        self._require_admin(ctx, action)
+        return self.pools.resolve(pool)
+
+    def _manager(self, backend: str) -> SupportsManage:
+        driver: VolumeDriver = self.pools.driver(backend)
+        if not isinstance(driver, SupportsManage):
+            raise NotSupportedError(backend, "manage/unmanage")
+        return driver
+
+    def _get_volume(self, volume_id: str, ctx: RequestContext | None = None) -> Volume:
+        with self.db.transaction(write=False) as tx:
+            return self._volume(tx, volume_id, self._ctx(ctx))
+
+    def _get_snapshot(self, snapshot_id: str) -> Snapshot:
+        with self.db.transaction(write=False) as tx:
+            return self._snapshot(tx, snapshot_id, self.default_context)
+
+
+def _checked_reference(reference: object) -> dict[str, str]:
+    if not isinstance(reference, Mapping) or not reference:
+        raise ManageExistingInvalidReferenceError(
+            reference, "must be a non-empty mapping, e.g. {'source-name': 'disk.raw'}"
+        )
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in reference.items()):
+        raise ManageExistingInvalidReferenceError(reference, "keys and values must be strings")
+    return dict(reference)

@@ -1,0 +1,289 @@
+"""Start-up reconciliation: resolve work that a crash interrupted.
+
+For every operation still pending or running, ask the driver what exists and
+either finish the work or roll it back. Deletes and extends are re-driven
+(drivers make them idempotent); creates are finished when the object exists
+whole and rolled back (partial objects removed, the resource set to an error
+status that says why) when it does not. Afterwards no volume or snapshot is in
+a transitional status, and each backend's partial files are gone.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from basalt.errors import BasaltError
+from basalt.model import (
+    EventKind,
+    Operation,
+    OperationKind,
+    OperationPhase,
+    Snapshot,
+    SnapshotStatus,
+    Volume,
+    VolumeStatus,
+)
+from basalt.model.states import OPERATION_OPEN, SNAPSHOT_BUSY, VOLUME_BUSY
+from basalt.service.clock import utcnow
+from basalt.service.journal import move_snapshot, move_volume, record
+from basalt.service.manage import ManageService
+from basalt.service.refs import snapshot_ref, volume_ref
+from basalt.service.runner import OperationScope
+from basalt.service.snapshots import SnapshotService
+from basalt.service.volumes import VolumeService
+
+log = logging.getLogger(__name__)
+V = VolumeStatus
+S = SnapshotStatus
+K = OperationKind
+INTERRUPTED = "interrupted by a service restart"
+CREATES = {K.CREATE_VOLUME, K.CLONE_VOLUME, K.CREATE_VOLUME_FROM_SNAPSHOT}
+
+
+@dataclass
+class ReconcileReport:
+    """What reconciliation did, for the log and for tests."""
+
+    finished: list[str] = field(default_factory=list)
+    rolled_back: list[str] = field(default_factory=list)
+    removed_partials: list[str] = field(default_factory=list)
+    unknown_objects: list[str] = field(default_factory=list)
+    stuck_resources: list[str] = field(default_factory=list)
+
+
+class Reconciler:
+    """Resolves interrupted operations against what the backends hold."""
+
+    def __init__(
+        self, *, volumes: VolumeService, snapshots: SnapshotService, manage: ManageService
+    ) -> None:
+        self.volumes = volumes
+        self.snapshots = snapshots
+        self.manage = manage
+        self.db = volumes.db
+        self.pools = volumes.pools
+
+    def run(self) -> ReconcileReport:
+        """Resolve everything; safe to run on every start."""
+        report = ReconcileReport()
+        for backend in self.pools.backend_names:
+            report.removed_partials += self.pools.driver(backend).cleanup_incomplete()
+        with self.db.transaction(write=False) as tx:
+            open_ops = sorted(tx.operations.in_phases(OPERATION_OPEN), key=lambda o: o.created_at)
+        for operation in open_ops:
+            self._resolve(operation, report)
+        self._settle_leftovers(report)
+        self._find_unknown_objects(report)
+        if report.finished or report.rolled_back or report.unknown_objects:
+            log.warning("reconciled after restart: %s", report)
+        return report
+
+    def _resolve(self, operation: Operation, report: ReconcileReport) -> None:
+        scope = OperationScope(operation=operation, db=self.db)
+        try:
+            finished = self._redrive(operation, scope)
+        except BasaltError as exc:
+            log.error("could not resolve operation %s: %s", operation.id, exc)
+            self._close(scope, OperationPhase.FAILED, f"{INTERRUPTED}; then: {exc}")
+            report.rolled_back.append(operation.id)
+            return
+        phase = OperationPhase.SUCCEEDED if finished else OperationPhase.ROLLED_BACK
+        self._close(scope, phase, f"{INTERRUPTED}; " + ("finished" if finished else "rolled back"))
+        (report.finished if finished else report.rolled_back).append(operation.id)
+
+    def _redrive(self, operation: Operation, scope: OperationScope) -> bool:
+        """Finish or undo one operation; True when it was finished."""
+        with self.db.transaction(write=False) as tx:
+            volume = tx.volumes.get(operation.resource_id)
+            snapshot = tx.snapshots.get(operation.resource_id)
+        kind = operation.kind
+        if kind in CREATES or kind == K.MANAGE_VOLUME:
+            return volume is None or self._settle_created_volume(scope, volume)
+        if kind == K.DELETE_VOLUME:
+            if volume is not None:
+                with self.db.transaction(write=False) as tx:
+                    snaps = [
+                        s for s in tx.snapshots.for_volume(volume.id) if s.status == S.DELETING
+                    ]
+                self.volumes.run_delete(scope, volume, snaps)
+            return True
+        if kind == K.EXTEND_VOLUME:
+            return volume is None or self._redrive_extend(scope, volume, operation)
+        if kind == K.UNMANAGE_VOLUME:
+            return volume is None or self._settle_unmanaged_volume(scope, volume)
+        if kind in (K.CREATE_SNAPSHOT, K.MANAGE_SNAPSHOT):
+            return snapshot is None or self._settle_created_snapshot(scope, snapshot)
+        if kind == K.DELETE_SNAPSHOT:
+            if snapshot is not None:
+                self.snapshots.run_delete(scope, snapshot, self._volume_of(snapshot))
+            return True
+        if kind == K.UNMANAGE_SNAPSHOT:
+            return snapshot is None or self._settle_unmanaged_snapshot(scope, snapshot)
+        return True
+
+    def _settle_created_volume(self, scope: OperationScope, volume: Volume) -> bool:
+        if volume.status not in (V.CREATING, V.MANAGING):
+            return volume.status == V.AVAILABLE
+        driver = self.pools.driver(volume.backend)
+        if driver.volume_exists(volume_ref(volume)):
+            with self.db.transaction() as tx:
+                move_volume(
+                    tx,
+                    volume,
+                    V.AVAILABLE,
+                    action="finish after restart",
+                    operation_id=scope.operation.id,
+                    reason=INTERRUPTED,
+                )
+            return True
+        if volume.status == V.CREATING:
+            driver.delete_volume(volume_ref(volume))
+            with self.db.transaction() as tx:
+                move_volume(
+                    tx,
+                    volume,
+                    V.ERROR,
+                    action="roll back after restart",
+                    operation_id=scope.operation.id,
+                    reason=f"{INTERRUPTED} before the backend finished; delete it",
+                )
+            return False
+        with self.db.transaction() as tx:  # managing: the object was never renamed
+            tx.volumes.delete(volume.id)
+            record(
+                tx,
+                resource_kind="volume",
+                resource_id=volume.id,
+                kind=EventKind.NOTE,
+                message=f"manage {INTERRUPTED}; nothing was adopted",
+                operation_id=scope.operation.id,
+            )
+        return False
+
+    def _redrive_extend(self, scope: OperationScope, volume: Volume, operation: Operation) -> bool:
+        if volume.status != V.EXTENDING:
+            return volume.status == V.AVAILABLE
+        new_size = int(str(operation.params.get("new_size_gib", volume.size_gib)))
+        driver = self.pools.driver(volume.backend)
+        driver.extend_volume(volume_ref(volume), new_size)
+        with self.db.transaction() as tx:
+            volume.size_gib = new_size
+            tx.volumes.save(volume)
+            move_volume(
+                tx,
+                volume,
+                V.AVAILABLE,
+                action="finish extending after restart",
+                operation_id=scope.operation.id,
+                reason=INTERRUPTED,
+            )
+        return True
+
+    def _settle_unmanaged_volume(self, scope: OperationScope, volume: Volume) -> bool:
+        if volume.status != V.DELETING:
+            return False
+        if self.pools.driver(volume.backend).volume_exists(volume_ref(volume)):
+            self.manage.run_unmanage_volume(scope, volume)
+        else:
+            with self.db.transaction() as tx:
+                tx.volumes.delete(volume.id)
+        return True
+
+    def _settle_created_snapshot(self, scope: OperationScope, snapshot: Snapshot) -> bool:
+        if snapshot.status not in (S.CREATING, S.MANAGING):
+            return snapshot.status == S.AVAILABLE
+        volume = self._volume_of(snapshot)
+        driver = self.pools.driver(volume.backend)
+        ref = snapshot_ref(snapshot, volume.pool)
+        if driver.snapshot_exists(ref):
+            with self.db.transaction() as tx:
+                move_snapshot(
+                    tx,
+                    snapshot,
+                    S.AVAILABLE,
+                    action="finish after restart",
+                    operation_id=scope.operation.id,
+                    reason=INTERRUPTED,
+                )
+            return True
+        with self.db.transaction() as tx:
+            if snapshot.status == S.CREATING:
+                driver.delete_snapshot(ref)
+                move_snapshot(
+                    tx,
+                    snapshot,
+                    S.ERROR,
+                    action="roll back after restart",
+                    operation_id=scope.operation.id,
+                    reason=f"{INTERRUPTED} before the backend finished; delete it",
+                )
+            else:
+                tx.snapshots.delete(snapshot.id)
+        return False
+
+    def _settle_unmanaged_snapshot(self, scope: OperationScope, snapshot: Snapshot) -> bool:
+        volume = self._volume_of(snapshot)
+        if self.pools.driver(volume.backend).snapshot_exists(snapshot_ref(snapshot, volume.pool)):
+            self.manage.run_unmanage_snapshot(scope, snapshot, volume)
+        else:
+            with self.db.transaction() as tx:
+                tx.snapshots.delete(snapshot.id)
+        return True
+
+    def _volume_of(self, snapshot: Snapshot) -> Volume:
+        with self.db.transaction(write=False) as tx:
+            volume = tx.volumes.get(snapshot.volume_id)
+        if volume is None:
+            raise BasaltError(f"snapshot {snapshot.id} has no volume {snapshot.volume_id}")
+        return volume
+
+    def _close(self, scope: OperationScope, phase: OperationPhase, message: str) -> None:
+        operation = scope.operation
+        now = utcnow()
+        operation.phase = phase
+        operation.message = message
+        operation.error_code = None if phase == OperationPhase.SUCCEEDED else "interrupted"
+        operation.started_at = operation.started_at or now
+        operation.finished_at = operation.updated_at = now
+        with self.db.transaction() as tx:
+            tx.operations.save(operation)
+            scope.flush(tx)
+
+    def _settle_leftovers(self, report: ReconcileReport) -> None:
+        """Busy resources without an open operation (should not exist) go to error."""
+        with self.db.transaction() as tx:
+            for volume in tx.volumes.in_statuses(VOLUME_BUSY):
+                target = V.ERROR_DELETING if volume.status == V.DELETING else V.ERROR
+                tx.volumes.set_status(
+                    volume.id, expected=(volume.status,), new=target, updated_at=utcnow()
+                )
+                record(
+                    tx,
+                    resource_kind="volume",
+                    resource_id=volume.id,
+                    kind=EventKind.ERROR,
+                    message=f"status {volume.status} -> {target}: {INTERRUPTED}",
+                )
+                report.stuck_resources.append(volume.id)
+            for snap in tx.snapshots.in_statuses(SNAPSHOT_BUSY):
+                snap_target = S.ERROR_DELETING if snap.status == S.DELETING else S.ERROR
+                tx.snapshots.set_status(
+                    snap.id, expected=(snap.status,), new=snap_target, updated_at=utcnow()
+                )
+                report.stuck_resources.append(snap.id)
+
+    def _find_unknown_objects(self, report: ReconcileReport) -> None:
+        with self.db.transaction(write=False) as tx:
+            volume_ids, snapshot_ids = tx.volumes.ids(), tx.snapshots.ids()
+        for backend in self.pools.backend_names:
+            stored = self.pools.driver(backend).list_stored_objects()
+            for object_id in sorted(stored.volume_ids - volume_ids):
+                report.unknown_objects.append(f"{backend}: volume {object_id}")
+            for object_id in sorted(stored.snapshot_ids - snapshot_ids):
+                report.unknown_objects.append(f"{backend}: snapshot {object_id}")
+        for item in report.unknown_objects:
+            log.error(
+                "backend holds %s, which the database does not know; left in place for an operator",
+                item,
+            )

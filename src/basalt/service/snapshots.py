@@ -1,0 +1,333 @@
+"""Snapshot use cases: create, show, list, update, delete."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Mapping
+from dataclasses import replace
+
+from basalt.drivers.types import DriverUpdate
+from basalt.errors import InvalidInputError, InvalidStateError, ResourceBusyError
+from basalt.model import (
+    Event,
+    EventKind,
+    Operation,
+    OperationKind,
+    Snapshot,
+    SnapshotStatus,
+    Volume,
+    VolumeStatus,
+)
+from basalt.model.validation import validate_description, validate_metadata, validate_name
+from basalt.persistence.base import ListQuery, MarkerNotFoundError, Transaction
+from basalt.service.base import Replay, UseCases
+from basalt.service.clock import new_id, utcnow
+from basalt.service.context import RequestContext
+from basalt.service.journal import move_snapshot
+from basalt.service.refs import snapshot_ref, volume_ref
+from basalt.service.runner import OperationHandle, OperationScope
+from basalt.service.undo import UndoList
+
+S = SnapshotStatus
+SNAPSHOTTABLE = frozenset({VolumeStatus.AVAILABLE})
+
+
+class SnapshotService(UseCases):
+    """Everything a caller can do to snapshots."""
+
+    def get(self, snapshot_id: str, *, ctx: RequestContext | None = None) -> Snapshot:
+        """One snapshot.
+
+        Raises:
+            SnapshotNotFoundError: it does not exist or belongs to another project.
+        """
+        with self.db.transaction(write=False) as tx:
+            return self._snapshot(tx, snapshot_id, self._ctx(ctx))
+
+    def list(
+        self,
+        query: ListQuery | None = None,
+        *,
+        ctx: RequestContext | None = None,
+        all_projects: bool = False,
+    ) -> builtins.list[Snapshot]:
+        """Snapshots visible to the caller.
+
+        Raises:
+            InvalidInputError: an unknown sort key or marker.
+        """
+        context = self._ctx(ctx)
+        query = query or ListQuery()
+        project = None if (all_projects and context.is_admin) else context.project_id
+        query = replace(query, project_id=project)
+        try:
+            with self.db.transaction(write=False) as tx:
+                return tx.snapshots.find(query)
+        except MarkerNotFoundError as exc:
+            raise InvalidInputError("marker", f"no snapshot {query.marker} to page after") from exc
+        except ValueError as exc:
+            raise InvalidInputError("sort", str(exc)) from exc
+
+    def events(
+        self, snapshot_id: str, *, ctx: RequestContext | None = None
+    ) -> builtins.list[Event]:
+        """The snapshot's timeline, oldest first."""
+        context = self._ctx(ctx)
+        with self.db.transaction(write=False) as tx:
+            if tx.snapshots.get(snapshot_id) is not None or not context.is_admin:
+                self._snapshot(tx, snapshot_id, context)
+            return tx.events.timeline(resource_kind="snapshot", resource_id=snapshot_id)
+
+    def create(
+        self,
+        volume_id: str,
+        *,
+        name: object = "",
+        description: object = "",
+        metadata: Mapping[str, object] | None = None,
+        ctx: RequestContext | None = None,
+        request_id: str | None = None,
+    ) -> OperationHandle[Snapshot]:
+        """Snapshot an available volume.
+
+        Returns:
+            A handle; ``wait()`` returns the available snapshot.
+
+        Raises:
+            InvalidInputError, VolumeNotFoundError, InvalidStateError,
+            IdempotencyConflictError.
+        """
+        context = self._ctx(ctx)
+        name_ = validate_name(name)
+        description_ = validate_description(description)
+        metadata_ = validate_metadata(metadata or {})
+        request_id = self._checked_request_id(request_id)
+        params: dict[str, object] = {
+            "volume_id": volume_id,
+            "name": name_,
+            "description": description_,
+            "metadata": metadata_,
+        }
+        try:
+            with self.db.transaction() as tx:
+                volume = self._volume(tx, volume_id, context)
+                if volume.status not in SNAPSHOTTABLE:
+                    raise InvalidStateError(
+                        kind="volume",
+                        resource_id=volume.id,
+                        status=str(volume.status),
+                        action="snapshot",
+                    )
+                snapshot, operation = self._insert(
+                    tx, context, volume, name_, description_, metadata_, request_id, params
+                )
+        except Replay as replay:
+            record = replay.record
+            return self._replayed(record, lambda: self.get(record.resource_id, ctx=context))
+        return self._start(
+            operation,
+            lambda scope: self._run_create(scope, snapshot, volume),
+            lambda: self.get(snapshot.id, ctx=context),
+        )
+
+    def _insert(
+        self,
+        tx: Transaction,
+        ctx: RequestContext,
+        volume: Volume,
+        name: str,
+        description: str,
+        metadata: dict[str, str],
+        request_id: str | None,
+        params: dict[str, object],
+    ) -> tuple[Snapshot, Operation]:
+        now = utcnow()
+        snapshot = Snapshot(
+            id=new_id(),
+            volume_id=volume.id,
+            project_id=ctx.project_id,
+            user_id=ctx.user_id,
+            name=name,
+            description=description,
+            size_gib=volume.size_gib,
+            status=S.CREATING,
+            created_at=now,
+            updated_at=now,
+            metadata=metadata,
+        )
+        operation = self._new_operation(
+            tx,
+            kind=OperationKind.CREATE_SNAPSHOT,
+            resource_kind="snapshot",
+            resource_id=snapshot.id,
+            ctx=ctx,
+            request_id=request_id,
+            params=params,
+        )
+        self._claim(
+            tx,
+            ctx=ctx,
+            request_id=request_id,
+            kind=OperationKind.CREATE_SNAPSHOT,
+            params=params,
+            operation=operation,
+        )
+        tx.snapshots.add(snapshot)
+        tx.events.add(
+            Event(
+                resource_kind="snapshot",
+                resource_id=snapshot.id,
+                kind=EventKind.STATUS_CHANGE,
+                message="created",
+                at=now,
+                operation_id=operation.id,
+                detail={"to": str(S.CREATING)},
+            )
+        )
+        tx.events.add(
+            Event(
+                resource_kind="volume",
+                resource_id=volume.id,
+                kind=EventKind.NOTE,
+                message=f"snapshot {snapshot.id} requested",
+                at=now,
+                operation_id=operation.id,
+            )
+        )
+        return snapshot, operation
+
+    def _run_create(self, scope: OperationScope, snapshot: Snapshot, volume: Volume) -> None:
+        driver = self.pools.driver(volume.backend)
+        ref = snapshot_ref(snapshot, volume.pool)
+        try:
+            update: DriverUpdate = scope.driver_call(
+                "create_snapshot", lambda: driver.create_snapshot(ref, volume_ref(volume))
+            )
+            with self.db.transaction() as tx:
+                snapshot.provider_location = update.provider_location
+                tx.snapshots.save(snapshot)
+                move_snapshot(
+                    tx,
+                    snapshot,
+                    S.AVAILABLE,
+                    action="finish creating",
+                    operation_id=scope.operation.id,
+                )
+                scope.flush(tx)
+        except Exception as exc:
+            undo = UndoList()
+            undo.push("remove the partial snapshot", lambda: driver.delete_snapshot(ref))
+            scope.rolled_back = undo.run()
+            with self.db.transaction() as tx:
+                current = tx.snapshots.get(snapshot.id)
+                if current is not None and current.status == S.CREATING:
+                    move_snapshot(
+                        tx,
+                        current,
+                        S.ERROR,
+                        action="fail creating",
+                        operation_id=scope.operation.id,
+                        reason=str(exc),
+                    )
+                scope.flush(tx)
+            raise
+        self.pools.invalidate(volume.backend)
+
+    def update(
+        self,
+        snapshot_id: str,
+        *,
+        name: object | None = None,
+        description: object | None = None,
+        metadata: Mapping[str, object] | None = None,
+        ctx: RequestContext | None = None,
+    ) -> Snapshot:
+        """Change name, description or (replace) metadata.
+
+        Raises:
+            InvalidInputError, SnapshotNotFoundError.
+        """
+        context = self._ctx(ctx)
+        new_name = None if name is None else validate_name(name)
+        new_description = None if description is None else validate_description(description)
+        new_metadata = None if metadata is None else validate_metadata(metadata)
+        with self.db.transaction() as tx:
+            snapshot = self._snapshot(tx, snapshot_id, context)
+            if new_name is not None:
+                snapshot.name = new_name
+            if new_description is not None:
+                snapshot.description = new_description
+            if new_metadata is not None:
+                snapshot.metadata = new_metadata
+            snapshot.updated_at = utcnow()
+            tx.snapshots.save(snapshot)
+            tx.events.add(
+                Event(
+                    resource_kind="snapshot",
+                    resource_id=snapshot.id,
+                    kind=EventKind.NOTE,
+                    message="updated",
+                    at=snapshot.updated_at,
+                )
+            )
+            return snapshot
+
+    def delete(
+        self, snapshot_id: str, *, ctx: RequestContext | None = None
+    ) -> OperationHandle[Snapshot]:
+        """Delete a snapshot.
+
+        Raises:
+            SnapshotNotFoundError, InvalidStateError, ResourceBusyError (a volume is being
+            created from it).
+        """
+        context = self._ctx(ctx)
+        with self.db.transaction() as tx:
+            snapshot = self._snapshot(tx, snapshot_id, context)
+            creating = tx.volumes.in_statuses((VolumeStatus.CREATING,))
+            if any(v.snapshot_id == snapshot.id for v in creating):
+                raise ResourceBusyError(
+                    f"a volume is being created from snapshot {snapshot.id}",
+                    hint="delete it when that volume is available",
+                )
+            move_snapshot(tx, snapshot, S.DELETING, action="delete")
+            volume = tx.volumes.get(snapshot.volume_id)
+            assert volume is not None, "a snapshot row outlived its volume"
+            operation = self._new_operation(
+                tx,
+                kind=OperationKind.DELETE_SNAPSHOT,
+                resource_kind="snapshot",
+                resource_id=snapshot.id,
+                ctx=context,
+                params={"volume_id": volume.id},
+            )
+        last_seen = replace(snapshot)
+        return self._start(
+            operation, lambda scope: self.run_delete(scope, snapshot, volume), lambda: last_seen
+        )
+
+    def run_delete(self, scope: OperationScope, snapshot: Snapshot, volume: Volume) -> None:
+        """Delete the snapshot on the backend, then its row (also used after a restart)."""
+        driver = self.pools.driver(volume.backend)
+        try:
+            scope.driver_call(
+                "delete_snapshot",
+                lambda: driver.delete_snapshot(snapshot_ref(snapshot, volume.pool)),
+            )
+        except Exception as exc:
+            with self.db.transaction() as tx:
+                move_snapshot(
+                    tx,
+                    snapshot,
+                    S.ERROR_DELETING,
+                    action="fail deleting",
+                    operation_id=scope.operation.id,
+                    reason=str(exc),
+                )
+                scope.flush(tx)
+            raise
+        with self.db.transaction() as tx:
+            tx.snapshots.delete(snapshot.id)
+            scope.note(EventKind.STATUS_CHANGE, "deleted")
+            scope.flush(tx)
+        self.pools.invalidate(volume.backend)

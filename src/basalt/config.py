@@ -34,6 +34,8 @@ class ApiSettings(BaseModel):
         "202 with the resource in its transitional state.",
     )
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    admin_users: list[str] = Field(default_factory=lambda: ["admin", "basalt"])
+    access_log: bool = False
 
 
 class BackendSettings(BaseModel):

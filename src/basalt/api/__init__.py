@@ -1,0 +1,1 @@
+"""REST service in the shape of the OpenStack Block Storage v3 API, plus Basalt's own resources."""

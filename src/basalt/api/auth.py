@@ -1,0 +1,33 @@
+"""Who is calling: the request context from the request's token.
+
+``noauth`` (the embedded default): the X-Auth-Token ``user:project`` names the
+caller; a request without a token acts as the configured default user and
+project. A caller is an administrator when its user is in ``api.admin_users``.
+"""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from basalt.errors import PermissionDeniedError
+from basalt.service.context import RequestContext
+
+
+def context_from(request: Request) -> RequestContext:
+    """Build the caller's context.
+
+    Raises:
+        PermissionDeniedError: the path names another project than the caller's.
+    """
+    settings = request.app.state.basalt.settings
+    token = request.headers.get("x-auth-token", "")
+    user, _, project = token.partition(":")
+    user = user or settings.default_user_id
+    project = project or (settings.default_project_id if not token else user)
+    admin = user in settings.api.admin_users
+    roles = frozenset({"admin", "member", "reader"} if admin else {"member", "reader"})
+    ctx = RequestContext(user_id=user, project_id=project, roles=roles, is_admin=admin)
+    path_project = request.path_params.get("project_id")
+    if path_project is not None and path_project != project and not admin:
+        raise PermissionDeniedError(f"acting in project {path_project} as a member of {project}")
+    return ctx

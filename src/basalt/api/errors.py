@@ -1,0 +1,84 @@
+"""Error class -> HTTP status and Cinder's error body. The only place that chooses a status.
+
+Cinder answers ``{"<kind>": {"code": N, "message": "..."}}`` where kind is
+badRequest, forbidden, itemNotFound, conflict, overLimit, computeFault...
+"""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from basalt import errors as e
+
+# Most specific first: the first class in an error's MRO found here wins.
+STATUS_BY_ERROR: dict[type[BaseException], int] = {
+    e.NotFoundError: 404,
+    e.ManageExistingInvalidReferenceError: 400,
+    e.InvalidInputError: 400,
+    e.InvalidStateError: 400,
+    e.PermissionDeniedError: 403,
+    e.VolumeHasSnapshotsError: 400,
+    e.IdempotencyConflictError: 409,
+    e.ResourceBusyError: 409,
+    e.ConflictError: 409,
+    e.CapacityError: 400,
+    e.NotSupportedError: 400,
+    e.OperationTimeoutError: 504,
+    e.DriverError: 500,
+    e.OperationFailedError: 500,
+    e.PersistenceError: 503,
+    e.ConfigError: 500,
+    e.BasaltError: 500,
+}
+
+KIND_BY_STATUS = {
+    400: "badRequest",
+    403: "forbidden",
+    404: "itemNotFound",
+    405: "badMethod",
+    406: "notAcceptable",
+    409: "conflict",
+    413: "overLimit",
+    415: "badMediaType",
+    500: "computeFault",
+    503: "serviceUnavailable",
+    504: "serviceUnavailable",
+}
+
+
+def status_for(error: BaseException) -> int:
+    """The HTTP status for an error."""
+    for cls in type(error).__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]
+    return 500
+
+
+def error_response(
+    status: int, message: str, *, code: str | None = None, hint: str | None = None
+) -> JSONResponse:
+    """A response in Cinder's error shape (plus Basalt's code and hint)."""
+    body: dict[str, object] = {"code": status, "message": message}
+    if code is not None:
+        body["basalt_code"] = code
+    if hint is not None:
+        body["hint"] = hint
+    return JSONResponse(status_code=status, content={KIND_BY_STATUS.get(status, "error"): body})
+
+
+async def basalt_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Turn a BasaltError into its status and body."""
+    assert isinstance(exc, e.BasaltError)
+    return error_response(status_for(exc), exc.message, code=exc.code, hint=exc.hint)
+
+
+async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """Turn a request that does not match the schema into a 400 naming the field."""
+    assert isinstance(exc, RequestValidationError)
+    problems = []
+    for err in exc.errors()[:5]:
+        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+        problems.append(f"{where or 'body'}: {err.get('msg', 'invalid')}")
+    return error_response(400, "Invalid input: " + "; ".join(problems), code="invalid_input")

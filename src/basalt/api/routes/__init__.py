@@ -1,0 +1,1 @@
+"""Route modules, one per aggregate; basalt.api.app includes them all."""

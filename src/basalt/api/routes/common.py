@@ -1,0 +1,126 @@
+"""Helpers every route module shares: the Basalt instance, waiting, list parameters."""
+
+from __future__ import annotations
+
+import json
+from typing import TypeVar
+
+from fastapi import Request
+
+from basalt.errors import InvalidInputError, OperationTimeoutError
+from basalt.persistence.base import ListQuery, SortDirection
+from basalt.service.instance import Basalt
+from basalt.service.runner import OperationHandle
+
+T = TypeVar("T")
+MAX_PAGE = 1000
+SORT_KEY_ALIASES = {"size": "size_gib", "display_name": "name"}
+
+
+def basalt_of(request: Request) -> Basalt:
+    """The Basalt instance serving this app."""
+    instance: Basalt = request.app.state.basalt
+    return instance
+
+
+def settle(request: Request, handle: OperationHandle[T]) -> T:
+    """Wait briefly for an operation so quick work answers with its final state.
+
+    Returns the resource as it is when the wait ends, finished or not, failed or not:
+    the status field tells the client which.
+    """
+    timeout = basalt_of(request).settings.api.sync_wait_seconds
+    try:
+        return handle.wait(timeout=timeout)
+    except OperationTimeoutError:
+        return handle.resource()
+    except Exception:  # noqa: BLE001 - the resource's status carries the failure
+        return handle.resource()
+
+
+def base_url(request: Request) -> str:
+    """Scheme, host and port the client used."""
+    return str(request.base_url).rstrip("/")
+
+
+def list_query(request: Request, *, allowed_sort_keys: frozenset[str]) -> tuple[ListQuery, bool]:
+    """Parse limit, marker, sort, filters and all_tenants from the query string.
+
+    Returns:
+        The query and whether all projects were asked for.
+
+    Raises:
+        InvalidInputError: a malformed parameter.
+    """
+    params = request.query_params
+    limit = _limit(params.get("limit"))
+    sort = _sort(params, allowed_sort_keys)
+    metadata: dict[str, str] = {}
+    if "metadata" in params:
+        metadata = _metadata_filter(params["metadata"])
+    query = ListQuery(
+        name=params.get("name") or params.get("display_name"),
+        status=params.get("status"),
+        metadata=metadata,
+        volume_id=params.get("volume_id"),
+        limit=limit,
+        marker=params.get("marker"),
+        sort=sort,
+    )
+    all_tenants = params.get("all_tenants", "0").lower() in ("1", "true", "yes")
+    return query, all_tenants
+
+
+def _limit(raw: str | None) -> int:
+    if raw is None:
+        return MAX_PAGE
+    if not raw.isdigit():
+        raise InvalidInputError("limit", f"{raw[:32]!r} is not a non-negative integer")
+    return min(int(raw), MAX_PAGE)
+
+
+def _sort(params: object, allowed: frozenset[str]) -> tuple[tuple[str, SortDirection], ...]:
+    get = params.get  # type: ignore[attr-defined]
+    pairs: list[tuple[str, str]] = []
+    if get("sort"):
+        for item in str(get("sort")).split(","):
+            key, _, direction = item.partition(":")
+            pairs.append((key.strip(), direction.strip() or "desc"))
+    elif get("sort_key") or get("sort_dir"):
+        keys = str(get("sort_key") or "created_at").split(",")
+        dirs = str(get("sort_dir") or "desc").split(",")
+        pairs = [
+            (k.strip(), (dirs[i] if i < len(dirs) else dirs[-1]).strip())
+            for i, k in enumerate(keys)
+        ]
+    else:
+        return (("created_at", "desc"),)
+    result: list[tuple[str, SortDirection]] = []
+    for key, direction in pairs:
+        key = SORT_KEY_ALIASES.get(key, key)
+        if key not in allowed:
+            raise InvalidInputError("sort_key", f"{key[:32]!r} is not one of {sorted(allowed)}")
+        if direction not in ("asc", "desc"):
+            raise InvalidInputError("sort_dir", f"{direction[:32]!r} is not asc or desc")
+        result.append((key, "asc" if direction == "asc" else "desc"))
+    return tuple(result)
+
+
+def _metadata_filter(raw: str) -> dict[str, str]:
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise InvalidInputError("metadata", 'must be a JSON object, e.g. {"k": "v"}')
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def next_link(
+    request: Request, items: Sequence[object], limit: int | None, last_id: str | None
+) -> list[dict[str, str]]:
+    """A ``next`` link when the page is full, as Cinder gives in ``volumes_links``."""
+    if limit is None or len(items) < limit or last_id is None:
+        return []
+    url = request.url.include_query_params(marker=last_id, limit=limit)
+    return [{"rel": "next", "href": str(url)}]

@@ -1,0 +1,39 @@
+"""/v3/{project_id}/scheduler-stats/get_pools: pools and their capacity."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from basalt.api.auth import context_from
+from basalt.api.routes.common import basalt_of
+from basalt.errors import PermissionDeniedError
+
+router = APIRouter(prefix="/v3/{project_id}/scheduler-stats", tags=["pools"])
+
+
+@router.get("/get_pools")
+def get_pools(project_id: str, request: Request) -> dict[str, object]:
+    """Pools; ``?detail=true`` adds capabilities (administrators)."""
+    if not context_from(request).is_admin:
+        raise PermissionDeniedError("listing pools")
+    detail = request.query_params.get("detail", "false").lower() in ("1", "true", "yes")
+    pools = []
+    for pool in basalt_of(request).list_pools(refresh=False):
+        entry: dict[str, object] = {"name": f"basalt@{pool.backend}#{pool.name}"}
+        if detail:
+            entry["capabilities"] = {
+                "volume_backend_name": pool.backend,
+                "pool_name": pool.name,
+                "driver": pool.driver,
+                "vendor_name": "Basalt",
+                "storage_protocol": "iSCSI",
+                "total_capacity_gb": round(pool.total_capacity_gib, 2),
+                "free_capacity_gb": round(pool.free_capacity_gib, 2),
+                "provisioned_capacity_gb": round(pool.provisioned_capacity_gib, 2),
+                "max_over_subscription_ratio": pool.max_over_subscription_ratio,
+                "thin_provisioning_support": pool.thin_provisioning,
+                "reflink": pool.reflink,
+                "location_info": pool.location,
+            }
+        pools.append(entry)
+    return {"pools": pools}

@@ -1,0 +1,249 @@
+"""Wire shapes: request bodies (pydantic) and response views, separate from the model.
+
+Values are checked by basalt.model.validation in the service, so request models
+accept loose types (Cinder clients send sizes as numbers or strings) and leave the
+wording of errors to the one place that owns each rule.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from basalt.drivers.types import ManageableObject
+from basalt.model import Event, Operation, Snapshot, Volume
+
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class VolumeCreate(_Body):
+    size: Any = None
+    name: Any = None
+    description: Any = None
+    display_name: Any = None
+    display_description: Any = None
+    metadata: Any = None
+    snapshot_id: str | None = None
+    source_volid: str | None = None
+    availability_zone: str | None = None
+    volume_type: str | None = None
+    imageRef: str | None = None  # noqa: N815 - Cinder's field name
+    backup_id: str | None = None
+    multiattach: bool | None = None
+
+
+class VolumeCreateRequest(_Body):
+    volume: VolumeCreate
+
+
+class VolumeUpdate(_Body):
+    name: Any = None
+    description: Any = None
+    display_name: Any = None
+    display_description: Any = None
+    metadata: Any = None
+
+
+class VolumeUpdateRequest(_Body):
+    volume: VolumeUpdate
+
+
+class SnapshotCreate(_Body):
+    volume_id: str
+    name: Any = None
+    description: Any = None
+    display_name: Any = None
+    display_description: Any = None
+    metadata: Any = None
+    force: Any = False
+
+
+class SnapshotCreateRequest(_Body):
+    snapshot: SnapshotCreate
+
+
+class SnapshotUpdateRequest(_Body):
+    snapshot: VolumeUpdate
+
+
+class VolumeManage(_Body):
+    host: str | None = None
+    ref: Any = None
+    name: Any = None
+    description: Any = None
+    metadata: Any = None
+    availability_zone: str | None = None
+    volume_type: str | None = None
+    bootable: bool | None = None
+
+
+class VolumeManageRequest(_Body):
+    volume: VolumeManage
+
+
+class SnapshotManage(_Body):
+    volume_id: str
+    ref: Any = None
+    name: Any = None
+    description: Any = None
+    metadata: Any = None
+
+
+class SnapshotManageRequest(_Body):
+    snapshot: SnapshotManage
+
+
+class MetadataBody(_Body):
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+def stamp(moment: datetime | None) -> str | None:
+    """Cinder's timestamp format (UTC, no offset)."""
+    return None if moment is None else moment.strftime(TIME_FORMAT)
+
+
+def links(
+    base_url: str, project_id: str, collection: str, resource_id: str
+) -> list[dict[str, str]]:
+    """self and bookmark links, as Cinder gives them."""
+    root = base_url.rstrip("/")
+    return [
+        {"rel": "self", "href": f"{root}/v3/{project_id}/{collection}/{resource_id}"},
+        {"rel": "bookmark", "href": f"{root}/{project_id}/{collection}/{resource_id}"},
+    ]
+
+
+def volume_summary(volume: Volume, base_url: str) -> dict[str, object]:
+    """What ``GET /volumes`` lists per volume."""
+    return {
+        "id": volume.id,
+        "name": volume.name,
+        "links": links(base_url, volume.project_id, "volumes", volume.id),
+    }
+
+
+def volume_detail(volume: Volume, base_url: str, *, admin: bool) -> dict[str, object]:
+    """The full volume object of ``GET /volumes/{id}`` and ``/volumes/detail``."""
+    view: dict[str, object] = {
+        "id": volume.id,
+        "name": volume.name,
+        "description": volume.description,
+        "status": str(volume.status),
+        "size": volume.size_gib,
+        "availability_zone": volume.availability_zone,
+        "created_at": stamp(volume.created_at),
+        "updated_at": stamp(volume.updated_at),
+        "attachments": [],
+        "bootable": "true" if volume.bootable else "false",
+        "encrypted": False,
+        "metadata": volume.metadata,
+        "snapshot_id": volume.snapshot_id,
+        "source_volid": volume.source_volume_id,
+        "user_id": volume.user_id,
+        "volume_type": "__DEFAULT__",
+        "volume_type_id": None,
+        "multiattach": False,
+        "links": links(base_url, volume.project_id, "volumes", volume.id),
+        "os-vol-tenant-attr:tenant_id": volume.project_id,
+        "migration_status": volume.migration_status,
+        "replication_status": volume.replication_status or "disabled",
+        "consistencygroup_id": None,
+        "group_id": None,
+        "shared_targets": False,
+        "service_uuid": None,
+        "cluster_name": None,
+        "consumes_quota": True,
+    }
+    if admin:
+        view["os-vol-host-attr:host"] = volume.host
+        view["os-vol-mig-status-attr:migstat"] = volume.migration_status
+        view["os-vol-mig-status-attr:name_id"] = None
+        view["provider_id"] = volume.provider_location
+    return view
+
+
+def snapshot_detail(snapshot: Snapshot) -> dict[str, object]:
+    """The full snapshot object."""
+    progress = "100%" if str(snapshot.status) == "available" else "0%"
+    return {
+        "id": snapshot.id,
+        "name": snapshot.name,
+        "description": snapshot.description,
+        "status": str(snapshot.status),
+        "size": snapshot.size_gib,
+        "volume_id": snapshot.volume_id,
+        "created_at": stamp(snapshot.created_at),
+        "updated_at": stamp(snapshot.updated_at),
+        "metadata": snapshot.metadata,
+        "user_id": snapshot.user_id,
+        "group_snapshot_id": None,
+        "consumes_quota": True,
+        "os-extended-snapshot-attributes:project_id": snapshot.project_id,
+        "os-extended-snapshot-attributes:progress": progress,
+        "progress": progress,
+    }
+
+
+def snapshot_summary(snapshot: Snapshot) -> dict[str, object]:
+    """What ``GET /snapshots`` lists per snapshot (Cinder lists the full object here too)."""
+    return snapshot_detail(snapshot)
+
+
+def operation_view(operation: Operation) -> dict[str, object]:
+    """Basalt's operation record."""
+    return {
+        "id": operation.id,
+        "kind": str(operation.kind),
+        "resource_kind": operation.resource_kind,
+        "resource_id": operation.resource_id,
+        "project_id": operation.project_id,
+        "phase": str(operation.phase),
+        "progress_percent": operation.progress_percent,
+        "bytes_done": operation.bytes_done,
+        "bytes_total": operation.bytes_total,
+        "created_at": stamp(operation.created_at),
+        "started_at": stamp(operation.started_at),
+        "finished_at": stamp(operation.finished_at),
+        "error_code": operation.error_code,
+        "message": operation.message,
+        "hint": operation.hint,
+        "request_id": operation.request_id,
+    }
+
+
+def event_view(event: Event) -> dict[str, object]:
+    """One timeline entry."""
+    return {
+        "id": event.id,
+        "at": stamp(event.at),
+        "kind": str(event.kind),
+        "message": event.message,
+        "operation_id": event.operation_id,
+        "duration_ms": event.duration_ms,
+        "detail": event.detail,
+    }
+
+
+def manageable_view(item: ManageableObject, *, host: str, detailed: bool) -> dict[str, object]:
+    """One entry of manageable_volumes / manageable_snapshots."""
+    view: dict[str, object] = {
+        "reference": dict(item.reference),
+        "size": item.size_gib,
+        "safe_to_manage": item.safe_to_manage,
+    }
+    if detailed:
+        view.update(
+            {
+                "reason_not_safe": item.reason_not_safe,
+                "cinder_id": item.basalt_id,
+                "extra_info": item.extra_info,
+                "host": host,
+            }
+        )
+    return view

@@ -52,6 +52,14 @@ class UseCases:
             raise VolumeNotFoundError(volume_id)
         return volume
 
+    def _load_volume(self, volume_id: str, ctx: RequestContext) -> Volume:
+        with self.db.transaction(write=False) as tx:
+            return self._volume(tx, volume_id, ctx)
+
+    def _load_snapshot(self, snapshot_id: str, ctx: RequestContext) -> Snapshot:
+        with self.db.transaction(write=False) as tx:
+            return self._snapshot(tx, snapshot_id, ctx)
+
     def _snapshot(self, tx: Transaction, snapshot_id: str, ctx: RequestContext) -> Snapshot:
         snapshot = tx.snapshots.get(snapshot_id)
         if snapshot is None or not ctx.can_see(snapshot.project_id):

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 from types import TracebackType
+from typing import TypedDict
 
 from basalt.config import Settings, load_settings
 from basalt.drivers.registry import build_driver
 from basalt.errors import DriverError
 from basalt.model import Pool
+from basalt.persistence.base import Database
 from basalt.persistence.sql import open_database
 from basalt.service.context import RequestContext
 from basalt.service.manage import ManageService
@@ -21,6 +23,13 @@ from basalt.service.snapshots import SnapshotService
 from basalt.service.volumes import VolumeService
 
 log = logging.getLogger(__name__)
+
+
+class _Shared(TypedDict):
+    db: Database
+    runner: OperationRunner
+    pools: PoolService
+    default_context: RequestContext
 
 
 class Basalt:
@@ -47,7 +56,7 @@ class Basalt:
         )
         self.runner = OperationRunner(self.db, workers=settings.workers)
         self.pools = PoolService(drivers, backends)
-        shared = {
+        shared: _Shared = {
             "db": self.db,
             "runner": self.runner,
             "pools": self.pools,

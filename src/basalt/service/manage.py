@@ -132,11 +132,11 @@ class ManageService(UseCases):
                 )
         except Replay as replay:
             record = replay.record
-            return self._replayed(record, lambda: self._get_volume(record.resource_id))
+            return self._replayed(record, lambda: self._load_volume(record.resource_id, context))
         return self._start(
             operation,
             lambda scope: self._run_manage_volume(scope, volume, ref),
-            lambda: self._get_volume(volume.id),
+            lambda: self._load_volume(volume.id, context),
         )
 
     def _run_manage_volume(
@@ -245,7 +245,7 @@ class ManageService(UseCases):
             validate_metadata(metadata or {}),
         )
         request_id = self._checked_request_id(request_id)
-        volume = self._get_volume(volume_id, context)
+        volume = self._load_volume(volume_id, context)
         if volume.status not in (V.AVAILABLE, V.IN_USE):
             raise InvalidStateError(
                 kind="volume",
@@ -292,11 +292,11 @@ class ManageService(UseCases):
                 tx.snapshots.add(snapshot)
         except Replay as replay:
             record = replay.record
-            return self._replayed(record, lambda: self._get_snapshot(record.resource_id))
+            return self._replayed(record, lambda: self._load_snapshot(record.resource_id, context))
         return self._start(
             operation,
             lambda scope: self._run_manage_snapshot(scope, snapshot, volume, ref),
-            lambda: self._get_snapshot(snapshot.id),
+            lambda: self._load_snapshot(snapshot.id, context),
         )
 
     def _run_manage_snapshot(
@@ -399,14 +399,6 @@ class ManageService(UseCases):
         if not isinstance(driver, SupportsManage):
             raise NotSupportedError(backend, "manage/unmanage")
         return driver
-
-    def _get_volume(self, volume_id: str, ctx: RequestContext | None = None) -> Volume:
-        with self.db.transaction(write=False) as tx:
-            return self._volume(tx, volume_id, self._ctx(ctx))
-
-    def _get_snapshot(self, snapshot_id: str) -> Snapshot:
-        with self.db.transaction(write=False) as tx:
-            return self._snapshot(tx, snapshot_id, self.default_context)
 
 
 def _checked_reference(reference: object) -> dict[str, str]:

@@ -123,11 +123,11 @@ class SnapshotService(UseCases):
                 )
         except Replay as replay:
             record = replay.record
-            return self._replayed(record, lambda: self.get(record.resource_id, ctx=context))
+            return self._replayed(record, lambda: self._load_snapshot(record.resource_id, context))
         return self._start(
             operation,
             lambda scope: self._run_create(scope, snapshot, volume),
-            lambda: self.get(snapshot.id, ctx=context),
+            lambda: self._load_snapshot(snapshot.id, context),
         )
 
     def _insert(

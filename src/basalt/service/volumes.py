@@ -7,17 +7,14 @@ from collections.abc import Mapping
 from dataclasses import replace
 from functools import partial
 
-from basalt.drivers.types import DriverUpdate, SnapshotRef, VolumeRef
 from basalt.errors import (
     InvalidInputError,
-    InvalidStateError,
     ResourceBusyError,
     VolumeHasSnapshotsError,
 )
 from basalt.model import (
     Event,
     EventKind,
-    Operation,
     OperationKind,
     Snapshot,
     SnapshotStatus,
@@ -31,18 +28,17 @@ from basalt.model.validation import (
     validate_size_gib,
 )
 from basalt.persistence.base import ListQuery, MarkerNotFoundError, Transaction
-from basalt.service.base import Replay, UseCases
-from basalt.service.clock import new_id, utcnow
+from basalt.service.clock import utcnow
 from basalt.service.context import RequestContext
 from basalt.service.journal import move_snapshot, move_volume
 from basalt.service.refs import snapshot_ref, volume_ref
 from basalt.service.runner import OperationHandle, OperationScope
-from basalt.service.undo import UndoList
+from basalt.service.volume_create import VolumeCreation
 
 V = VolumeStatus
 
 
-class VolumeService(UseCases):
+class VolumeService(VolumeCreation):
     """Everything a caller can do to volumes."""
 
     def get(self, volume_id: str, *, ctx: RequestContext | None = None) -> Volume:
@@ -85,241 +81,6 @@ class VolumeService(UseCases):
             if tx.volumes.get(volume_id) is not None or not context.is_admin:
                 self._volume(tx, volume_id, context)
             return tx.events.timeline(resource_kind="volume", resource_id=volume_id)
-
-    def create(
-        self,
-        *,
-        size_gib: object,
-        name: object = "",
-        description: object = "",
-        metadata: Mapping[str, object] | None = None,
-        pool: str | None = None,
-        snapshot_id: str | None = None,
-        source_volume_id: str | None = None,
-        ctx: RequestContext | None = None,
-        request_id: str | None = None,
-    ) -> OperationHandle[Volume]:
-        """Create a volume: empty, from a snapshot, or as a clone of another volume.
-
-        Args:
-            size_gib: whole GiB; at least the source's size.
-            name, description, metadata: checked by basalt.model.validation.
-            pool: ``backend#pool``; None picks one (sources decide for copies).
-            snapshot_id: create from this snapshot.
-            source_volume_id: clone this volume.
-            ctx: the caller; the default context when None.
-            request_id: an idempotency key; a retry with it returns the same volume.
-
-        Returns:
-            A handle; ``wait()`` returns the available volume.
-
-        Raises:
-            InvalidInputError, NotFoundError, InvalidStateError, InsufficientCapacityError,
-            IdempotencyConflictError.
-        """
-        context = self._ctx(ctx)
-        size = validate_size_gib(size_gib)
-        fields = (
-            validate_name(name),
-            validate_description(description),
-            validate_metadata(metadata or {}),
-        )
-        request_id = self._checked_request_id(request_id)
-        if snapshot_id is not None and source_volume_id is not None:
-            raise InvalidInputError("source", "give a snapshot or a source volume, not both")
-        kind, params = _create_kind(size, fields, pool, snapshot_id, source_volume_id)
-        try:
-            volume, operation, source = self._insert_new(
-                context,
-                size=size,
-                fields=fields,
-                pool=pool,
-                snapshot_id=snapshot_id,
-                source_volume_id=source_volume_id,
-                kind=kind,
-                params=params,
-                request_id=request_id,
-            )
-        except Replay as replay:
-            record = replay.record
-            return self._replayed(record, lambda: self.get(record.resource_id, ctx=context))
-        return self._start(
-            operation,
-            lambda scope: self._run_create(scope, volume, source),
-            lambda: self.get(volume.id, ctx=context),
-        )
-
-    def clone(
-        self,
-        volume_id: str,
-        *,
-        size_gib: object | None = None,
-        name: object = "",
-        description: object = "",
-        metadata: Mapping[str, object] | None = None,
-        ctx: RequestContext | None = None,
-        request_id: str | None = None,
-    ) -> OperationHandle[Volume]:
-        """Clone a volume (same size unless ``size_gib`` is larger). See ``create``."""
-        size = size_gib if size_gib is not None else self.get(volume_id, ctx=ctx).size_gib
-        return self.create(
-            size_gib=size,
-            name=name,
-            description=description,
-            metadata=metadata,
-            source_volume_id=volume_id,
-            ctx=ctx,
-            request_id=request_id,
-        )
-
-    def _insert_new(
-        self,
-        ctx: RequestContext,
-        *,
-        size: int,
-        fields: tuple[str, str, dict[str, str]],
-        pool: str | None,
-        snapshot_id: str | None,
-        source_volume_id: str | None,
-        kind: OperationKind,
-        params: dict[str, object],
-        request_id: str | None,
-    ) -> tuple[Volume, Operation, VolumeRef | SnapshotRef | None]:
-        source: VolumeRef | SnapshotRef | None = None
-        with self.db.transaction() as tx:
-            backend_pool: tuple[str, str] | None = None
-            if snapshot_id is not None:
-                snap = self._snapshot(tx, snapshot_id, ctx)
-                origin = self._source_of_snapshot(tx, snap)
-                _require_at_least(size, snap.size_gib, "snapshot")
-                source, backend_pool = (
-                    snapshot_ref(snap, origin.pool),
-                    (origin.backend, origin.pool),
-                )
-            elif source_volume_id is not None:
-                src = self._volume(tx, source_volume_id, ctx)
-                if src.status != V.AVAILABLE:
-                    raise InvalidStateError(
-                        kind="volume", resource_id=src.id, status=str(src.status), action="clone"
-                    )
-                _require_at_least(size, src.size_gib, "source volume")
-                source, backend_pool = volume_ref(src), (src.backend, src.pool)
-            backend, pool_name = backend_pool or self.pools.resolve(pool)
-            self.pools.check_capacity(backend, pool_name, size)
-            now = utcnow()
-            name, description, metadata = fields
-            volume = Volume(
-                id=new_id(),
-                project_id=ctx.project_id,
-                user_id=ctx.user_id,
-                name=name,
-                description=description,
-                size_gib=size,
-                status=V.CREATING,
-                backend=backend,
-                pool=pool_name,
-                created_at=now,
-                updated_at=now,
-                metadata=metadata,
-                snapshot_id=snapshot_id,
-                source_volume_id=source_volume_id,
-            )
-            operation = self._new_operation(
-                tx,
-                kind=kind,
-                resource_kind="volume",
-                resource_id=volume.id,
-                ctx=ctx,
-                request_id=request_id,
-                params=params,
-            )
-            self._claim(
-                tx, ctx=ctx, request_id=request_id, kind=kind, params=params, operation=operation
-            )
-            tx.volumes.add(volume)
-            tx.events.add(
-                Event(
-                    resource_kind="volume",
-                    resource_id=volume.id,
-                    kind=EventKind.STATUS_CHANGE,
-                    message=f"created as {kind}",
-                    at=now,
-                    operation_id=operation.id,
-                    detail={"to": str(V.CREATING)},
-                )
-            )
-        return volume, operation, source
-
-    def _source_of_snapshot(self, tx: Transaction, snap: Snapshot) -> Volume:
-        if snap.status != SnapshotStatus.AVAILABLE:
-            raise InvalidStateError(
-                kind="snapshot",
-                resource_id=snap.id,
-                status=str(snap.status),
-                action="create a volume from",
-            )
-        origin = tx.volumes.get(snap.volume_id)
-        if origin is None:  # cannot happen while the snapshot row exists; be explicit anyway
-            raise InvalidStateError(
-                kind="volume",
-                resource_id=snap.volume_id,
-                status="deleted",
-                action="use a snapshot of",
-            )
-        return origin
-
-    def _run_create(
-        self, scope: OperationScope, volume: Volume, source: VolumeRef | SnapshotRef | None
-    ) -> None:
-        driver = self.pools.driver(volume.backend)
-        ref = volume_ref(volume)
-        try:
-            if isinstance(source, SnapshotRef):
-                update = scope.driver_call(
-                    "create_volume_from_snapshot",
-                    lambda: driver.create_volume_from_snapshot(
-                        ref, source, progress=scope.progress
-                    ),
-                )
-            elif isinstance(source, VolumeRef):
-                update = scope.driver_call(
-                    "clone_volume",
-                    lambda: driver.clone_volume(ref, source, progress=scope.progress),
-                )
-            else:
-                update = scope.driver_call("create_volume", lambda: driver.create_volume(ref))
-            self._finish_create(scope, volume, update)
-        except Exception as exc:
-            self._fail_create(scope, volume, exc)
-            raise
-        self.pools.invalidate(volume.backend)
-
-    def _finish_create(self, scope: OperationScope, volume: Volume, update: DriverUpdate) -> None:
-        with self.db.transaction() as tx:
-            volume.provider_location = update.provider_location
-            tx.volumes.save(volume)
-            move_volume(
-                tx, volume, V.AVAILABLE, action="finish creating", operation_id=scope.operation.id
-            )
-            scope.flush(tx)
-
-    def _fail_create(self, scope: OperationScope, volume: Volume, error: Exception) -> None:
-        driver = self.pools.driver(volume.backend)
-        undo = UndoList()
-        undo.push("remove the partial volume", lambda: driver.delete_volume(volume_ref(volume)))
-        scope.rolled_back = undo.run()
-        with self.db.transaction() as tx:
-            current = tx.volumes.get(volume.id)
-            if current is not None and current.status == V.CREATING:
-                move_volume(
-                    tx,
-                    current,
-                    V.ERROR,
-                    action="fail creating",
-                    operation_id=scope.operation.id,
-                    reason=str(error),
-                )
-            scope.flush(tx)
 
     def update(
         self,
@@ -511,32 +272,3 @@ class VolumeService(UseCases):
                 reason=str(error),
             )
             scope.flush(tx)
-
-
-def _create_kind(
-    size: int,
-    fields: tuple[str, str, dict[str, str]],
-    pool: str | None,
-    snapshot_id: str | None,
-    source_volume_id: str | None,
-) -> tuple[OperationKind, dict[str, object]]:
-    name, description, metadata = fields
-    params: dict[str, object] = {
-        "size_gib": size,
-        "name": name,
-        "description": description,
-        "metadata": metadata,
-        "pool": pool,
-    }
-    if snapshot_id is not None:
-        return OperationKind.CREATE_VOLUME_FROM_SNAPSHOT, {**params, "snapshot_id": snapshot_id}
-    if source_volume_id is not None:
-        return OperationKind.CLONE_VOLUME, {**params, "source_volume_id": source_volume_id}
-    return OperationKind.CREATE_VOLUME, params
-
-
-def _require_at_least(size: int, source_size: int, what: str) -> None:
-    if size < source_size:
-        raise InvalidInputError(
-            "size", f"{size} GiB is smaller than the {what}'s {source_size} GiB"
-        )

@@ -93,7 +93,7 @@ class Settings(BaseSettings):
     def _with_default_pool(self, backend: BackendSettings) -> BackendSettings:
         if backend.pools:
             return backend
-        pool_dir = self.data_dir / "pools" / backend.name
+        pool_dir = self.data_dir / "pools" / backend.name / "default"
         return backend.model_copy(update={"pools": {"default": str(pool_dir)}})
 
 

@@ -1,0 +1,148 @@
+"""The REST service over a real socket: shapes, status codes and error bodies."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.api.conftest import pool_dir
+from tests.support.server import ServerProcess
+
+
+def _create(client: httpx.Client, **fields: object) -> dict:
+    response = client.post("/volumes", json={"volume": {"size": 1, **fields}})
+    assert response.status_code == 202, response.text
+    return response.json()["volume"]
+
+
+def test_version_document(server: ServerProcess) -> None:
+    body = httpx.get(server.url + "/").json()
+    assert body["versions"][0]["id"] == "v3.0"
+    assert body["versions"][0]["status"] == "CURRENT"
+
+
+def test_volume_lifecycle_in_cinder_shapes(client: httpx.Client) -> None:
+    volume = _create(client, name="web", metadata={"a": "1"})
+    assert volume["status"] == "available" and volume["size"] == 1
+    for field in ("id", "name", "description", "status", "size", "availability_zone",
+                  "created_at", "updated_at", "attachments", "bootable", "encrypted",
+                  "metadata", "snapshot_id", "source_volid", "user_id", "volume_type",
+                  "links", "multiattach", "os-vol-tenant-attr:tenant_id",
+                  "os-vol-host-attr:host"):
+        assert field in volume, field
+    assert volume["os-vol-host-attr:host"] == "basalt@file#default"
+    listed = client.get("/volumes").json()["volumes"]
+    assert {"id": volume["id"], "name": "web"}.items() <= next(
+        v for v in listed if v["id"] == volume["id"]).items()
+    assert set(listed[0]) == {"id", "name", "links"}
+    renamed = client.put(f"/volumes/{volume['id']}", json={"volume": {"name": "web2"}})
+    assert renamed.status_code == 200 and renamed.json()["volume"]["name"] == "web2"
+    extend = client.post(f"/volumes/{volume['id']}/action", json={"os-extend": {"new_size": 3}})
+    assert extend.status_code == 202
+    assert client.get(f"/volumes/{volume['id']}").json()["volume"]["size"] == 3
+    snap = client.post("/snapshots", json={"snapshot": {"volume_id": volume["id"],
+                                                        "name": "s"}})
+    assert snap.status_code == 202
+    snapshot = snap.json()["snapshot"]
+    assert snapshot["status"] == "available" and snapshot["size"] == 3
+    from_snap = _create(client, size=3, snapshot_id=snapshot["id"])
+    assert from_snap["snapshot_id"] == snapshot["id"] and from_snap["status"] == "available"
+    refused = client.delete(f"/volumes/{volume['id']}")
+    assert refused.status_code == 400
+    assert "snapshot" in refused.json()["badRequest"]["message"]
+    assert client.delete(f"/volumes/{volume['id']}", params={"cascade": "true"}).status_code == 202
+    missing = client.get(f"/volumes/{volume['id']}")
+    assert missing.status_code == 404
+    assert missing.json()["itemNotFound"]["code"] == 404
+    events = client.get(f"/volumes/{from_snap['id']}/events").json()["events"]
+    assert events[0]["message"] == "created as create_volume_from_snapshot"
+
+
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        ({"volume": {"size": 0}}, "at least 1 GiB"),
+        ({"volume": {"size": -3}}, "at least 1 GiB"),
+        ({"volume": {"size": 1.5}}, "whole number"),
+        ({"volume": {"size": "big"}}, "whole number"),
+        ({"volume": {"size": 10**12}}, "maximum"),
+        ({"volume": {"size": 1, "name": "../etc"}}, "path separators"),
+        ({"volume": {"size": 1, "name": "x" * 10_000}}, "limit is 255"),
+        ({"volume": {"size": 1, "metadata": {"k": "a\u0000b"}}}, "control characters"),
+        ({"volume": {"size": 1, "metadata": "nope"}}, "mapping"),
+        ({"volume": {"size": 1, "snapshot_id": "nope"}}, "could not be found"),
+        ({"nothing": {}}, "volume"),
+        ([1, 2], "Invalid input"),
+    ],
+)
+def test_bad_creates_are_4xx_and_change_nothing(client: httpx.Client, server: ServerProcess,
+                                                 body: object, words: str) -> None:
+    before = {v["id"] for v in client.get("/volumes").json()["volumes"]}
+    files_before = set((pool_dir(server) / "volumes").iterdir())
+    response = client.post("/volumes", json=body)
+    assert 400 <= response.status_code < 500, response.text
+    error = next(iter(response.json().values()))
+    assert error["code"] == response.status_code
+    assert words in error["message"]
+    assert {v["id"] for v in client.get("/volumes").json()["volumes"]} == before
+    assert set((pool_dir(server) / "volumes").iterdir()) == files_before
+
+
+def test_malformed_json_and_huge_bodies(client: httpx.Client) -> None:
+    response = client.post("/volumes", content=b"{not json",
+                           headers={"content-type": "application/json"})
+    assert response.status_code == 400 and "badRequest" in response.json()
+    huge = client.post("/volumes", content=b"{" + b" " * (2 * 1024 * 1024) + b"}",
+                       headers={"content-type": "application/json"})
+    assert huge.status_code == 413 and "overLimit" in huge.json()
+
+
+def test_idempotency_key_returns_the_same_volume(client: httpx.Client) -> None:
+    headers = {"Idempotency-Key": "abc-123"}
+    first = client.post("/volumes", json={"volume": {"size": 1}}, headers=headers)
+    second = client.post("/volumes", json={"volume": {"size": 1}}, headers=headers)
+    assert first.json()["volume"]["id"] == second.json()["volume"]["id"]
+    other = client.post("/volumes", json={"volume": {"size": 2}}, headers=headers)
+    assert other.status_code == 409 and "conflict" in other.json()
+
+
+def test_operations_resource(client: httpx.Client) -> None:
+    response = client.post("/volumes", json={"volume": {"size": 1}})
+    operation_id = response.headers["x-basalt-operation-id"]
+    operation = client.get(f"/operations/{operation_id}").json()["operation"]
+    assert operation["kind"] == "create_volume" and operation["phase"] == "succeeded"
+    assert operation["resource_id"] == response.json()["volume"]["id"]
+    listed = client.get("/operations", params={"resource_id": operation["resource_id"]})
+    assert [o["id"] for o in listed.json()["operations"]] == [operation_id]
+    assert client.get("/operations/nope").status_code == 404
+
+
+def test_pagination_and_sorting(client: httpx.Client) -> None:
+    ids = {_create(client, name=f"page-{i}", metadata={"set": "pages"})["id"] for i in range(5)}
+    seen: list[str] = []
+    marker = None
+    while True:
+        params = {"limit": "2", "sort": "name:asc", "metadata": '{"set": "pages"}'}
+        if marker:
+            params["marker"] = marker
+        body = client.get("/volumes/detail", params=params).json()
+        seen += [v["id"] for v in body["volumes"]]
+        if "volumes_links" not in body:
+            break
+        marker = body["volumes"][-1]["id"]
+    assert len(seen) == 5 and set(seen) == ids
+    bad = client.get("/volumes", params={"sort_key": "secret"})
+    assert bad.status_code == 400 and "sort_key" in bad.json()["badRequest"]["message"]
+    assert client.get("/volumes", params={"marker": "nope"}).status_code == 400
+
+
+def test_another_project_cannot_see_or_touch(client: httpx.Client, server: ServerProcess) -> None:
+    volume = _create(client)
+    other = {"X-Auth-Token": "alice:project-a"}
+    url = f"{server.url}/v3/project-a/volumes/{volume['id']}"
+    assert httpx.get(url, headers=other).status_code == 404
+    assert httpx.delete(url, headers=other).status_code == 404
+    own = httpx.get(f"{server.url}/v3/project-b/volumes", headers=other)
+    assert own.status_code == 403 and "forbidden" in own.json()
+    listed = httpx.get(f"{server.url}/v3/project-a/volumes", headers=other).json()["volumes"]
+    assert listed == []

@@ -1,0 +1,136 @@
+"""Operation rows: the SQL implementation of OperationRepository."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+
+from basalt.model import Operation, OperationKind, OperationPhase
+from basalt.model.states import OPERATION_OPEN
+from basalt.persistence.sql.statements import row_statements
+from basalt.persistence.sql.tables import operations
+
+_NEWEST_FIRST = (operations.c.created_at.desc(), operations.c.id.desc())
+
+
+def _values(operation: Operation) -> dict[str, Any]:
+    return {
+        "id": operation.id,
+        "kind": str(operation.kind),
+        "resource_kind": operation.resource_kind,
+        "resource_id": operation.resource_id,
+        "project_id": operation.project_id,
+        "phase": str(operation.phase),
+        "created_at": operation.created_at,
+        "updated_at": operation.updated_at,
+        "request_id": operation.request_id,
+        "bytes_done": operation.bytes_done,
+        "bytes_total": operation.bytes_total,
+        "started_at": operation.started_at,
+        "finished_at": operation.finished_at,
+        "error_code": operation.error_code,
+        "message": operation.message,
+        "hint": operation.hint,
+        "params": dict(operation.params),
+    }
+
+
+_STATEMENTS = row_statements(
+    operations, saved_columns=[c.name for c in operations.c if c.name != "id"]
+)
+
+
+def _operation(row: Row[Any]) -> Operation:
+    m = row._mapping
+    return Operation(
+        id=m["id"],
+        kind=OperationKind(m["kind"]),
+        resource_kind=m["resource_kind"],
+        resource_id=m["resource_id"],
+        project_id=m["project_id"],
+        phase=OperationPhase(m["phase"]),
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+        request_id=m["request_id"],
+        bytes_done=m["bytes_done"],
+        bytes_total=m["bytes_total"],
+        started_at=m["started_at"],
+        finished_at=m["finished_at"],
+        error_code=m["error_code"],
+        message=m["message"],
+        hint=m["hint"],
+        params=dict(m["params"]),
+    )
+
+
+class SqlOperationRepository:
+    """Operations in one transaction's connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(self, operation: Operation) -> None:
+        """Insert a new operation record."""
+        _STATEMENTS.run_insert(self._conn, _values(operation))
+
+    def get(self, operation_id: str) -> Operation | None:
+        """The operation with that id, or None."""
+        row = _STATEMENTS.run_get(self._conn, operation_id)
+        return None if row is None else _operation(row)
+
+    def find(
+        self,
+        *,
+        project_id: str | None,
+        resource_id: str | None = None,
+        limit: int = 100,
+        open_only: bool = False,
+    ) -> list[Operation]:
+        """Operations newest first (created_at, then id, descending).
+
+        Args:
+            project_id: only this project's; None for every project.
+            resource_id: only those acting on this resource.
+            limit: at most this many.
+            open_only: only those still pending or running.
+
+        Returns:
+            The operations, newest first.
+        """
+        statement = sa.select(operations).order_by(*_NEWEST_FIRST).limit(limit)
+        if project_id is not None:
+            statement = statement.where(operations.c.project_id == project_id)
+        if resource_id is not None:
+            statement = statement.where(operations.c.resource_id == resource_id)
+        if open_only:
+            statement = statement.where(operations.c.phase.in_([str(p) for p in OPERATION_OPEN]))
+        return [_operation(r) for r in self._conn.execute(statement)]
+
+    def save(self, operation: Operation) -> None:
+        """Write every field of the record."""
+        values = _values(operation)
+        del values["id"]
+        _STATEMENTS.run_save(self._conn, operation.id, values)
+
+    def set_progress(
+        self, operation_id: str, *, bytes_done: int, bytes_total: int | None, updated_at: datetime
+    ) -> None:
+        """Record how far a running operation got."""
+        self._conn.execute(
+            sa.update(operations)
+            .where(operations.c.id == operation_id)
+            .values(bytes_done=bytes_done, bytes_total=bytes_total, updated_at=updated_at)
+        )
+
+    def in_phases(self, phases: Collection[OperationPhase]) -> list[Operation]:
+        """Operations in any of ``phases``, oldest first."""
+        statement = (
+            sa.select(operations)
+            .where(operations.c.phase.in_([str(p) for p in phases]))
+            .order_by(operations.c.created_at.asc(), operations.c.id.asc())
+        )
+        return [_operation(r) for r in self._conn.execute(statement)]

@@ -1,0 +1,204 @@
+"""The schema as SQLAlchemy Core tables, and the few dialect-portable helpers.
+
+One ``Table`` per aggregate. This module describes the *current* schema; the
+Alembic revisions under ``migrations/versions`` build it step by step and never
+import this module, so old revisions stay as they were written. A contract test
+checks that the migrated database and these tables agree.
+
+Conventions:
+- ids are UUID strings; statuses and phases hold the StrEnum value strings in
+  plain VARCHAR columns (no CHECK constraints, so new states need no migration);
+- every timestamp goes through :class:`UTCDateTime`;
+- ``metadata``/``params``/``detail`` are JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Dialect
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+"""Deterministic constraint names, so later migrations (and SQLite batch mode) can name them."""
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(sa.TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware in UTC.
+
+    PostgreSQL stores ``timestamptz``. SQLite has no time zones: the value is
+    stored as naive UTC text (fixed width, so text order is time order) and gets
+    ``tzinfo=UTC`` back on read. Naive datetimes are refused, because their zone
+    is a guess.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given; Basalt stores UTC only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _id(name: str = "id", *args: Any, **kwargs: Any) -> sa.Column[str]:
+    """A UUID-string column (ids of Basalt's own resources)."""
+    return sa.Column(name, sa.String(36), *args, **kwargs)
+
+
+volumes = sa.Table(
+    "volumes",
+    metadata,
+    _id(primary_key=True),
+    sa.Column("project_id", sa.String(255), nullable=False),
+    sa.Column("user_id", sa.String(255), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("description", sa.String(255), nullable=False),
+    sa.Column("size_gib", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("backend", sa.String(255), nullable=False),
+    sa.Column("pool", sa.String(255), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("metadata", sa.JSON, nullable=False),
+    sa.Column("provider_location", sa.Text, nullable=True),
+    _id("source_volume_id", nullable=True),
+    _id("snapshot_id", nullable=True),
+    sa.Column("bootable", sa.Boolean, nullable=False),
+    sa.Column("availability_zone", sa.String(255), nullable=False),
+    sa.Column("migration_status", sa.String(32), nullable=True),
+    sa.Column("replication_status", sa.String(32), nullable=True),
+    sa.Index(None, "project_id", "created_at"),
+    sa.Index(None, "status"),
+    sa.Index(None, "name"),
+    sa.Index(None, "backend", "pool"),
+)
+
+snapshots = sa.Table(
+    "snapshots",
+    metadata,
+    _id(primary_key=True),
+    # RESTRICT: a volume row goes only after its snapshots' rows.
+    _id("volume_id", sa.ForeignKey("volumes.id"), nullable=False),
+    sa.Column("project_id", sa.String(255), nullable=False),
+    sa.Column("user_id", sa.String(255), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("description", sa.String(255), nullable=False),
+    sa.Column("size_gib", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("metadata", sa.JSON, nullable=False),
+    sa.Column("provider_location", sa.Text, nullable=True),
+    sa.Index(None, "project_id", "created_at"),
+    sa.Index(None, "status"),
+    sa.Index(None, "name"),
+    sa.Index(None, "volume_id"),
+)
+
+operations = sa.Table(
+    "operations",
+    metadata,
+    _id(primary_key=True),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("resource_kind", sa.String(32), nullable=False),
+    _id("resource_id", nullable=False),
+    sa.Column("project_id", sa.String(255), nullable=False),
+    sa.Column("phase", sa.String(32), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("request_id", sa.String(255), nullable=True),
+    sa.Column("bytes_done", sa.BigInteger, nullable=False),
+    sa.Column("bytes_total", sa.BigInteger, nullable=True),
+    sa.Column("started_at", UTCDateTime, nullable=True),
+    sa.Column("finished_at", UTCDateTime, nullable=True),
+    sa.Column("error_code", sa.String(64), nullable=True),
+    sa.Column("message", sa.Text, nullable=True),
+    sa.Column("hint", sa.Text, nullable=True),
+    sa.Column("params", sa.JSON, nullable=False),
+    sa.Index(None, "project_id", "created_at"),
+    sa.Index(None, "phase"),
+    sa.Index(None, "resource_id"),
+)
+
+# SQLite only autoincrements an INTEGER PRIMARY KEY (the rowid); PostgreSQL gets BIGSERIAL.
+EVENT_ID_TYPE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("id", EVENT_ID_TYPE, primary_key=True, autoincrement=True),
+    sa.Column("resource_kind", sa.String(32), nullable=False),
+    _id("resource_id", nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False),
+    _id("operation_id", nullable=True),
+    sa.Column("duration_ms", sa.Float, nullable=True),
+    sa.Column("detail", sa.JSON, nullable=False),
+    sa.Index(None, "resource_kind", "resource_id", "id"),
+)
+
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("project_id", sa.String(255), nullable=False),
+    sa.Column("key", sa.String(255), nullable=False),
+    sa.Column("fingerprint", sa.String(255), nullable=False),
+    _id("operation_id", nullable=False),
+    _id("resource_id", nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("project_id", "key"),  # the unique key ON CONFLICT names
+)
+
+
+def insert_ignoring_conflict(
+    conn: Connection, table: sa.Table, *, values: dict[str, Any], conflict_on: Sequence[str]
+) -> sa.Executable:
+    """``INSERT ... ON CONFLICT (conflict_on) DO NOTHING`` in the connection's dialect.
+
+    Args:
+        conn: the connection the statement will run on (its dialect picks the syntax).
+        table: the target table.
+        values: the row.
+        conflict_on: the columns of the unique constraint that may conflict.
+
+    Returns:
+        The statement, ready to execute.
+
+    Raises:
+        ValueError: the dialect is neither SQLite nor PostgreSQL.
+    """
+    name = conn.dialect.name
+    if name == "sqlite":
+        return (
+            sqlite.insert(table).values(values).on_conflict_do_nothing(index_elements=conflict_on)
+        )
+    if name == "postgresql":
+        return (
+            postgresql.insert(table)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=conflict_on)
+        )
+    raise ValueError(f"unsupported database dialect {name!r}")

@@ -1,0 +1,156 @@
+"""Volume rows: the SQL implementation of VolumeRepository."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+
+from basalt.model import Volume, VolumeStatus
+from basalt.persistence.base import VOLUME_SORT_KEYS, ListQuery
+from basalt.persistence.sql.listing import find_rows
+from basalt.persistence.sql.statements import row_statements
+from basalt.persistence.sql.tables import volumes
+
+_ORDER = (volumes.c.created_at.asc(), volumes.c.id.asc())
+
+
+def _values(volume: Volume) -> dict[str, Any]:
+    """Every column but ``status`` (which only set_status changes after the insert)."""
+    return {
+        "id": volume.id,
+        "project_id": volume.project_id,
+        "user_id": volume.user_id,
+        "name": volume.name,
+        "description": volume.description,
+        "size_gib": volume.size_gib,
+        "backend": volume.backend,
+        "pool": volume.pool,
+        "created_at": volume.created_at,
+        "updated_at": volume.updated_at,
+        "metadata": dict(volume.metadata),
+        "provider_location": volume.provider_location,
+        "source_volume_id": volume.source_volume_id,
+        "snapshot_id": volume.snapshot_id,
+        "bootable": volume.bootable,
+        "availability_zone": volume.availability_zone,
+        "migration_status": volume.migration_status,
+        "replication_status": volume.replication_status,
+    }
+
+
+_SAVED = [c.name for c in volumes.c if c.name not in ("id", "status")]
+_STATEMENTS = row_statements(volumes, saved_columns=_SAVED)
+
+
+def _volume(row: Row[Any]) -> Volume:
+    m = row._mapping
+    return Volume(
+        id=m["id"],
+        project_id=m["project_id"],
+        user_id=m["user_id"],
+        name=m["name"],
+        description=m["description"],
+        size_gib=m["size_gib"],
+        status=VolumeStatus(m["status"]),
+        backend=m["backend"],
+        pool=m["pool"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+        metadata=dict(m["metadata"]),
+        provider_location=m["provider_location"],
+        source_volume_id=m["source_volume_id"],
+        snapshot_id=m["snapshot_id"],
+        bootable=bool(m["bootable"]),
+        availability_zone=m["availability_zone"],
+        migration_status=m["migration_status"],
+        replication_status=m["replication_status"],
+    )
+
+
+class SqlVolumeRepository:
+    """Volumes in one transaction's connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def add(self, volume: Volume) -> None:
+        """Insert a new volume, status included."""
+        _STATEMENTS.run_insert(self._conn, {**_values(volume), "status": str(volume.status)})
+
+    def get(self, volume_id: str) -> Volume | None:
+        """The volume with that id, or None."""
+        row = _STATEMENTS.run_get(self._conn, volume_id)
+        return None if row is None else _volume(row)
+
+    def find(self, query: ListQuery) -> list[Volume]:
+        """One page of volumes (see basalt.persistence.sql.listing).
+
+        Raises:
+            ValueError: a bad sort key or direction.
+            MarkerNotFoundError: the marker names no volume.
+        """
+        return [
+            _volume(r) for r in find_rows(self._conn, volumes, query, sort_keys=VOLUME_SORT_KEYS)
+        ]
+
+    def save(self, volume: Volume) -> None:
+        """Write every field but ``status``."""
+        values = _values(volume)
+        del values["id"]
+        _STATEMENTS.run_save(self._conn, volume.id, values)
+
+    def set_status(
+        self,
+        volume_id: str,
+        *,
+        expected: Collection[VolumeStatus],
+        new: VolumeStatus,
+        updated_at: datetime,
+    ) -> bool:
+        """Compare-and-set the status; True when the row was in one of ``expected``."""
+        return _STATEMENTS.run_set_status(
+            self._conn,
+            volume_id,
+            expected=[str(s) for s in expected],
+            new=str(new),
+            updated_at=updated_at,
+        )
+
+    def delete(self, volume_id: str) -> None:
+        """Remove the row (nothing happens when it is already gone)."""
+        _STATEMENTS.run_delete(self._conn, volume_id)
+
+    def ids(self) -> set[str]:
+        """Every volume id."""
+        return set(self._conn.execute(sa.select(volumes.c.id)).scalars())
+
+    def in_statuses(self, statuses: Collection[VolumeStatus]) -> list[Volume]:
+        """Volumes in any of ``statuses``, oldest first."""
+        statement = (
+            sa.select(volumes)
+            .where(volumes.c.status.in_([str(s) for s in statuses]))
+            .order_by(*_ORDER)
+        )
+        return [_volume(r) for r in self._conn.execute(statement)]
+
+    def usage(self, project_id: str) -> tuple[int, int]:
+        """(volume count, GiB) for the project."""
+        row = self._conn.execute(
+            sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(volumes.c.size_gib), 0))
+            .select_from(volumes)
+            .where(volumes.c.project_id == project_id)
+        ).one()
+        return int(row[0]), int(row[1])
+
+    def provisioned_gib(self, backend: str, pool: str) -> int:
+        """GiB promised to the volumes in one pool."""
+        total = self._conn.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(volumes.c.size_gib), 0)).where(
+                volumes.c.backend == backend, volumes.c.pool == pool
+            )
+        ).scalar_one()
+        return int(total)

@@ -1,0 +1,810 @@
+"""The persistence contract: every repository method, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import operator
+import threading
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from basalt.errors import ConfigError, PersistenceError
+from basalt.model import EventKind, OperationKind, OperationPhase, SnapshotStatus, VolumeStatus
+from basalt.persistence.base import (
+    Database,
+    IdempotencyRecord,
+    ListQuery,
+    MarkerNotFoundError,
+    SortDirection,
+)
+from basalt.persistence.sql import SqlDatabase, open_database
+from basalt.persistence.sql.database import MIGRATIONS_DIR, normalize_url
+from basalt.persistence.sql.tables import metadata as schema
+from tests.persistence_fixtures import (  # noqa: F401  (the *_fixture names are fixtures)
+    at,
+    db_fixture,
+    make_event,
+    make_operation,
+    make_snapshot,
+    make_volume,
+    migrated,
+    new_id,
+    postgres_database,
+    sqlite_db_fixture,
+)
+
+Sort = tuple[tuple[str, SortDirection], ...]
+V = VolumeStatus
+S = SnapshotStatus
+P = OperationPhase
+
+
+def race(threads: int, work: Callable[[], Any]) -> list[Any]:
+    """Run ``work`` in ``threads`` threads released at once; return results or exceptions."""
+    barrier = threading.Barrier(threads)
+    results: list[Any] = []
+    lock = threading.Lock()
+
+    def run() -> None:
+        barrier.wait()
+        try:
+            outcome = work()
+        except Exception as exc:  # collected and asserted on by the test
+            outcome = exc
+        with lock:
+            results.append(outcome)
+
+    workers = [threading.Thread(target=run) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert len(results) == threads
+    return results
+
+
+# --- database ------------------------------------------------------------------------
+
+
+def test_sql_database_satisfies_the_contract(db: SqlDatabase) -> None:
+    as_contract: Database = db
+    assert as_contract.url.startswith(("sqlite", "postgresql+psycopg"))
+
+
+def test_migrate_twice_is_harmless_and_keeps_data(db: SqlDatabase) -> None:
+    volume = make_volume()
+    with db.transaction() as tx:
+        tx.volumes.add(volume)
+    db.migrate()
+    with db.transaction(write=False) as tx:
+        assert tx.volumes.get(volume.id) == volume
+
+
+def test_concurrent_first_migrations_do_not_collide(db: SqlDatabase, tmp_path: Path) -> None:
+    """Several service processes may start at once on one fresh database."""
+    if db.dialect == "sqlite":
+        fresh: AbstractContextManager[str] = nullcontext(f"sqlite:///{tmp_path / 'fresh.db'}")
+    else:
+        fresh = postgres_database()
+    with fresh as url:
+        stores = [open_database(url) for _ in range(4)]
+        waiting = list(stores)  # list.pop is atomic: each thread takes its own store
+        try:
+            results = race(len(stores), lambda: waiting.pop().migrate())
+        finally:
+            for store in stores:
+                store.close()
+        assert results == [None] * 4
+        with migrated(url) as again, again.transaction(write=False) as tx:
+            assert tx.volumes.ids() == set()
+
+
+def test_migrated_schema_matches_tables(db: SqlDatabase) -> None:
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, schema) == []
+        version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    assert version == ScriptDirectory.from_config(config).get_current_head()
+
+
+def test_commit_on_clean_exit(db: SqlDatabase) -> None:
+    volume = make_volume()
+    with db.transaction() as tx:
+        tx.volumes.add(volume)
+    with db.transaction(write=False) as tx:
+        assert tx.volumes.get(volume.id) == volume
+
+
+def test_exception_rolls_back_everything(db: SqlDatabase) -> None:
+    volume = make_volume()
+    operation = make_operation(resource_id=volume.id)
+    with pytest.raises(RuntimeError, match="boom"), db.transaction() as tx:
+        tx.volumes.add(volume)
+        tx.snapshots.add(make_snapshot(volume))
+        tx.operations.add(operation)
+        tx.events.add(make_event(volume.id))
+        tx.idempotency.claim(_record("key-1", operation_id=operation.id))
+        raise RuntimeError("boom")
+    with db.transaction(write=False) as tx:
+        assert tx.volumes.ids() == set()
+        assert tx.snapshots.ids() == set()
+        assert tx.operations.get(operation.id) is None
+        assert tx.events.timeline(resource_kind="volume", resource_id=volume.id) == []
+        assert tx.idempotency.get("project-a", "key-1") is None
+
+
+def test_database_errors_become_persistence_errors(db: SqlDatabase) -> None:
+    volume = make_volume()
+    with db.transaction() as tx:
+        tx.volumes.add(volume)
+    with pytest.raises(PersistenceError) as caught, db.transaction() as tx:
+        tx.volumes.add(volume)  # duplicate id
+    assert isinstance(caught.value.__cause__, sa.exc.DBAPIError)
+    assert db.kind in str(caught.value)
+
+
+def test_snapshot_needs_its_volume_row(db: SqlDatabase) -> None:
+    orphan = make_snapshot(make_volume())
+    with pytest.raises(PersistenceError), db.transaction() as tx:
+        tx.snapshots.add(orphan)
+
+
+def test_unreachable_database_is_a_persistence_error_without_password(
+    db: SqlDatabase, tmp_path: Path
+) -> None:
+    if db.dialect == "sqlite":
+        broken = open_database(f"sqlite:///{tmp_path / 'missing' / 'dir' / 'basalt.db'}")
+    else:
+        broken = open_database("postgresql://basalt:s3cret-pw@127.0.0.1:1/basalt?connect_timeout=2")
+    try:
+        with pytest.raises(PersistenceError) as caught, broken.transaction() as tx:
+            tx.volumes.ids()
+    finally:
+        broken.close()
+    assert broken.kind in str(caught.value)
+    assert "s3cret-pw" not in str(caught.value)
+    assert caught.value.__cause__ is not None
+
+
+def test_reader_is_not_blocked_by_an_open_writer(db: SqlDatabase) -> None:
+    volume = make_volume()
+    with db.transaction() as tx:
+        tx.volumes.add(volume)
+    writer_holds_lock = threading.Event()
+    reader_done = threading.Event()
+
+    def writer() -> None:
+        with db.transaction() as tx:
+            tx.volumes.save(volume)
+            writer_holds_lock.set()
+            reader_done.wait(timeout=30)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert writer_holds_lock.wait(timeout=30)
+        with db.transaction(write=False) as tx:
+            assert tx.volumes.get(volume.id) == volume
+    finally:
+        reader_done.set()
+        thread.join(timeout=30)
+
+
+def test_writer_is_not_blocked_by_an_open_reader(db: SqlDatabase) -> None:
+    volume = make_volume()
+    with db.transaction() as tx:
+        tx.volumes.add(volume)
+    with db.transaction(write=False) as reader:
+        assert reader.volumes.get(volume.id) == volume
+        written = threading.Thread(target=lambda: _rename(db, volume.id, "renamed"))
+        written.start()
+        written.join(timeout=30)
+        assert not written.is_alive()
+    with db.transaction(write=False) as tx:
+        loaded = tx.volumes.get(volume.id)
+    assert loaded is not None and loaded.name == "renamed"
+
+
+def _rename(db: SqlDatabase, volume_id: str, name: str) -> None:
+    with db.transaction() as tx:
+        volume = tx.volumes.get(volume_id)
+        assert volume is not None
+        volume.name = name
+        tx.volumes.save(volume)
+
+
+def test_sqlite_write_transaction_takes_the_lock_at_begin(sqlite_db: SqlDatabase) -> None:
+    db = sqlite_db
+    order: list[str] = []
+    first_began = threading.Event()
+
+    def first() -> None:
+        with db.transaction() as tx:
+            tx.volumes.ids()  # a read only: the lock must already be held
+            first_began.set()
+            time.sleep(0.3)
+            order.append("first commits")
+
+    def second() -> None:
+        assert first_began.wait(timeout=30)
+        with db.transaction() as tx:
+            order.append("second began")
+            tx.volumes.ids()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert order == ["first commits", "second began"]
+
+
+def test_sqlite_connection_settings(sqlite_db: SqlDatabase) -> None:
+    with sqlite_db.engine.connect() as conn:
+        pragma = {
+            name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+            for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+        }
+    assert pragma == {
+        "journal_mode": "wal",
+        "synchronous": 1,
+        "foreign_keys": 1,
+        "busy_timeout": 30000,
+    }
+
+
+def test_urls() -> None:
+    assert normalize_url("postgresql://u@h/d").drivername == "postgresql+psycopg"
+    assert normalize_url("postgresql+psycopg://u@h/d").drivername == "postgresql+psycopg"
+    assert normalize_url("sqlite:////tmp/x.db").drivername == "sqlite"
+    with pytest.raises(ConfigError):
+        normalize_url("mysql://u@h/d")
+    with pytest.raises(ConfigError):
+        normalize_url("not a url")
+    assert "pw" not in repr(open_database("postgresql://u:pw@h/d"))
+
+
+def test_in_memory_sqlite_is_shared_by_threads() -> None:
+    db = open_database("sqlite://")
+    try:
+        db.migrate()
+        volume = make_volume()
+        with db.transaction() as tx:
+            tx.volumes.add(volume)
+        results = race(4, lambda: _read_volume(db, volume.id))
+        assert results == [volume] * 4
+    finally:
+        db.close()
+
+
+def _read_volume(db: SqlDatabase, volume_id: str) -> Any:
+    with db.transaction(write=False) as tx:
+        return tx.volumes.get(volume_id)
+
+
+# --- volumes -------------------------------------------------------------------------
+
+
+def test_volume_round_trip_every_field(db: SqlDatabase) -> None:
+    plus_two = timezone(timedelta(hours=2))
+    volume = make_volume(
+        project_id="prøject",
+        user_id="üser",
+        name="数据卷 ✓",
+        description="a \"quoted\" 'description'",
+        size_gib=1024 * 1024,
+        status=V.IN_USE,
+        backend="fast",
+        pool="ssd",
+        created_at=datetime(2024, 1, 2, 5, 6, 7, 890123, tzinfo=plus_two),
+        updated_at=at(0.5),
+        metadata={"clé": "välue ✓", "empty": "", 'quo"te': "x", "n": "1"},
+        provider_location="/srv/pools/ssd/volume-1",
+        source_volume_id=new_id(),
+        snapshot_id=new_id(),
+        bootable=True,
+        availability_zone="zone-b",
+        migration_status="migrating",
+        replication_status="enabled",
+    )
+    with db.transaction() as tx:
+        tx.volumes.add(volume)
+    with db.transaction(write=False) as tx:
+        loaded = tx.volumes.get(volume.id)
+    assert loaded == volume
+    assert loaded is not None
+    assert loaded.created_at.tzinfo == UTC
+    assert loaded.created_at == datetime(2024, 1, 2, 3, 6, 7, 890123, tzinfo=UTC)
+    assert loaded.updated_at.tzinfo == UTC
+    assert isinstance(loaded.status, VolumeStatus)
+
+
+def test_volume_optional_fields_stay_empty(db: SqlDatabase) -> None:
+    volume = make_volume()
+    with db.transaction() as tx:
+        tx.volumes.add(volume)
+        assert tx.volumes.get(volume.id) == volume
+        assert tx.volumes.get(new_id()) is None
+
+
+def test_naive_datetimes_are_refused(db: SqlDatabase) -> None:
+    with pytest.raises(sa.exc.StatementError), db.transaction() as tx:
+        tx.volumes.add(make_volume(created_at=datetime(2024, 1, 1)))
+
+
+def test_volume_save_writes_every_field_but_status(db: SqlDatabase) -> None:
+    volume = make_volume(status=V.CREATING)
+    with db.transaction() as tx:
+        tx.volumes.add(volume)
+    changed = make_volume(
+        id=volume.id,
+        project_id="project-b",
+        user_id="user-b",
+        name="renamed",
+        description="new",
+        size_gib=9,
+        status=V.ERROR,
+        backend="other",
+        pool="p2",
+        created_at=at(1),
+        updated_at=at(2),
+        metadata={"k": "v"},
+        provider_location="loc",
+        source_volume_id=new_id(),
+        snapshot_id=new_id(),
+        bootable=True,
+        availability_zone="z",
+        migration_status="success",
+        replication_status="disabled",
+    )
+    with db.transaction() as tx:
+        tx.volumes.save(changed)
+        loaded = tx.volumes.get(volume.id)
+    assert loaded is not None
+    assert loaded.status == V.CREATING
+    loaded.status = V.ERROR
+    assert loaded == changed
+
+
+def test_volume_set_status_is_compare_and_set(db: SqlDatabase) -> None:
+    volume = make_volume(status=V.AVAILABLE)
+    with db.transaction() as tx:
+        tx.volumes.add(volume)
+        assert not tx.volumes.set_status(
+            volume.id, expected=[V.CREATING, V.ERROR], new=V.DELETING, updated_at=at(5)
+        )
+        assert not tx.volumes.set_status(volume.id, expected=[], new=V.DELETING, updated_at=at(5))
+        assert not tx.volumes.set_status(
+            new_id(), expected=[V.AVAILABLE], new=V.DELETING, updated_at=at(5)
+        )
+        unchanged = tx.volumes.get(volume.id)
+        assert unchanged is not None
+        assert (unchanged.status, unchanged.updated_at) == (V.AVAILABLE, at(0))
+        assert tx.volumes.set_status(
+            volume.id, expected={V.AVAILABLE, V.ERROR}, new=V.EXTENDING, updated_at=at(5)
+        )
+        loaded = tx.volumes.get(volume.id)
+    assert loaded is not None
+    assert (loaded.status, loaded.updated_at) == (V.EXTENDING, at(5))
+    volume.status, volume.updated_at = V.EXTENDING, at(5)
+    assert loaded == volume
+
+
+def test_volume_set_status_race_has_one_winner(db: SqlDatabase) -> None:
+    volume = make_volume(status=V.AVAILABLE)
+    with db.transaction() as tx:
+        tx.volumes.add(volume)
+
+    def attempt() -> bool:
+        with db.transaction() as tx:
+            current = tx.volumes.get(volume.id)
+            assert current is not None
+            return tx.volumes.set_status(
+                volume.id, expected=[V.AVAILABLE], new=V.DELETING, updated_at=at(1)
+            )
+
+    results = race(16, attempt)
+    assert sorted(results, key=str) == [False] * 15 + [True]
+    with db.transaction(write=False) as tx:
+        loaded = tx.volumes.get(volume.id)
+    assert loaded is not None and loaded.status == V.DELETING
+
+
+def test_volume_delete_ids_and_in_statuses(db: SqlDatabase) -> None:
+    first = make_volume(status=V.CREATING, created_at=at(1))
+    second = make_volume(status=V.DELETING, created_at=at(2))
+    third = make_volume(status=V.AVAILABLE, created_at=at(3))
+    with db.transaction() as tx:
+        for volume in (third, first, second):
+            tx.volumes.add(volume)
+        assert tx.volumes.ids() == {first.id, second.id, third.id}
+        assert tx.volumes.in_statuses([V.DELETING, V.CREATING]) == [first, second]
+        assert tx.volumes.in_statuses([]) == []
+        tx.volumes.delete(second.id)
+        tx.volumes.delete(second.id)  # already gone: no error
+        assert tx.volumes.ids() == {first.id, third.id}
+        assert tx.volumes.get(second.id) is None
+
+
+def test_volume_usage_and_provisioned_gib(db: SqlDatabase) -> None:
+    with db.transaction() as tx:
+        assert tx.volumes.usage("project-a") == (0, 0)
+        assert tx.volumes.provisioned_gib("file", "default") == 0
+        tx.volumes.add(make_volume(size_gib=3))
+        tx.volumes.add(make_volume(size_gib=4, pool="other"))
+        tx.volumes.add(make_volume(size_gib=5, project_id="project-b"))
+        tx.volumes.add(make_volume(size_gib=6, backend="fast"))
+        assert tx.volumes.usage("project-a") == (3, 13)
+        assert tx.volumes.usage("project-b") == (1, 5)
+        assert tx.volumes.provisioned_gib("file", "default") == 8
+        assert tx.volumes.provisioned_gib("file", "other") == 4
+        assert tx.volumes.provisioned_gib("fast", "default") == 6
+
+
+# --- snapshots -----------------------------------------------------------------------
+
+
+def test_snapshot_round_trip_save_and_set_status(db: SqlDatabase) -> None:
+    volume = make_volume()
+    snapshot = make_snapshot(
+        volume,
+        name="snäp ✓",
+        description="d",
+        size_gib=7,
+        status=S.CREATING,
+        created_at=at(1),
+        updated_at=at(2),
+        metadata={"ключ": "значение"},
+        provider_location="loc",
+    )
+    with db.transaction() as tx:
+        tx.volumes.add(volume)
+        tx.snapshots.add(snapshot)
+    with db.transaction() as tx:
+        assert tx.snapshots.get(snapshot.id) == snapshot
+        assert tx.snapshots.get(new_id()) is None
+        snapshot.name, snapshot.metadata, snapshot.status = "renamed", {}, S.ERROR
+        tx.snapshots.save(snapshot)
+        loaded = tx.snapshots.get(snapshot.id)
+        assert loaded is not None
+        assert (loaded.name, loaded.metadata, loaded.status) == ("renamed", {}, S.CREATING)
+        assert not tx.snapshots.set_status(
+            snapshot.id, expected=[S.AVAILABLE], new=S.DELETING, updated_at=at(3)
+        )
+        assert tx.snapshots.set_status(
+            snapshot.id, expected=[S.CREATING], new=S.AVAILABLE, updated_at=at(3)
+        )
+        loaded = tx.snapshots.get(snapshot.id)
+    assert loaded is not None
+    assert (loaded.status, loaded.updated_at) == (S.AVAILABLE, at(3))
+
+
+def test_snapshot_set_status_race_has_one_winner(db: SqlDatabase) -> None:
+    volume = make_volume()
+    snapshot = make_snapshot(volume)
+    with db.transaction() as tx:
+        tx.volumes.add(volume)
+        tx.snapshots.add(snapshot)
+
+    def attempt() -> bool:
+        with db.transaction() as tx:
+            return tx.snapshots.set_status(
+                snapshot.id, expected=[S.AVAILABLE], new=S.DELETING, updated_at=at(1)
+            )
+
+    assert sorted(race(16, attempt), key=str) == [False] * 15 + [True]
+
+
+def test_snapshots_of_a_volume(db: SqlDatabase) -> None:
+    volume, other = make_volume(), make_volume()
+    older = make_snapshot(volume, created_at=at(1), status=S.DELETING)
+    newer = make_snapshot(volume, created_at=at(2))
+    elsewhere = make_snapshot(other, status=S.DELETING)
+    with db.transaction() as tx:
+        tx.volumes.add(volume)
+        tx.volumes.add(other)
+        for snapshot in (newer, elsewhere, older):
+            tx.snapshots.add(snapshot)
+        assert tx.snapshots.for_volume(volume.id) == [older, newer]
+        assert tx.snapshots.count_for_volume(volume.id) == 2
+        assert tx.snapshots.count_for_volume(new_id()) == 0
+        assert tx.snapshots.in_statuses([S.DELETING]) == [elsewhere, older]
+        assert tx.snapshots.ids() == {older.id, newer.id, elsewhere.id}
+        tx.snapshots.delete(older.id)
+        assert tx.snapshots.for_volume(volume.id) == [newer]
+        assert tx.snapshots.ids() == {newer.id, elsewhere.id}
+
+
+# --- listing -------------------------------------------------------------------------
+
+
+def test_list_filters(db: SqlDatabase) -> None:
+    a1 = make_volume(name="alpha", metadata={"tier": "gold", "zone": "ü", 'q"k': "1"})
+    a2 = make_volume(name="alpha", status=V.ERROR, metadata={"tier": "gold"})
+    b1 = make_volume(name="beta", project_id="project-b", metadata={"tier": "silver"})
+    with db.transaction() as tx:
+        for volume in (a1, a2, b1):
+            tx.volumes.add(volume)
+        find = tx.volumes.find
+
+        def ids(**filters: Any) -> set[str]:
+            return {v.id for v in find(ListQuery(**filters))}
+
+        assert ids() == {a1.id, a2.id, b1.id}
+        assert ids(project_id="project-a") == {a1.id, a2.id}
+        assert ids(project_id="nobody") == set()
+        assert ids(name="alpha") == {a1.id, a2.id}
+        assert ids(status="error") == {a2.id}
+        assert ids(status=V.AVAILABLE, name="alpha") == {a1.id}
+        assert ids(metadata={"tier": "gold"}) == {a1.id, a2.id}
+        assert ids(metadata={"tier": "gold", "zone": "ü"}) == {a1.id}
+        assert ids(metadata={'q"k': "1"}) == {a1.id}
+        assert ids(metadata={"tier": "gold", "zone": "x"}) == set()
+        assert ids(metadata={"missing": ""}) == set()
+        assert ids(project_id="project-b", metadata={"tier": "silver"}) == {b1.id}
+
+
+def test_list_snapshots_by_volume(db: SqlDatabase) -> None:
+    volume, other = make_volume(), make_volume()
+    snapshots = [make_snapshot(volume, created_at=at(i)) for i in range(3)]
+    foreign = make_snapshot(other, metadata={"k": "v"})
+    with db.transaction() as tx:
+        tx.volumes.add(volume)
+        tx.volumes.add(other)
+        for snapshot in [*snapshots, foreign]:
+            tx.snapshots.add(snapshot)
+        assert tx.snapshots.find(ListQuery(volume_id=volume.id)) == snapshots[::-1]
+        assert tx.snapshots.find(ListQuery(metadata={"k": "v"})) == [foreign]
+        with pytest.raises(ValueError):
+            tx.volumes.find(ListQuery(volume_id=volume.id))
+
+
+def test_list_default_order_is_newest_first(db: SqlDatabase) -> None:
+    volumes = [make_volume(created_at=at(i)) for i in range(5)]
+    with db.transaction() as tx:
+        for volume in volumes[::2] + volumes[1::2]:
+            tx.volumes.add(volume)
+        assert tx.volumes.find(ListQuery()) == volumes[::-1]
+        assert tx.volumes.find(ListQuery(limit=2)) == volumes[:2:-1]
+        assert tx.volumes.find(ListQuery(limit=0)) == []
+
+
+def test_list_refuses_unknown_sort_keys_and_markers(db: SqlDatabase) -> None:
+    volume = make_volume(project_id="project-b")
+    with db.transaction() as tx:
+        tx.volumes.add(volume)
+        for sort in ((("backend", "asc"),), (("metadata", "asc"),), (("name", "up"),)):
+            with pytest.raises(ValueError):
+                tx.volumes.find(ListQuery(sort=sort))
+        with pytest.raises(ValueError):
+            tx.snapshots.find(ListQuery(sort=(("pool", "asc"),)))
+        with pytest.raises(MarkerNotFoundError):
+            tx.volumes.find(ListQuery(marker=new_id()))
+        with pytest.raises(MarkerNotFoundError):
+            tx.volumes.find(ListQuery(marker=volume.id, project_id="project-a"))
+        with pytest.raises(MarkerNotFoundError):
+            tx.snapshots.find(ListQuery(marker=volume.id))
+        assert tx.volumes.find(ListQuery(marker=volume.id)) == []
+
+
+SORTS: list[Sort] = [
+    (("size_gib", "asc"),),
+    (("size_gib", "desc"),),
+    (("size_gib", "asc"), ("name", "desc")),
+    (("status", "desc"), ("size_gib", "asc"), ("created_at", "desc")),
+    (("created_at", "asc"),),
+    (("updated_at", "desc"), ("size_gib", "desc")),
+    (("name", "asc"), ("id", "desc")),
+    (("id", "asc"),),
+]
+
+
+def _python_order(items: list[Any], sort: Sort) -> list[Any]:
+    keys = list(sort) + ([] if any(k == "id" for k, _ in sort) else [("id", sort[-1][1])])
+    ordered = list(items)
+    for key, direction in reversed(keys):  # stable sorts, least significant first
+        ordered.sort(key=operator.attrgetter(key), reverse=direction == "desc")
+    return ordered
+
+
+@pytest.mark.parametrize("sort", SORTS, ids=lambda s: ",".join(f"{k}:{d}" for k, d in s))
+def test_marker_pagination_with_duplicate_sort_values(db: SqlDatabase, sort: Sort) -> None:
+    volumes = [
+        make_volume(
+            name=f"vol{i % 5}",
+            size_gib=(1, 10, 100)[i % 3],
+            status=(V.AVAILABLE, V.ERROR, V.IN_USE)[i % 7 % 3],
+            created_at=at(i % 4),
+            updated_at=at(i % 2),
+        )
+        for i in range(50)
+    ]
+    noise = make_volume(project_id="project-b")
+    with db.transaction() as tx:
+        for volume in [*volumes, noise]:
+            tx.volumes.add(volume)
+    pages: list[list[Any]] = []
+    marker: str | None = None
+    while True:
+        query = ListQuery(project_id="project-a", sort=sort, limit=7, marker=marker)
+        with db.transaction(write=False) as tx:
+            page = tx.volumes.find(query)
+        if not page:
+            break
+        pages.append(page)
+        marker = page[-1].id
+    assert [len(p) for p in pages] == [7] * 7 + [1]
+    seen = [v for page in pages for v in page]
+    assert seen == _python_order(volumes, sort)
+    with db.transaction(write=False) as tx:
+        whole = tx.volumes.find(ListQuery(project_id="project-a", sort=sort))
+    assert whole == seen
+
+
+def test_snapshot_pagination_by_volume_id(db: SqlDatabase) -> None:
+    parents = [make_volume() for _ in range(3)]
+    snapshots = [make_snapshot(parents[i % 3], size_gib=i % 2 + 1) for i in range(20)]
+    with db.transaction() as tx:
+        for volume in parents:
+            tx.volumes.add(volume)
+        for snapshot in snapshots:
+            tx.snapshots.add(snapshot)
+    sort: Sort = (("volume_id", "desc"), ("size_gib", "asc"))
+    seen: list[Any] = []
+    marker = None
+    with db.transaction(write=False) as tx:
+        while page := tx.snapshots.find(ListQuery(sort=sort, limit=3, marker=marker)):
+            seen.extend(page)
+            marker = page[-1].id
+    assert seen == _python_order(snapshots, sort)
+
+
+# --- operations ----------------------------------------------------------------------
+
+
+def test_operation_round_trip_save_and_progress(db: SqlDatabase) -> None:
+    operation = make_operation(
+        kind=OperationKind.EXTEND_VOLUME,
+        request_id="req-1",
+        bytes_done=5,
+        bytes_total=2**40,
+        started_at=at(1),
+        params={"size": 3, "nested": {"list": [1, "ü"]}, "flag": True, "none": None},
+    )
+    with db.transaction() as tx:
+        tx.operations.add(operation)
+        assert tx.operations.get(operation.id) == operation
+        assert tx.operations.get(new_id()) is None
+        operation.phase = P.FAILED
+        operation.finished_at = at(9)
+        operation.error_code = "driver_error"
+        operation.message = "backend said no ✗"
+        operation.hint = "try again"
+        operation.updated_at = at(9)
+        tx.operations.save(operation)
+        assert tx.operations.get(operation.id) == operation
+        tx.operations.set_progress(
+            operation.id, bytes_done=2**39, bytes_total=None, updated_at=at(10)
+        )
+        loaded = tx.operations.get(operation.id)
+    assert loaded is not None
+    assert (loaded.bytes_done, loaded.bytes_total, loaded.updated_at) == (2**39, None, at(10))
+    assert loaded.phase == P.FAILED and loaded.finished_at == at(9)
+
+
+def test_operation_find_newest_first_with_filters(db: SqlDatabase) -> None:
+    resource = new_id()
+    ops = [
+        make_operation(created_at=at(1), phase=P.SUCCEEDED, resource_id=resource),
+        make_operation(created_at=at(2), phase=P.RUNNING),
+        make_operation(created_at=at(2), phase=P.PENDING, resource_id=resource),
+        make_operation(created_at=at(3), phase=P.FAILED),
+        make_operation(created_at=at(4), phase=P.RUNNING, project_id="project-b"),
+    ]
+    same_time = sorted(ops[1:3], key=lambda o: o.id, reverse=True)
+    newest_a = [ops[3], *same_time, ops[0]]
+    with db.transaction() as tx:
+        for operation in ops:
+            tx.operations.add(operation)
+        find = tx.operations.find
+        assert find(project_id="project-a") == newest_a
+        assert find(project_id=None) == [ops[4], *newest_a]
+        assert find(project_id="project-a", limit=2) == newest_a[:2]
+        assert find(project_id="project-a", resource_id=resource) == [ops[2], ops[0]]
+        assert find(project_id="project-a", open_only=True) == same_time
+        assert find(project_id=None, open_only=True, resource_id=resource) == [ops[2]]
+        assert tx.operations.in_phases([P.RUNNING, P.PENDING]) == [
+            *sorted(ops[1:3], key=lambda o: o.id),
+            ops[4],
+        ]
+        assert tx.operations.in_phases([]) == []
+
+
+# --- events --------------------------------------------------------------------------
+
+
+def test_event_timeline_oldest_first(db: SqlDatabase) -> None:
+    resource = new_id()
+    first = make_event(
+        resource,
+        kind=EventKind.DRIVER_CALL,
+        message="create_volume ✓",
+        at=at(5),
+        operation_id=new_id(),
+        duration_ms=12.5,
+        detail={"args": ["x", 1], "ok": True},
+    )
+    later = [make_event(resource, message=f"m{i}", at=at(1)) for i in range(4)]
+    with db.transaction() as tx:
+        tx.events.add(first)
+        tx.events.add(make_event(resource, resource_kind="snapshot"))
+        tx.events.add(make_event(new_id()))
+        for event in later:
+            tx.events.add(event)
+    with db.transaction(write=False) as tx:
+        timeline = tx.events.timeline(resource_kind="volume", resource_id=resource)
+        newest_two = tx.events.timeline(resource_kind="volume", resource_id=resource, limit=2)
+        assert tx.events.timeline(resource_kind="volume", resource_id=new_id()) == []
+    assert [e.message for e in timeline] == ["create_volume ✓", "m0", "m1", "m2", "m3"]
+    ids = [e.id for e in timeline]
+    assert all(isinstance(i, int) for i in ids)
+    assert ids == sorted(i or 0 for i in ids)
+    loaded = timeline[0]
+    first.id = loaded.id
+    assert loaded == first
+    assert [e.message for e in newest_two] == ["m2", "m3"]
+
+
+# --- idempotency ---------------------------------------------------------------------
+
+
+def _record(key: str, **overrides: Any) -> IdempotencyRecord:
+    values: dict[str, Any] = {
+        "project_id": "project-a",
+        "key": key,
+        "fingerprint": "fp-1",
+        "operation_id": new_id(),
+        "resource_id": new_id(),
+        "created_at": at(0),
+    }
+    values.update(overrides)
+    return IdempotencyRecord(**values)
+
+
+def test_idempotency_claim_keeps_the_first_record(db: SqlDatabase) -> None:
+    first = _record("key-ü", created_at=at(1))
+    second = _record("key-ü", fingerprint="fp-2", created_at=at(2))
+    other_project = _record("key-ü", project_id="project-b")
+    with db.transaction() as tx:
+        assert tx.idempotency.get("project-a", "key-ü") is None
+        assert tx.idempotency.claim(first) == first
+    with db.transaction() as tx:
+        assert tx.idempotency.claim(second) == first
+        assert tx.idempotency.claim(other_project) == other_project
+        assert tx.idempotency.get("project-a", "key-ü") == first
+        assert tx.idempotency.get("project-b", "key-ü") == other_project
+
+
+def test_idempotency_concurrent_claims_agree(db: SqlDatabase) -> None:
+    def claim() -> IdempotencyRecord:
+        record = _record("race", fingerprint=new_id())
+        with db.transaction() as tx:
+            return tx.idempotency.claim(record)
+
+    results = race(16, claim)
+    assert all(isinstance(r, IdempotencyRecord) for r in results), results
+    assert len(set(results)) == 1
+    with db.transaction(write=False) as tx:
+        assert tx.idempotency.get("project-a", "race") == results[0]

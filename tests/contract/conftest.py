@@ -1,0 +1,247 @@
+"""Backends for the driver contract suite, and how the suite sees their bytes.
+
+Every backend the suite runs against is one param of ``driver_backend``: a driver, set
+up on a fresh pool named :data:`POOL`, plus a :class:`BackendAccess` adapter that
+reads and writes object bytes *outside* the driver (as a consumer attached to the
+volume would). Adding a backend means adding a param and an adapter; the tests in
+test_driver.py stay as they are.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+
+import pytest
+
+from basalt.drivers.base import VolumeDriver
+from basalt.drivers.file import FileDriver
+from basalt.drivers.file.loopfs import LoopMount, create_image_pool, is_root
+from basalt.drivers.types import SnapshotRef, VolumeRef
+from basalt.errors import ConfigError
+
+POOL = "default"
+MIB = 1024**2
+DIGEST_BLOCK_BYTES = MIB
+XFS_IMAGE_GIB = 4
+
+Kind = Literal["volume", "snapshot"]
+StoredRef = VolumeRef | SnapshotRef
+
+
+class ContentDigest:
+    """A digest of content that does not depend on how it is stored.
+
+    Content is fed in blocks; an all-zero block is fed as a marker, so an adapter
+    can skip holes without reading them and still agree with a dense copy.
+    """
+
+    def __init__(self) -> None:
+        self._hash = hashlib.blake2b(digest_size=20)
+
+    def add_zeros(self, length: int) -> None:
+        self._hash.update(b"Z%d;" % length)
+
+    def add(self, block: bytes) -> None:
+        if block.count(0) == len(block):
+            self.add_zeros(len(block))
+        else:
+            self._hash.update(b"D%d;" % len(block))
+            self._hash.update(block)
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
+def zero_digest(length: int) -> str:
+    """The digest of ``length`` zero bytes, as every adapter computes it."""
+    digest = ContentDigest()
+    for offset in range(0, length, DIGEST_BLOCK_BYTES):
+        digest.add_zeros(min(DIGEST_BLOCK_BYTES, length - offset))
+    return digest.hexdigest()
+
+
+class BackendAccess(Protocol):
+    """What the contract suite needs to see and prepare on a backend, outside the driver."""
+
+    pool: str
+
+    def write(self, volume: VolumeRef, offset: int, data: bytes) -> None:
+        """Write bytes into a volume (durably)."""
+
+    def read(self, obj: StoredRef, offset: int, length: int) -> bytes:
+        """Read bytes of a volume or snapshot."""
+
+    def size_bytes(self, obj: StoredRef) -> int:
+        """The apparent size of a volume or snapshot."""
+
+    def digest(self, obj: StoredRef, *, start: int = 0, length: int | None = None) -> str:
+        """The :class:`ContentDigest` of a range (default: all) of a volume or snapshot."""
+
+    def add_unmanaged(self, kind: Kind, name: str, *, size_bytes: int, head: bytes) -> None:
+        """Put an object Basalt does not manage on the backend, ``head`` at offset 0."""
+
+    def invalid_references(self, kind: Kind) -> Mapping[str, Mapping[str, str]]:
+        """Backend-specific references manage must refuse (label -> reference)."""
+
+    def leave_partial(self, kind: Kind, object_id: str) -> None:
+        """Leave what a crash in the middle of creating an object would leave."""
+
+    def state(self) -> object:
+        """A comparable picture of everything on the backend (to check nothing changed)."""
+
+
+class FilePoolAccess:
+    """BackendAccess for a file pool: objects are files under the pool directory."""
+
+    def __init__(self, root: Path, pool: str = POOL) -> None:
+        self.root = root
+        self.pool = pool
+
+    def path(self, obj: StoredRef) -> Path:
+        kind = "snapshots" if isinstance(obj, SnapshotRef) else "volumes"
+        return self.root / kind / f"{obj.id}.raw"
+
+    def write(self, volume: VolumeRef, offset: int, data: bytes) -> None:
+        fd = os.open(self.path(volume), os.O_WRONLY)
+        try:
+            assert os.pwrite(fd, data, offset) == len(data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def read(self, obj: StoredRef, offset: int, length: int) -> bytes:
+        with open(self.path(obj), "rb") as file:
+            file.seek(offset)
+            return file.read(length)
+
+    def size_bytes(self, obj: StoredRef) -> int:
+        return self.path(obj).stat().st_size
+
+    def digest(self, obj: StoredRef, *, start: int = 0, length: int | None = None) -> str:
+        digest = ContentDigest()
+        fd = os.open(self.path(obj), os.O_RDONLY)
+        try:
+            end = os.fstat(fd).st_size if length is None else start + length
+            for offset in range(start, end, DIGEST_BLOCK_BYTES):
+                block_bytes = min(DIGEST_BLOCK_BYTES, end - offset)
+                if _is_hole(fd, offset, block_bytes):
+                    digest.add_zeros(block_bytes)
+                else:
+                    digest.add(os.pread(fd, block_bytes, offset))
+        finally:
+            os.close(fd)
+        return digest.hexdigest()
+
+    def add_unmanaged(self, kind: Kind, name: str, *, size_bytes: int, head: bytes) -> None:
+        path = self.root / f"{kind}s" / name
+        with open(path, "wb") as file:
+            file.write(head[:size_bytes])
+            file.truncate(size_bytes)
+
+    def invalid_references(self, kind: Kind) -> Mapping[str, Mapping[str, str]]:
+        directory = self.root / f"{kind}s"
+        (directory / "a-directory").mkdir()
+        (directory / "real.img").write_bytes(b"real")
+        (directory / ".hidden.img").write_bytes(b"hidden")
+        (directory / "link.img").symlink_to(directory / "real.img")
+        (self.root / "outside.img").write_bytes(b"outside")
+        os.mkfifo(directory / "a-fifo")
+        names = {
+            "slash": "a-directory/real.img",
+            "parent": "../outside.img",
+            "absolute": str(self.root / "outside.img"),
+            "backslash": "a\\b.img",
+            "nul": "real.img\0",
+            "dot": ".",
+            "dot-dot": "..",
+            "hidden": ".hidden.img",
+            "empty": "",
+            "directory": "a-directory",
+            "symlink": "link.img",
+            "fifo": "a-fifo",
+        }
+        return {label: {"source-name": name} for label, name in names.items()}
+
+    def leave_partial(self, kind: Kind, object_id: str) -> None:
+        partial = self.root / f"{kind}s" / f".{object_id}.raw.partial"
+        with open(partial, "wb") as file:
+            file.write(b"half written")
+            file.truncate(MIB)
+
+    def state(self) -> object:
+        found: dict[str, tuple[str, int, int]] = {}
+        for path in sorted(self.root.rglob("*")):
+            info = path.lstat()
+            found[str(path.relative_to(self.root))] = (oct(info.st_mode), info.st_size, info.st_ino)
+        return found
+
+
+def _is_hole(fd: int, offset: int, length: int) -> bool:
+    """Whether [offset, offset+length) holds no data extent."""
+    try:
+        return os.lseek(fd, offset, os.SEEK_DATA) >= offset + length
+    except OSError:  # ENXIO: nothing but holes until the end
+        return True
+
+
+@pytest.fixture(scope="session")
+def xfs_mount(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopMount]:
+    """A small sparse XFS (reflink=1) image, loop-mounted for the whole session."""
+    if not is_root():
+        pytest.skip("the XFS reflink pool needs root to create a loop-mounted image")
+    base = tmp_path_factory.mktemp("xfs-pool")
+    try:
+        mount = create_image_pool(base / "pool.img", base / "mnt", size_gib=XFS_IMAGE_GIB, fs="xfs")
+    except ConfigError as exc:
+        pytest.skip(f"cannot make an XFS loop pool here: {exc}")
+    try:
+        yield mount
+    finally:
+        mount.unmount()
+        (base / "pool.img").unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class BackendCase:
+    driver: VolumeDriver
+    access: BackendAccess
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("file-ext4", id="file-ext4"),
+        pytest.param("file-xfs-reflink", id="file-xfs-reflink", marks=pytest.mark.root),
+    ]
+)
+def driver_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BackendCase]:
+    """A set-up driver on a fresh pool, with access to its bytes."""
+    if request.param == "file-ext4":
+        root = tmp_path / "pool"
+    else:
+        mount: LoopMount = request.getfixturevalue("xfs_mount")
+        root = mount.mount_point / f"pool-{uuid.uuid4().hex[:8]}"
+    driver = FileDriver(backend_name="contract", pools={POOL: root})
+    driver.setup()
+    try:
+        yield BackendCase(driver=driver, access=FilePoolAccess(root))
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def driver(driver_backend: BackendCase) -> VolumeDriver:
+    """The driver under contract."""
+    return driver_backend.driver
+
+
+@pytest.fixture
+def io(driver_backend: BackendCase) -> BackendAccess:
+    """Read/write access to the driver's objects, outside the driver."""
+    return driver_backend.access

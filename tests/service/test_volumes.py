@@ -204,3 +204,17 @@ def test_events_tell_the_story(b: basalt.Basalt) -> None:
     assert "driver create_volume" in messages
     assert "status creating -> available" in messages
     assert "status extending -> available" in messages
+
+
+def test_a_volume_whose_file_vanished_is_marked_error_at_start(tmp_path: Path) -> None:
+    with basalt.open(data_dir=tmp_path / "data") as first:
+        kept = first.volumes.create(size_gib=1).wait(timeout=30)
+        lost = first.volumes.create(size_gib=1).wait(timeout=30)
+        volume_file(first, lost.id).unlink()
+    with basalt.open(data_dir=tmp_path / "data") as second:
+        assert second.volumes.get(kept.id).status == VolumeStatus.AVAILABLE
+        assert second.volumes.get(lost.id).status == VolumeStatus.ERROR
+        assert "no longer holds" in second.volumes.events(lost.id)[-1].message
+        assert second.last_reconcile is not None
+        assert second.last_reconcile.lost_objects == [lost.id]
+        second.volumes.delete(lost.id).wait(timeout=30)

@@ -89,6 +89,7 @@ VOLUME_TRANSITIONS: frozenset[tuple[VolumeStatus, VolumeStatus]] = frozenset(
         (V.AVAILABLE, V.REVERTING),  # revert to a snapshot
         (V.REVERTING, V.AVAILABLE),  # reverted
         (V.REVERTING, V.ERROR),  # the revert failed half-way
+        (V.AVAILABLE, V.ERROR),  # reconciliation found the backend object gone
     }
 )
 
@@ -105,6 +106,7 @@ SNAPSHOT_TRANSITIONS: frozenset[tuple[SnapshotStatus, SnapshotStatus]] = frozens
         (S.DELETING, S.ERROR_DELETING),  # the backend could not delete it
         (S.AVAILABLE, S.UNMANAGING),  # release it, the data stays
         (S.UNMANAGING, S.AVAILABLE),  # the backend refused to release it
+        (S.AVAILABLE, S.ERROR),  # reconciliation found the backend object gone
     }
 )
 

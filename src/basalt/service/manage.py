@@ -166,7 +166,7 @@ class ManageService(UseCases):
             move_volume(
                 tx, volume, V.AVAILABLE, action="finish managing", operation_id=scope.operation.id
             )
-            scope.flush(tx)
+            scope.finish(tx)
 
     def unmanage_volume(
         self, volume_id: str, *, ctx: RequestContext | None = None
@@ -218,7 +218,7 @@ class ManageService(UseCases):
         with self.db.transaction() as tx:
             tx.volumes.delete(volume.id)
             scope.note(EventKind.STATUS_CHANGE, "unmanaged (data left on the backend)")
-            scope.flush(tx)
+            scope.finish(tx)
 
     def manage_snapshot(
         self,
@@ -329,7 +329,7 @@ class ManageService(UseCases):
             move_snapshot(
                 tx, snapshot, S.AVAILABLE, action="finish managing", operation_id=scope.operation.id
             )
-            scope.flush(tx)
+            scope.finish(tx)
 
     def unmanage_snapshot(
         self, snapshot_id: str, *, ctx: RequestContext | None = None
@@ -380,7 +380,7 @@ class ManageService(UseCases):
         with self.db.transaction() as tx:
             tx.snapshots.delete(snapshot.id)
             scope.note(EventKind.STATUS_CHANGE, "unmanaged (data left on the backend)")
-            scope.flush(tx)
+            scope.finish(tx)
 
     def _require_admin(self, ctx: RequestContext | None, action: str) -> RequestContext:
         context = self._ctx(ctx)

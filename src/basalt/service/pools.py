@@ -34,6 +34,7 @@ class PoolService:
         self._drivers = dict(drivers)
         self._settings = dict(settings)
         self._stats: dict[str, tuple[float, BackendStats]] = {}
+        self._claimed: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
 
     @property
@@ -94,26 +95,27 @@ class PoolService:
             )
         return matches[0].backend, matches[0].name
 
-    def check_capacity(self, backend: str, pool: str, size_gib: int) -> None:
-        """Refuse a request that the pool cannot provision under its over-subscription ratio.
+    def claim_capacity(self, backend: str, pool: str, size_gib: int) -> None:
+        """Refuse a request the pool cannot provision, else count it as provisioned.
+
+        The count is added to the cached figures until the next refresh from the
+        driver (at most STATS_MAX_AGE_S later), so a burst of creates cannot all
+        pass on one stale figure.
 
         Raises:
-            InsufficientCapacityError: it does not fit.
+            InsufficientCapacityError: it does not fit under the over-subscription ratio.
         """
         target = self.get(backend, pool)
         if size_gib > target.provisionable_gib:
             target = self.get(backend, pool, refresh=True)
-        if size_gib > target.provisionable_gib:
-            raise InsufficientCapacityError(
-                pool=f"{backend}#{pool}",
-                requested_gib=size_gib,
-                available_gib=target.provisionable_gib,
-            )
-
-    def invalidate(self, backend: str) -> None:
-        """Forget cached stats after a change that moves capacity a lot."""
         with self._lock:
-            self._stats.pop(backend, None)
+            claimed = self._claimed.get((backend, pool), 0)
+            available = max(0.0, target.provisionable_gib - claimed)
+            if size_gib > available:
+                raise InsufficientCapacityError(
+                    pool=f"{backend}#{pool}", requested_gib=size_gib, available_gib=available
+                )
+            self._claimed[(backend, pool)] = claimed + size_gib
 
     def _pools_of(self, backend: str, *, refresh: bool = False) -> builtins.list[Pool]:
         driver = self.driver(backend)
@@ -125,6 +127,8 @@ class PoolService:
             cached = (now, driver.get_stats())
             with self._lock:
                 self._stats[backend] = cached
+                for key in [k for k in self._claimed if k[0] == backend]:
+                    del self._claimed[key]
         return [
             Pool(
                 backend=backend,

@@ -29,7 +29,7 @@ from basalt.service.clock import utcnow
 from basalt.service.journal import move_snapshot, move_volume, record
 from basalt.service.manage import ManageService
 from basalt.service.refs import snapshot_ref, volume_ref
-from basalt.service.runner import OperationScope
+from basalt.service.runner import OperationScope, mark_phase
 from basalt.service.snapshots import SnapshotService
 from basalt.service.volumes import VolumeService
 
@@ -38,6 +38,7 @@ V = VolumeStatus
 S = SnapshotStatus
 K = OperationKind
 INTERRUPTED = "interrupted by a service restart"
+LOST = "the backend no longer holds this object (lost in a power failure or removed by hand)"
 CREATES = {K.CREATE_VOLUME, K.CLONE_VOLUME, K.CREATE_VOLUME_FROM_SNAPSHOT}
 
 
@@ -50,6 +51,7 @@ class ReconcileReport:
     removed_partials: list[str] = field(default_factory=list)
     unknown_objects: list[str] = field(default_factory=list)
     stuck_resources: list[str] = field(default_factory=list)
+    lost_objects: list[str] = field(default_factory=list)
 
 
 class Reconciler:
@@ -75,12 +77,14 @@ class Reconciler:
             self._resolve(operation, report)
         self._settle_leftovers(report)
         self._find_unknown_objects(report)
-        if report.finished or report.rolled_back or report.unknown_objects:
+        if report.finished or report.rolled_back or report.unknown_objects or report.lost_objects:
             log.warning("reconciled after restart: %s", report)
         return report
 
     def _resolve(self, operation: Operation, report: ReconcileReport) -> None:
         scope = OperationScope(operation=operation, db=self.db)
+        if operation.phase == OperationPhase.PENDING:
+            mark_phase(operation, OperationPhase.RUNNING)
         try:
             finished = self._redrive(operation, scope)
         except BasaltError as exc:
@@ -240,14 +244,14 @@ class Reconciler:
 
     def _close(self, scope: OperationScope, phase: OperationPhase, message: str) -> None:
         operation = scope.operation
-        now = utcnow()
-        operation.phase = phase
+        if operation.finished:  # a re-driven body already recorded the outcome
+            phase = operation.phase
+        else:
+            mark_phase(operation, phase)
         operation.message = message
-        operation.error_code = None if phase == OperationPhase.SUCCEEDED else "interrupted"
-        operation.started_at = operation.started_at or now
-        operation.finished_at = operation.updated_at = now
+        if phase != OperationPhase.SUCCEEDED:
+            operation.error_code = "interrupted"
         with self.db.transaction() as tx:
-            tx.operations.save(operation)
             scope.flush(tx)
 
     def _settle_leftovers(self, report: ReconcileReport) -> None:
@@ -274,14 +278,37 @@ class Reconciler:
                 report.stuck_resources.append(snap.id)
 
     def _find_unknown_objects(self, report: ReconcileReport) -> None:
+        """Compare each backend with the database, both ways.
+
+        Objects the database does not know are reported and left for an operator.
+        Available volumes and snapshots whose object is gone (a power loss can undo
+        an unsynced create) are set to error with an event saying why.
+        """
         with self.db.transaction(write=False) as tx:
+            volumes = tx.volumes.in_statuses([V.AVAILABLE])
+            snapshots = tx.snapshots.in_statuses([S.AVAILABLE])
             volume_ids, snapshot_ids = tx.volumes.ids(), tx.snapshots.ids()
+        pool_of = {v.id: v for v in volumes}
         for backend in self.pools.backend_names:
             stored = self.pools.driver(backend).list_stored_objects()
             for object_id in sorted(stored.volume_ids - volume_ids):
                 report.unknown_objects.append(f"{backend}: volume {object_id}")
             for object_id in sorted(stored.snapshot_ids - snapshot_ids):
                 report.unknown_objects.append(f"{backend}: snapshot {object_id}")
+            with self.db.transaction() as tx:
+                for volume in volumes:
+                    if volume.backend == backend and volume.id not in stored.volume_ids:
+                        move_volume(tx, volume, V.ERROR, action="mark lost", reason=LOST)
+                        report.lost_objects.append(volume.id)
+                for snap in snapshots:
+                    origin = pool_of.get(snap.volume_id)
+                    if (
+                        origin is not None
+                        and origin.backend == backend
+                        and (snap.id not in stored.snapshot_ids)
+                    ):
+                        move_snapshot(tx, snap, S.ERROR, action="mark lost", reason=LOST)
+                        report.lost_objects.append(snap.id)
         for item in report.unknown_objects:
             log.error(
                 "backend holds %s, which the database does not know; left in place for an operator",

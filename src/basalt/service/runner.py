@@ -85,10 +85,20 @@ class OperationScope:
         return result
 
     def flush(self, tx: Transaction) -> None:
-        """Write queued events in ``tx``."""
+        """Write queued events and the operation's current record in ``tx``."""
         for event in self.events:
             tx.events.add(event)
         self.events.clear()
+        tx.operations.save(self.operation)
+
+    def finish(self, tx: Transaction) -> None:
+        """Mark the operation succeeded inside the body's last transaction.
+
+        Saves a commit per operation: the resource's final status and the
+        operation's outcome land together, so no reader sees one without the other.
+        """
+        mark_phase(self.operation, OperationPhase.SUCCEEDED)
+        self.flush(tx)
 
     def progress(self, done: int, total: int) -> None:
         """Record bytes done/total, at most every half second (and at the end)."""
@@ -96,10 +106,37 @@ class OperationScope:
         if done < total and now - self._last_progress_write < PROGRESS_WRITE_INTERVAL_S:
             return
         self._last_progress_write = now
+        self.operation.bytes_done, self.operation.bytes_total = done, total
+        self.operation.updated_at = utcnow()
         with self.db.transaction() as tx:
-            tx.operations.set_progress(
-                self.operation.id, bytes_done=done, bytes_total=total, updated_at=utcnow()
-            )
+            self.flush(tx)
+
+
+def mark_phase(
+    operation: Operation, phase: OperationPhase, error: BaseException | None = None
+) -> None:
+    """Move an operation (in memory) to ``phase``, checked against the table."""
+    check_transition(
+        OPERATION_TRANSITIONS,
+        kind="operation",
+        resource_id=operation.id,
+        current=operation.phase,
+        wanted=phase,
+        action=f"mark {phase}",
+    )
+    now = utcnow()
+    operation.phase = phase
+    operation.updated_at = now
+    if phase == OperationPhase.RUNNING:
+        operation.started_at = now
+    else:
+        operation.finished_at = now
+    if phase == OperationPhase.SUCCEEDED and operation.bytes_total:
+        operation.bytes_done = operation.bytes_total
+    if error is not None:
+        operation.error_code = getattr(error, "code", "internal_error")
+        operation.message = str(getattr(error, "message", error)) or type(error).__name__
+        operation.hint = getattr(error, "hint", None)
 
 
 class OperationHandle(Generic[T]):
@@ -168,11 +205,15 @@ class OperationHandle(Generic[T]):
         while not self._wait_step(deadline, poll_interval):
             if on_progress is not None:
                 on_progress(self.operation)
-        operation = self.operation
         if on_progress is not None:
-            on_progress(operation)
-        if self._future is not None and self._future.exception() is not None:
-            raise self._future.exception()  # type: ignore[misc]
+            on_progress(self.operation)
+        if self._future is not None:
+            # It ran here: the future holds the error that failed it, if any.
+            error = self._future.exception()
+            if error is not None:
+                raise error
+            return self._fetch()
+        operation = self.operation
         if operation.phase != OperationPhase.SUCCEEDED:
             raise OperationFailedError(operation)
         return self._fetch()
@@ -211,49 +252,28 @@ class OperationRunner:
         return self._executor.submit(self._run, operation, body)
 
     def _run(self, operation: Operation, body: Callable[[OperationScope], None]) -> None:
+        # "running" is written with the body's first transaction (or progress report),
+        # not in a commit of its own.
         scope = OperationScope(operation=operation, db=self._db)
-        self._set_phase(scope, OperationPhase.RUNNING)
+        mark_phase(operation, OperationPhase.RUNNING)
         try:
             body(scope)
         except BaseException as exc:
+            if operation.finished:  # finish() ran, but its transaction did not commit
+                operation.phase = OperationPhase.RUNNING
             phase = OperationPhase.ROLLED_BACK if scope.rolled_back else OperationPhase.FAILED
-            self._set_phase(scope, phase, error=exc)
+            self._record_end(scope, phase, error=exc)
             if not isinstance(exc, BasaltError):
                 log.exception("operation %s (%s) failed unexpectedly", operation.id, operation.kind)
             raise
-        self._set_phase(scope, OperationPhase.SUCCEEDED)
+        if not operation.finished:
+            self._record_end(scope, OperationPhase.SUCCEEDED)
 
-    def _set_phase(
+    def _record_end(
         self, scope: OperationScope, phase: OperationPhase, error: BaseException | None = None
     ) -> None:
-        operation = scope.operation
-        check_transition(
-            OPERATION_TRANSITIONS,
-            kind="operation",
-            resource_id=operation.id,
-            current=operation.phase,
-            wanted=phase,
-            action=f"mark {phase}",
-        )
-        now = utcnow()
-        operation.phase = phase
-        operation.updated_at = now
-        if phase == OperationPhase.RUNNING:
-            operation.started_at = now
-        else:
-            operation.finished_at = now
-        if error is not None:
-            operation.error_code = getattr(error, "code", "internal_error")
-            operation.message = str(getattr(error, "message", error)) or type(error).__name__
-            operation.hint = getattr(error, "hint", None)
+        mark_phase(scope.operation, phase, error)
         with self._db.transaction() as tx:
-            stored = tx.operations.get(operation.id)
-            if stored is not None:
-                operation.bytes_done = stored.bytes_done
-                operation.bytes_total = stored.bytes_total
-                if phase == OperationPhase.SUCCEEDED and operation.bytes_total:
-                    operation.bytes_done = operation.bytes_total
-            tx.operations.save(operation)
             scope.flush(tx)
 
     def shutdown(self, *, wait: bool = True) -> None:

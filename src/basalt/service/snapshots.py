@@ -213,7 +213,7 @@ class SnapshotService(UseCases):
                     action="finish creating",
                     operation_id=scope.operation.id,
                 )
-                scope.flush(tx)
+                scope.finish(tx)
         except Exception as exc:
             undo = UndoList()
             undo.push("remove the partial snapshot", lambda: driver.delete_snapshot(ref))
@@ -231,7 +231,6 @@ class SnapshotService(UseCases):
                     )
                 scope.flush(tx)
             raise
-        self.pools.invalidate(volume.backend)
 
     def update(
         self,
@@ -329,5 +328,4 @@ class SnapshotService(UseCases):
         with self.db.transaction() as tx:
             tx.snapshots.delete(snapshot.id)
             scope.note(EventKind.STATUS_CHANGE, "deleted")
-            scope.flush(tx)
-        self.pools.invalidate(volume.backend)
+            scope.finish(tx)

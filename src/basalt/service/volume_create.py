@@ -140,27 +140,17 @@ class VolumeCreation(UseCases):
         params: dict[str, object],
         request_id: str | None,
     ) -> tuple[Volume, Operation, VolumeRef | SnapshotRef | None]:
-        source: VolumeRef | SnapshotRef | None = None
+        with self.db.transaction(write=False) as tx:
+            backend, pool_name, _ = self._placement(
+                tx, ctx, size, pool, snapshot_id, source_volume_id
+            )
+        # Outside the write transaction: capacity may ask the driver for fresh stats.
+        self.pools.claim_capacity(backend, pool_name, size)
         with self.db.transaction() as tx:
-            backend_pool: tuple[str, str] | None = None
-            if snapshot_id is not None:
-                snap = self._snapshot(tx, snapshot_id, ctx)
-                origin = self._source_of_snapshot(tx, snap)
-                _require_at_least(size, snap.size_gib, "snapshot")
-                source, backend_pool = (
-                    snapshot_ref(snap, origin.pool),
-                    (origin.backend, origin.pool),
-                )
-            elif source_volume_id is not None:
-                src = self._volume(tx, source_volume_id, ctx)
-                if src.status != V.AVAILABLE:
-                    raise InvalidStateError(
-                        kind="volume", resource_id=src.id, status=str(src.status), action="clone"
-                    )
-                _require_at_least(size, src.size_gib, "source volume")
-                source, backend_pool = volume_ref(src), (src.backend, src.pool)
-            backend, pool_name = backend_pool or self.pools.resolve(pool)
-            self.pools.check_capacity(backend, pool_name, size)
+            # Again under the write lock: the source may have changed meanwhile.
+            backend, pool_name, source = self._placement(
+                tx, ctx, size, f"{backend}#{pool_name}", snapshot_id, source_volume_id
+            )
             now = utcnow()
             name, description, metadata = fields
             volume = Volume(
@@ -205,6 +195,32 @@ class VolumeCreation(UseCases):
             )
         return volume, operation, source
 
+    def _placement(
+        self,
+        tx: Transaction,
+        ctx: RequestContext,
+        size: int,
+        pool: str | None,
+        snapshot_id: str | None,
+        source_volume_id: str | None,
+    ) -> tuple[str, str, VolumeRef | SnapshotRef | None]:
+        """Where the new volume goes, and the source it copies (checked for state and size)."""
+        if snapshot_id is not None:
+            snap = self._snapshot(tx, snapshot_id, ctx)
+            origin = self._source_of_snapshot(tx, snap)
+            _require_at_least(size, snap.size_gib, "snapshot")
+            return origin.backend, origin.pool, snapshot_ref(snap, origin.pool)
+        if source_volume_id is not None:
+            src = self._volume(tx, source_volume_id, ctx)
+            if src.status != V.AVAILABLE:
+                raise InvalidStateError(
+                    kind="volume", resource_id=src.id, status=str(src.status), action="clone"
+                )
+            _require_at_least(size, src.size_gib, "source volume")
+            return src.backend, src.pool, volume_ref(src)
+        backend, pool_name = self.pools.resolve(pool)
+        return backend, pool_name, None
+
     def _source_of_snapshot(self, tx: Transaction, snap: Snapshot) -> Volume:
         if snap.status != SnapshotStatus.AVAILABLE:
             raise InvalidStateError(
@@ -247,7 +263,6 @@ class VolumeCreation(UseCases):
         except Exception as exc:
             self._fail_create(scope, volume, exc)
             raise
-        self.pools.invalidate(volume.backend)
 
     def _finish_create(self, scope: OperationScope, volume: Volume, update: DriverUpdate) -> None:
         with self.db.transaction() as tx:
@@ -256,7 +271,7 @@ class VolumeCreation(UseCases):
             move_volume(
                 tx, volume, V.AVAILABLE, action="finish creating", operation_id=scope.operation.id
             )
-            scope.flush(tx)
+            scope.finish(tx)
 
     def _fail_create(self, scope: OperationScope, volume: Volume, error: Exception) -> None:
         driver = self.pools.driver(volume.backend)

@@ -134,14 +134,14 @@ class VolumeService(VolumeCreation):
         """
         context = self._ctx(ctx)
         size = validate_size_gib(new_size_gib, field="new_size")
+        seen = self._load_volume(volume_id, context)
+        _require_growth(seen, size)
+        # Outside the write transaction: capacity may ask the driver for fresh stats.
+        self.pools.claim_capacity(seen.backend, seen.pool, size - seen.size_gib)
         with self.db.transaction() as tx:
             volume = self._volume(tx, volume_id, context)
-            if size <= volume.size_gib:
-                raise InvalidInputError(
-                    "new_size", f"{size} GiB is not larger than the current {volume.size_gib} GiB"
-                )
+            _require_growth(volume, size)
             move_volume(tx, volume, V.EXTENDING, action="extend")
-            self.pools.check_capacity(volume.backend, volume.pool, size - volume.size_gib)
             operation = self._new_operation(
                 tx,
                 kind=OperationKind.EXTEND_VOLUME,
@@ -180,8 +180,7 @@ class VolumeService(VolumeCreation):
             move_volume(
                 tx, volume, V.AVAILABLE, action="finish extending", operation_id=scope.operation.id
             )
-            scope.flush(tx)
-        self.pools.invalidate(volume.backend)
+            scope.finish(tx)
 
     def delete(
         self, volume_id: str, *, cascade: bool = False, ctx: RequestContext | None = None
@@ -249,8 +248,7 @@ class VolumeService(VolumeCreation):
         with self.db.transaction() as tx:
             tx.volumes.delete(volume.id)
             scope.note(EventKind.STATUS_CHANGE, "deleted")
-            scope.flush(tx)
-        self.pools.invalidate(volume.backend)
+            scope.finish(tx)
 
     def _fail_delete(self, scope: OperationScope, volume: Volume, error: Exception) -> None:
         with self.db.transaction() as tx:
@@ -272,3 +270,10 @@ class VolumeService(VolumeCreation):
                 reason=str(error),
             )
             scope.flush(tx)
+
+
+def _require_growth(volume: Volume, size: int) -> None:
+    if size <= volume.size_gib:
+        raise InvalidInputError(
+            "new_size", f"{size} GiB is not larger than the current {volume.size_gib} GiB"
+        )

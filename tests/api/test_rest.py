@@ -96,6 +96,16 @@ def test_malformed_json_and_huge_bodies(client: httpx.Client) -> None:
                        headers={"content-type": "application/json"})
     assert huge.status_code == 413 and "overLimit" in huge.json()
 
+    def chunks():
+        yield b'{"volume": {"size": 1, "name": "'
+        for _ in range(64):
+            yield b"x" * 65536
+        yield b'"}}'
+
+    streamed = client.post("/volumes", content=chunks(),
+                           headers={"content-type": "application/json"})
+    assert streamed.status_code == 413 and "overLimit" in streamed.json()
+
 
 def test_idempotency_key_returns_the_same_volume(client: httpx.Client) -> None:
     headers = {"Idempotency-Key": "abc-123"}

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from basalt.api import errors
+from basalt.api.limits import BodyLimit
 from basalt.api.routes import manage, operations, pools, snapshots, volumes
 from basalt.errors import BasaltError
 from basalt.service.instance import Basalt
@@ -29,7 +28,7 @@ def create_app(basalt: Basalt) -> FastAPI:
     app.add_exception_handler(BasaltError, errors.basalt_error_handler)
     app.add_exception_handler(RequestValidationError, errors.validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.middleware("http")(_limit_body(basalt.settings.api.max_body_bytes))
+    app.add_middleware(BodyLimit, limit=basalt.settings.api.max_body_bytes)
     app.get("/", include_in_schema=False)(_versions)
     return app
 
@@ -41,20 +40,6 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         405: "The method is not allowed for this resource.",
     }.get(exc.status_code, str(exc.detail))
     return errors.error_response(exc.status_code, message)
-
-
-def _limit_body(
-    limit: int,
-) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    async def middleware(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > limit):
-            return errors.error_response(413, f"Request body is larger than {limit} bytes.")
-        return await call_next(request)
-
-    return middleware
 
 
 def _versions(request: Request) -> dict[str, object]:

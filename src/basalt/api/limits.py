@@ -1,7 +1,8 @@
 """A pure ASGI middleware that refuses request bodies over the configured size.
 
 Starlette's BaseHTTPMiddleware costs a task group and a stream per request; this
-checks Content-Length up front and counts streamed bytes otherwise.
+checks Content-Length up front, and reads a chunked body (up to the limit) before
+handing it on.
 """
 
 from __future__ import annotations
@@ -9,10 +10,6 @@ from __future__ import annotations
 import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-
-class BodyTooLargeError(Exception):
-    """Raised into the app when a streamed body passes the limit."""
 
 
 class BodyLimit:
@@ -30,28 +27,26 @@ class BodyLimit:
         if length is not None and (not length.isdigit() or int(length) > self.limit):
             await self._refuse(send)
             return
+        if length is not None:
+            await self.app(scope, receive, send)
+            return
+        # No length given (chunked): read the body first, at most limit bytes.
+        messages: list[Message] = []
         seen = 0
-
-        async def counted() -> Message:
-            nonlocal seen
+        while True:
             message = await receive()
+            messages.append(message)
             seen += len(message.get("body", b""))
             if seen > self.limit:
-                raise BodyTooLargeError
-            return message
-
-        started = False
-
-        async def tracked_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counted if length is None else receive, tracked_send)
-        except BodyTooLargeError:
-            if not started:
                 await self._refuse(send)
+                return
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                break
+
+        async def replay() -> Message:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send) -> None:
         body = json.dumps(

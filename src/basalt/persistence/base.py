@@ -92,6 +92,9 @@ class VolumeRepository(Protocol):
         ...
 
     def provisioned_gib(self, backend: str, pool: str) -> int: ...
+    def copies_in_progress(self, source_id: str) -> int:
+        """Volumes still being created from this volume or snapshot."""
+        ...
 
 
 class SnapshotRepository(Protocol):

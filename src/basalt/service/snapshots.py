@@ -283,8 +283,7 @@ class SnapshotService(UseCases):
         context = self._ctx(ctx)
         with self.db.transaction() as tx:
             snapshot = self._snapshot(tx, snapshot_id, context)
-            creating = tx.volumes.in_statuses((VolumeStatus.CREATING,))
-            if any(v.snapshot_id == snapshot.id for v in creating):
+            if tx.volumes.copies_in_progress(snapshot.id):
                 raise ResourceBusyError(
                     f"a volume is being created from snapshot {snapshot.id}",
                     hint="delete it when that volume is available",

@@ -140,10 +140,13 @@ class VolumeCreation(UseCases):
         params: dict[str, object],
         request_id: str | None,
     ) -> tuple[Volume, Operation, VolumeRef | SnapshotRef | None]:
-        with self.db.transaction(write=False) as tx:
-            backend, pool_name, _ = self._placement(
-                tx, ctx, size, pool, snapshot_id, source_volume_id
-            )
+        if snapshot_id is None and source_volume_id is None:
+            backend, pool_name = self.pools.resolve(pool)
+        else:
+            with self.db.transaction(write=False) as tx:
+                backend, pool_name, _ = self._placement(
+                    tx, ctx, size, pool, snapshot_id, source_volume_id
+                )
         # Outside the write transaction: capacity may ask the driver for fresh stats.
         self.pools.claim_capacity(backend, pool_name, size)
         with self.db.transaction() as tx:
@@ -209,6 +212,7 @@ class VolumeCreation(UseCases):
             snap = self._snapshot(tx, snapshot_id, ctx)
             origin = self._source_of_snapshot(tx, snap)
             _require_at_least(size, snap.size_gib, "snapshot")
+            self._require_source_pool(pool, origin)
             return origin.backend, origin.pool, snapshot_ref(snap, origin.pool)
         if source_volume_id is not None:
             src = self._volume(tx, source_volume_id, ctx)
@@ -217,9 +221,20 @@ class VolumeCreation(UseCases):
                     kind="volume", resource_id=src.id, status=str(src.status), action="clone"
                 )
             _require_at_least(size, src.size_gib, "source volume")
+            self._require_source_pool(pool, src)
             return src.backend, src.pool, volume_ref(src)
         backend, pool_name = self.pools.resolve(pool)
         return backend, pool_name, None
+
+    def _require_source_pool(self, pool: str | None, source: Volume) -> None:
+        """Copies are made in their source's pool; refuse a request for another one."""
+        if pool is not None and self.pools.resolve(pool) != (source.backend, source.pool):
+            raise InvalidInputError(
+                "pool",
+                f"a copy is made in its source's pool {source.backend}#{source.pool}, "
+                f"not {pool[:100]!r}",
+                hint="leave the pool out, or migrate the copy afterwards",
+            )
 
     def _source_of_snapshot(self, tx: Transaction, snap: Snapshot) -> Volume:
         if snap.status != SnapshotStatus.AVAILABLE:

@@ -221,8 +221,7 @@ class VolumeService(VolumeCreation):
         )
 
     def _refuse_if_copy_source(self, tx: Transaction, volume: Volume) -> None:
-        creating = tx.volumes.in_statuses((V.CREATING,))
-        if any(v.source_volume_id == volume.id for v in creating):
+        if tx.volumes.copies_in_progress(volume.id):
             raise ResourceBusyError(
                 f"volume {volume.id} is being cloned", hint="delete it when the clone is available"
             )

@@ -205,6 +205,9 @@ def _sqlite_engine(url: URL) -> Engine:
             pool_size=POOL_SIZE,
             max_overflow=POOL_MAX_OVERFLOW,
             connect_args=connect_args,
+            # transaction() always commits or rolls back; a reset on check-in would
+            # only add a ROLLBACK round trip to every unit of work.
+            pool_reset_on_return=None,
         )
     sa.event.listen(engine, "connect", _sqlite_on_connect)
     sa.event.listen(engine, "begin", _sqlite_on_begin)

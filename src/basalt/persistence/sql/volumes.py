@@ -154,3 +154,20 @@ class SqlVolumeRepository:
             )
         ).scalar_one()
         return int(total)
+
+    def copies_in_progress(self, source_id: str) -> int:
+        """Volumes in status creating whose source is this volume or snapshot."""
+        return int(self._conn.execute(_COPIES, {"_source": source_id}).scalar_one())
+
+
+_COPIES = (
+    sa.select(sa.func.count())
+    .select_from(volumes)
+    .where(
+        volumes.c.status == str(VolumeStatus.CREATING),
+        sa.or_(
+            volumes.c.source_volume_id == sa.bindparam("_source"),
+            volumes.c.snapshot_id == sa.bindparam("_source"),
+        ),
+    )
+)

@@ -22,49 +22,52 @@ import time
 import uuid
 from pathlib import Path
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import median, percentile, save, table  # noqa: E402
+from bench.http_client import Connection  # noqa: E402
 from tests.support.server import start_server  # noqa: E402
 
 GIB = 1024**3
 
 
-async def _cycle(client: httpx.AsyncClient) -> float:
+async def _cycle(conn: Connection, root: str) -> float:
     started = time.perf_counter()
-    response = await client.post("/volumes", json={"volume": {"size": 1}})
-    response.raise_for_status()
-    volume = response.json()["volume"]
+    reply = await conn.request("POST", f"{root}/volumes", {"volume": {"size": 1}})
+    if reply.status != 202:
+        raise RuntimeError(f"create answered {reply.status}: {reply.body[:200]!r}")
+    volume = reply.json()["volume"]
     while volume["status"] != "available":
         if volume["status"] == "error":
             raise RuntimeError(f"volume {volume['id']} failed")
         await asyncio.sleep(0.01)
-        volume = (await client.get(f"/volumes/{volume['id']}")).json()["volume"]
-    (await client.delete(f"/volumes/{volume['id']}")).raise_for_status()
-    while (await client.get(f"/volumes/{volume['id']}")).status_code != 404:
+        volume = (await conn.request("GET", f"{root}/volumes/{volume['id']}")).json()["volume"]
+    reply = await conn.request("DELETE", f"{root}/volumes/{volume['id']}")
+    if reply.status != 202:
+        raise RuntimeError(f"delete answered {reply.status}: {reply.body[:200]!r}")
+    while (await conn.request("GET", f"{root}/volumes/{volume['id']}")).status != 404:
         await asyncio.sleep(0.01)
     return time.perf_counter() - started
 
 
-async def _run_api(base_url: str, *, cycles: int, clients: int) -> tuple[float, list[float]]:
+async def _run_api(port: int, root: str, *, cycles: int, clients: int) -> tuple[float, list[float]]:
     latencies: list[float] = []
     remaining = cycles
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    connections = [Connection("127.0.0.1", port) for _ in range(clients)]
 
-    async def worker(client: httpx.AsyncClient) -> None:
+    async def worker(conn: Connection) -> None:
         nonlocal remaining
         while remaining > 0:
             remaining -= 1
-            latencies.append(await _cycle(client))
+            latencies.append(await _cycle(conn, root))
 
-    async with httpx.AsyncClient(base_url=base_url, timeout=60.0, limits=limits) as client:
-        for _ in range(min(20, cycles)):  # warm-up, not counted
-            await _cycle(client)
-        started = time.perf_counter()
-        await asyncio.gather(*(worker(client) for _ in range(clients)))
-        elapsed = time.perf_counter() - started
+    for _ in range(min(20, cycles)):  # warm-up, not counted
+        await _cycle(connections[0], root)
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(conn) for conn in connections))
+    elapsed = time.perf_counter() - started
+    for conn in connections:
+        await conn.close()
     return elapsed, latencies
 
 
@@ -99,7 +102,7 @@ def main() -> int:
         server = start_server(work / "data")
         try:
             api_s, latencies = asyncio.run(
-                _run_api(server.project_url, cycles=args.cycles, clients=args.clients))
+                _run_api(server.port, "/v3/basalt", cycles=args.cycles, clients=args.clients))
         finally:
             server.stop()
     api_per_cycle_ms = api_s / args.cycles * 1000

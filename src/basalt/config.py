@@ -1,4 +1,4 @@
-"""Settings: a TOML file, overridden by BASALT_* environment variables.
+"""Settings: a TOML file, then BASALT_* environment variables, then explicit arguments.
 
 Nested keys use a double underscore in the environment, e.g. ``BASALT_API__PORT=9000``.
 With no file and no environment, Basalt runs one ``file`` backend with one pool
@@ -9,18 +9,22 @@ under the data directory, SQLite in the data directory, and the API on
 from __future__ import annotations
 
 import tomllib
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
+    InitSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
 
 from basalt.errors import ConfigError
 
+# The file's values for the Settings being built (a source below the environment).
+_FILE_VALUES: ContextVar[dict[str, Any] | None] = ContextVar("_FILE_VALUES", default=None)
 DEFAULT_CONFIG_PATHS = (Path("basalt.toml"), Path("/etc/basalt/basalt.toml"))
 
 
@@ -70,8 +74,10 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # The environment wins over the file, which arrives as init arguments.
-        return (env_settings, init_settings)
+        # Explicit arguments (CLI flags, library overrides) win over the environment,
+        # which wins over the file.
+        file_values = InitSettingsSource(settings_cls, init_kwargs=_FILE_VALUES.get() or {})
+        return (init_settings, env_settings, file_values)
 
     @field_validator("data_dir")
     @classmethod
@@ -102,7 +108,7 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
 
     Args:
         path: a TOML file; None looks in the default places and uses defaults if absent.
-        overrides: values that win over the file (not over the environment).
+        overrides: values that win over the environment and the file.
 
     Returns:
         The settings.
@@ -119,12 +125,14 @@ def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:
             raise ConfigError(f"config file {file} does not exist") from exc
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"config file {file} cannot be read: {exc}") from exc
-    values.update(overrides)
+    token = _FILE_VALUES.set(values)
     try:
-        return Settings(**values)
+        return Settings(**overrides)
     except ValidationError as exc:
         where = f"config file {file}" if file else "configuration"
         raise ConfigError(f"{where} is invalid: {_short(exc)}") from exc
+    finally:
+        _FILE_VALUES.reset(token)
 
 
 def _first_existing(paths: tuple[Path, ...]) -> Path | None:

@@ -49,13 +49,9 @@ class CliState:
         Raises:
             ConfigError: the file or a value is invalid.
         """
-        settings = load_settings(self.config)
-        if self.data_dir is not None:
-            # load_settings lets BASALT_* win over its overrides; a flag given on the
-            # command line must win over BASALT_DATA_DIR, so it is applied last.
-            resolved = self.data_dir.expanduser().resolve()
-            settings = settings.model_copy(update={"data_dir": resolved})
-        return settings
+        if self.data_dir is None:
+            return load_settings(self.config)
+        return load_settings(self.config, data_dir=self.data_dir)
 
     def basalt(self) -> Basalt:
         """The opened instance (opened on first use, reconciled).

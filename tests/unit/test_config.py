@@ -1,0 +1,46 @@
+"""Where settings come from, and which source wins."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from basalt.config import load_settings
+from basalt.errors import ConfigError
+
+
+def test_arguments_beat_environment_beats_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "basalt.toml"
+    config.write_text('data_dir = "/from/file"\nworkers = 3\n[api]\nport = 9001\n')
+    assert load_settings(config).data_dir == Path("/from/file")
+    monkeypatch.setenv("BASALT_DATA_DIR", "/from/env")
+    monkeypatch.setenv("BASALT_API__PORT", "9002")
+    settings = load_settings(config)
+    assert (settings.data_dir, settings.api.port, settings.workers) == (Path("/from/env"), 9002, 3)
+    assert load_settings(config, data_dir="/from/args").data_dir == Path("/from/args")
+
+
+def test_defaults_give_one_file_pool_under_the_data_dir(tmp_path: Path) -> None:
+    settings = load_settings(None, data_dir=tmp_path)
+    [backend] = settings.resolved_backends
+    assert backend.pools == {"default": str(tmp_path / "pools" / "file" / "default")}
+    assert settings.resolved_database_url == f"sqlite:///{tmp_path / 'basalt.db'}"
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [("workers = 0", "workers"), ("nonsense = 1", "nonsense"), ("[api\n", "cannot be read")],
+)
+def test_bad_files_name_the_problem(tmp_path: Path, text: str, words: str) -> None:
+    config = tmp_path / "basalt.toml"
+    config.write_text(text)
+    with pytest.raises(ConfigError, match=words):
+        load_settings(config)
+
+
+def test_a_missing_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_settings(tmp_path / "nope.toml")

@@ -10,10 +10,19 @@ with basalt.open(data_dir="/tmp/demo") as b:
 from basalt.config import Settings, load_settings
 from basalt.errors import (
     BasaltError,
+    CapacityError,
+    ConfigError,
+    ConflictError,
+    DriverError,
     InvalidInputError,
     InvalidStateError,
     ManageExistingInvalidReferenceError,
     NotFoundError,
+    NotSupportedError,
+    OperationFailedError,
+    OperationTimeoutError,
+    PermissionDeniedError,
+    PersistenceError,
 )
 from basalt.model import (
     Event,
@@ -35,6 +44,15 @@ from basalt.service.runner import OperationHandle
 __all__ = [
     "Basalt",
     "BasaltError",
+    "CapacityError",
+    "ConfigError",
+    "ConflictError",
+    "DriverError",
+    "NotSupportedError",
+    "OperationFailedError",
+    "OperationTimeoutError",
+    "PermissionDeniedError",
+    "PersistenceError",
     "Event",
     "InvalidInputError",
     "InvalidStateError",

@@ -43,11 +43,15 @@ class Basalt:
         self.settings = settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.db = open_database(settings.resolved_database_url)
-        self.db.migrate()
-        backends = {b.name: b for b in settings.resolved_backends}
-        drivers = {name: build_driver(b) for name, b in backends.items()}
-        for driver in drivers.values():
-            driver.setup()
+        try:
+            self.db.migrate()
+            backends = {b.name: b for b in settings.resolved_backends}
+            drivers = {name: build_driver(b) for name, b in backends.items()}
+            for driver in drivers.values():
+                driver.setup()
+        except BaseException:
+            self.db.close()  # nothing else was started yet
+            raise
         self.default_context = RequestContext(
             user_id=settings.default_user_id,
             project_id=settings.default_project_id,
@@ -68,9 +72,16 @@ class Basalt:
         self.operations = OperationService(db=self.db, default_context=self.default_context)
         self.last_reconcile: ReconcileReport | None = None
         if reconcile:
+            self._reconcile_or_close()
+
+    def _reconcile_or_close(self) -> None:
+        try:
             self.last_reconcile = Reconciler(
                 volumes=self.volumes, snapshots=self.snapshots, manage=self.manage
             ).run()
+        except BaseException:
+            self.close()
+            raise
 
     def list_pools(self, *, refresh: bool = True) -> list[Pool]:
         """Every pool with fresh capacity figures."""

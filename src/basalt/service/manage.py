@@ -166,7 +166,7 @@ class ManageService(UseCases):
             move_volume(
                 tx, volume, V.AVAILABLE, action="finish managing", operation_id=scope.operation.id
             )
-            scope.finish(tx)
+            scope.finish(tx, result=volume)
 
     def unmanage_volume(
         self, volume_id: str, *, ctx: RequestContext | None = None
@@ -329,7 +329,7 @@ class ManageService(UseCases):
             move_snapshot(
                 tx, snapshot, S.AVAILABLE, action="finish managing", operation_id=scope.operation.id
             )
-            scope.finish(tx)
+            scope.finish(tx, result=snapshot)
 
     def unmanage_snapshot(
         self, snapshot_id: str, *, ctx: RequestContext | None = None

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 from basalt.errors import BasaltError, OperationFailedError, OperationTimeoutError
 from basalt.model import Event, EventKind, Operation, OperationPhase
@@ -37,6 +37,7 @@ class OperationScope:
     operation: Operation
     db: Database
     rolled_back: bool = False
+    result: object = None
     events: list[Event] = field(default_factory=list)
     _last_progress_write: float = 0.0
 
@@ -91,14 +92,17 @@ class OperationScope:
         self.events.clear()
         tx.operations.save(self.operation)
 
-    def finish(self, tx: Transaction) -> None:
+    def finish(self, tx: Transaction, *, result: object = None) -> None:
         """Mark the operation succeeded inside the body's last transaction.
 
         Saves a commit per operation: the resource's final status and the
         operation's outcome land together, so no reader sees one without the other.
+        ``result`` is the resource as that transaction wrote it; a waiter in this
+        process gets it without reading it back.
         """
         mark_phase(self.operation, OperationPhase.SUCCEEDED)
         self.flush(tx)
+        self.result = result
 
     def progress(self, done: int, total: int) -> None:
         """Record bytes done/total, at most every half second (and at the end)."""
@@ -148,7 +152,7 @@ class OperationHandle(Generic[T]):
         operation: Operation,
         fetch: Callable[[], T],
         reload: Callable[[], Operation],
-        future: Future[None] | None,
+        future: Future[object] | None,
     ) -> None:
         self._operation = operation
         self._fetch = fetch
@@ -198,7 +202,8 @@ class OperationHandle(Generic[T]):
 
         Raises:
             BasaltError: the error that failed the operation, when it ran here.
-            OperationFailedError: it failed in another process.
+            OperationFailedError: it failed in another process, or with an error that
+                is not a BasaltError (chained as its cause).
             OperationTimeoutError: it did not finish within ``timeout``.
         """
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -210,9 +215,12 @@ class OperationHandle(Generic[T]):
         if self._future is not None:
             # It ran here: the future holds the error that failed it, if any.
             error = self._future.exception()
-            if error is not None:
+            if isinstance(error, BasaltError):
                 raise error
-            return self._fetch()
+            if error is not None:  # a bug, not a refusal: say which operation it broke
+                raise OperationFailedError(self.operation) from error
+            result = self._future.result()
+            return cast(T, result) if result is not None else self._fetch()
         operation = self.operation
         if operation.phase != OperationPhase.SUCCEEDED:
             raise OperationFailedError(operation)
@@ -245,13 +253,15 @@ class OperationRunner:
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="basalt-op")
         self._closed = threading.Event()
 
-    def submit(self, operation: Operation, body: Callable[[OperationScope], None]) -> Future[None]:
+    def submit(
+        self, operation: Operation, body: Callable[[OperationScope], None]
+    ) -> Future[object]:
         """Run ``body`` for ``operation`` on a worker; the future holds its error, if any."""
         if self._closed.is_set():
             raise BasaltError("Basalt is shutting down; no new operations are accepted")
         return self._executor.submit(self._run, operation, body)
 
-    def _run(self, operation: Operation, body: Callable[[OperationScope], None]) -> None:
+    def _run(self, operation: Operation, body: Callable[[OperationScope], None]) -> object:
         # "running" is written with the body's first transaction (or progress report),
         # not in a commit of its own.
         scope = OperationScope(operation=operation, db=self._db)
@@ -268,6 +278,7 @@ class OperationRunner:
             raise
         if not operation.finished:
             self._record_end(scope, OperationPhase.SUCCEEDED)
+        return scope.result
 
     def _record_end(
         self, scope: OperationScope, phase: OperationPhase, error: BaseException | None = None

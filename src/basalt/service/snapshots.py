@@ -7,7 +7,12 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from basalt.drivers.types import DriverUpdate
-from basalt.errors import InvalidInputError, InvalidStateError, ResourceBusyError
+from basalt.errors import (
+    InvalidInputError,
+    InvalidStateError,
+    ResourceBusyError,
+    SnapshotNotFoundError,
+)
 from basalt.model import (
     Event,
     EventKind,
@@ -76,7 +81,10 @@ class SnapshotService(UseCases):
         with self.db.transaction(write=False) as tx:
             if tx.snapshots.get(snapshot_id) is not None or not context.is_admin:
                 self._snapshot(tx, snapshot_id, context)
-            return tx.events.timeline(resource_kind="snapshot", resource_id=snapshot_id)
+            events = tx.events.timeline(resource_kind="snapshot", resource_id=snapshot_id)
+        if not events:  # an admin asking about an id that never existed
+            raise SnapshotNotFoundError(snapshot_id)
+        return events
 
     def create(
         self,
@@ -213,7 +221,7 @@ class SnapshotService(UseCases):
                     action="finish creating",
                     operation_id=scope.operation.id,
                 )
-                scope.finish(tx)
+                scope.finish(tx, result=snapshot)
         except Exception as exc:
             undo = UndoList()
             undo.push("remove the partial snapshot", lambda: driver.delete_snapshot(ref))

@@ -286,7 +286,7 @@ class VolumeCreation(UseCases):
             move_volume(
                 tx, volume, V.AVAILABLE, action="finish creating", operation_id=scope.operation.id
             )
-            scope.finish(tx)
+            scope.finish(tx, result=volume)
 
     def _fail_create(self, scope: OperationScope, volume: Volume, error: Exception) -> None:
         driver = self.pools.driver(volume.backend)

@@ -11,6 +11,7 @@ from basalt.errors import (
     InvalidInputError,
     ResourceBusyError,
     VolumeHasSnapshotsError,
+    VolumeNotFoundError,
 )
 from basalt.model import (
     Event,
@@ -80,7 +81,10 @@ class VolumeService(VolumeCreation):
         with self.db.transaction(write=False) as tx:
             if tx.volumes.get(volume_id) is not None or not context.is_admin:
                 self._volume(tx, volume_id, context)
-            return tx.events.timeline(resource_kind="volume", resource_id=volume_id)
+            events = tx.events.timeline(resource_kind="volume", resource_id=volume_id)
+        if not events:  # an admin asking about an id that never existed
+            raise VolumeNotFoundError(volume_id)
+        return events
 
     def update(
         self,
@@ -180,7 +184,7 @@ class VolumeService(VolumeCreation):
             move_volume(
                 tx, volume, V.AVAILABLE, action="finish extending", operation_id=scope.operation.id
             )
-            scope.finish(tx)
+            scope.finish(tx, result=volume)
 
     def delete(
         self, volume_id: str, *, cascade: bool = False, ctx: RequestContext | None = None

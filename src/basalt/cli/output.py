@@ -198,7 +198,7 @@ POOL_COLUMNS: Columns[Pool] = (
     ("Total GiB", lambda p: _gib(p.total_capacity_gib)),
     ("Free GiB", lambda p: _gib(p.free_capacity_gib)),
     ("Provisioned GiB", lambda p: _gib(p.provisioned_capacity_gib)),
-    ("Thin ratio", lambda p: f"{p.thin_ratio:.2f}"),
+    ("Thin ratio", lambda p: "-" if p.thin_ratio is None else f"{p.thin_ratio:.2f}"),
     ("Reflink", lambda p: p.reflink),
     ("Location", lambda p: p.location),
 )

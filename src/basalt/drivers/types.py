@@ -65,6 +65,8 @@ class PoolStats:
     thin_provisioning: bool
     reflink: bool
     location: str
+    allocated_capacity_gib: float | None = None
+    """What the pool's own objects occupy, when the backend can tell."""
     capabilities: Mapping[str, object] = field(default_factory=dict)
 
 

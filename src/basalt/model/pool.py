@@ -19,12 +19,17 @@ class Pool:
     thin_provisioning: bool
     reflink: bool
     location: str
+    allocated_capacity_gib: float | None = None
 
     @property
-    def thin_ratio(self) -> float:
-        """Provisioned over used capacity (how thin the pool really is)."""
-        used = self.total_capacity_gib - self.free_capacity_gib
-        return self.provisioned_capacity_gib / used if used > 0 else 0.0
+    def thin_ratio(self) -> float | None:
+        """Provisioned over allocated capacity of the pool's own objects (how thin it is).
+
+        None when the backend does not report allocation or nothing is allocated yet.
+        """
+        if not self.allocated_capacity_gib:
+            return None
+        return self.provisioned_capacity_gib / self.allocated_capacity_gib
 
     @property
     def provisionable_gib(self) -> float:

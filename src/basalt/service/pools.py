@@ -141,6 +141,7 @@ class PoolService:
                 thin_provisioning=p.thin_provisioning,
                 reflink=p.reflink,
                 location=p.location,
+                allocated_capacity_gib=p.allocated_capacity_gib,
             )
             for p in cached[1].pools
         ]

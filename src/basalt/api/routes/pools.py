@@ -30,6 +30,9 @@ def get_pools(project_id: str, request: Request) -> dict[str, object]:
                 "total_capacity_gb": round(pool.total_capacity_gib, 2),
                 "free_capacity_gb": round(pool.free_capacity_gib, 2),
                 "provisioned_capacity_gb": round(pool.provisioned_capacity_gib, 2),
+                "allocated_capacity_gb": None
+                if pool.allocated_capacity_gib is None
+                else round(pool.allocated_capacity_gib, 2),
                 "max_over_subscription_ratio": pool.max_over_subscription_ratio,
                 "thin_provisioning_support": pool.thin_provisioning,
                 "reflink": pool.reflink,

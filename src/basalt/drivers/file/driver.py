@@ -31,7 +31,7 @@ from basalt.drivers.file.layout import (
     PERMISSION_HINT,
     ObjectKind,
     PoolSet,
-    apparent_bytes,
+    usage_bytes,
     basalt_id,
     entries,
     is_partial,
@@ -130,7 +130,7 @@ class FileDriver(FileManage, VolumeDriver):
                     )
 
     def get_stats(self) -> BackendStats:
-        """Capacity from statvfs and provisioned bytes from the image files' sizes.
+        """Capacity from statvfs; provisioned and allocated bytes from the image files.
 
         Raises:
             DriverError: a pool directory could not be read.
@@ -147,12 +147,13 @@ class FileDriver(FileManage, VolumeDriver):
         layout = self._pools.layout(pool)
         with self._pools.errors(pool, "reading capacity"):
             vfs = os.statvfs(layout.root)
-            provisioned = sum(apparent_bytes(layout.directory(kind)) for kind in ObjectKind)
+            usage = [usage_bytes(layout.directory(kind)) for kind in ObjectKind]
         return PoolStats(
             name=pool,
             total_capacity_gib=vfs.f_blocks * vfs.f_frsize / GIB,
             free_capacity_gib=vfs.f_bavail * vfs.f_frsize / GIB,
-            provisioned_capacity_gib=provisioned / GIB,
+            provisioned_capacity_gib=sum(apparent for apparent, _ in usage) / GIB,
+            allocated_capacity_gib=sum(allocated for _, allocated in usage) / GIB,
             thin_provisioning=True,
             reflink=self.reflink_supported(pool),
             location=str(layout.root),

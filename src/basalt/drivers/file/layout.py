@@ -102,19 +102,24 @@ def entries(directory: Path) -> list[os.DirEntry[str]]:
         return []
 
 
-def apparent_bytes(directory: Path) -> int:
-    """The summed apparent size of the ``.raw`` files in a directory (0 if missing).
+def usage_bytes(directory: Path) -> tuple[int, int]:
+    """(apparent, allocated) bytes of the ``.raw`` files in a directory ((0, 0) if missing).
+
+    Allocated bytes count each file's blocks, so extents that reflinked files share
+    are counted once per file: an upper bound of what the pool really uses.
 
     Raises:
         OSError: the directory could not be read.
     """
-    total = 0
+    apparent = allocated = 0
     for entry in entries(directory):
         if entry.name.endswith(RAW_SUFFIX) and not entry.name.startswith("."):
             with contextlib.suppress(FileNotFoundError):
                 if entry.is_file(follow_symlinks=False):
-                    total += entry.stat(follow_symlinks=False).st_size
-    return total
+                    stat = entry.stat(follow_symlinks=False)
+                    apparent += stat.st_size
+                    allocated += stat.st_blocks * 512
+    return apparent, allocated
 
 
 def checked_object_id(object_id: str) -> str:

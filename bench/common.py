@@ -28,10 +28,12 @@ def median(values: Sequence[float]) -> float:
 def save(name: str, payload: dict[str, object]) -> Path:
     """Write results with the machine and time they were measured on."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    payload = {"measured_at": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
-               "machine": f"{platform.node()} {platform.machine()} "
-                          f"{platform.python_implementation()} {platform.python_version()}",
-               **payload}
+    payload = {
+        "measured_at": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+        "machine": f"{platform.node()} {platform.machine()} "
+        f"{platform.python_implementation()} {platform.python_version()}",
+        **payload,
+    }
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(payload, indent=2))
     return path

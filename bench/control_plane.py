@@ -102,28 +102,51 @@ def main() -> int:
         server = start_server(work / "data")
         try:
             api_s, latencies = asyncio.run(
-                _run_api(server.port, "/v3/basalt", cycles=args.cycles, clients=args.clients))
+                _run_api(server.port, "/v3/basalt", cycles=args.cycles, clients=args.clients)
+            )
         finally:
             server.stop()
     api_per_cycle_ms = api_s / args.cycles * 1000
     floor_per_cycle_ms = floor_s / args.cycles * 1000
     result = {
-        "cycles": args.cycles, "clients": args.clients, "cpus": os.cpu_count(),
+        "cycles": args.cycles,
+        "clients": args.clients,
+        "cpus": os.cpu_count(),
         "api_cycles_per_s": args.cycles / api_s,
-        "api_p50_ms": median(latencies) * 1000, "api_p99_ms": percentile(latencies, 99) * 1000,
+        "api_p50_ms": median(latencies) * 1000,
+        "api_p99_ms": percentile(latencies, 99) * 1000,
         "api_ms_per_cycle": api_per_cycle_ms,
-        "floor_cycles_per_s": args.cycles / floor_s, "floor_ms_per_cycle": floor_per_cycle_ms,
+        "floor_cycles_per_s": args.cycles / floor_s,
+        "floor_ms_per_cycle": floor_per_cycle_ms,
         "ratio_api_to_floor": api_per_cycle_ms / floor_per_cycle_ms,
         "targets": {"cycles_per_s_min": 100, "ratio_max": 10},
     }
     save("control_plane", result)
-    print(table(
-        ["path", "cycles", "cycles/s", "ms per cycle", "p50 ms", "p99 ms", "x floor"],
-        [["REST API, 16 clients", args.cycles, f"{result['api_cycles_per_s']:.0f}",
-          f"{api_per_cycle_ms:.2f}", f"{result['api_p50_ms']:.1f}",
-          f"{result['api_p99_ms']:.1f}", f"{result['ratio_api_to_floor']:.1f}"],
-         ["floor: file + SQLite row, 1 loop", args.cycles,
-          f"{result['floor_cycles_per_s']:.0f}", f"{floor_per_cycle_ms:.3f}", "-", "-", "1.0"]]))
+    print(
+        table(
+            ["path", "cycles", "cycles/s", "ms per cycle", "p50 ms", "p99 ms", "x floor"],
+            [
+                [
+                    "REST API, 16 clients",
+                    args.cycles,
+                    f"{result['api_cycles_per_s']:.0f}",
+                    f"{api_per_cycle_ms:.2f}",
+                    f"{result['api_p50_ms']:.1f}",
+                    f"{result['api_p99_ms']:.1f}",
+                    f"{result['ratio_api_to_floor']:.1f}",
+                ],
+                [
+                    "floor: file + SQLite row, 1 loop",
+                    args.cycles,
+                    f"{result['floor_cycles_per_s']:.0f}",
+                    f"{floor_per_cycle_ms:.3f}",
+                    "-",
+                    "-",
+                    "1.0",
+                ],
+            ],
+        )
+    )
     return 0
 
 

@@ -1,6 +1,6 @@
 """Run every benchmark and rewrite docs/benchmarks.md with their tables.
 
-    uv run python bench/run_all.py [--quick]
+uv run python bench/run_all.py [--quick]
 """
 
 from __future__ import annotations
@@ -39,8 +39,9 @@ def main() -> int:
         done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
         print(done.stdout, done.stderr, sep="\n", flush=True)
         status |= done.returncode
-        sections.append(f"## {title}\n\n`{script}`{' (quick)' if args.quick else ''}\n\n"
-                        f"{done.stdout.strip()}\n")
+        sections.append(
+            f"## {title}\n\n`{script}`{' (quick)' if args.quick else ''}\n\n{done.stdout.strip()}\n"
+        )
     (ROOT / "docs" / "benchmarks.md").write_text("\n".join(sections))
     return status
 

@@ -24,24 +24,41 @@ def test_version_document(server: ServerProcess) -> None:
 def test_volume_lifecycle_in_cinder_shapes(client: httpx.Client) -> None:
     volume = _create(client, name="web", metadata={"a": "1"})
     assert volume["status"] == "available" and volume["size"] == 1
-    for field in ("id", "name", "description", "status", "size", "availability_zone",
-                  "created_at", "updated_at", "attachments", "bootable", "encrypted",
-                  "metadata", "snapshot_id", "source_volid", "user_id", "volume_type",
-                  "links", "multiattach", "os-vol-tenant-attr:tenant_id",
-                  "os-vol-host-attr:host"):
+    for field in (
+        "id",
+        "name",
+        "description",
+        "status",
+        "size",
+        "availability_zone",
+        "created_at",
+        "updated_at",
+        "attachments",
+        "bootable",
+        "encrypted",
+        "metadata",
+        "snapshot_id",
+        "source_volid",
+        "user_id",
+        "volume_type",
+        "links",
+        "multiattach",
+        "os-vol-tenant-attr:tenant_id",
+        "os-vol-host-attr:host",
+    ):
         assert field in volume, field
     assert volume["os-vol-host-attr:host"] == "basalt@file#default"
     listed = client.get("/volumes").json()["volumes"]
     assert {"id": volume["id"], "name": "web"}.items() <= next(
-        v for v in listed if v["id"] == volume["id"]).items()
+        v for v in listed if v["id"] == volume["id"]
+    ).items()
     assert set(listed[0]) == {"id", "name", "links"}
     renamed = client.put(f"/volumes/{volume['id']}", json={"volume": {"name": "web2"}})
     assert renamed.status_code == 200 and renamed.json()["volume"]["name"] == "web2"
     extend = client.post(f"/volumes/{volume['id']}/action", json={"os-extend": {"new_size": 3}})
     assert extend.status_code == 202
     assert client.get(f"/volumes/{volume['id']}").json()["volume"]["size"] == 3
-    snap = client.post("/snapshots", json={"snapshot": {"volume_id": volume["id"],
-                                                        "name": "s"}})
+    snap = client.post("/snapshots", json={"snapshot": {"volume_id": volume["id"], "name": "s"}})
     assert snap.status_code == 202
     snapshot = snap.json()["snapshot"]
     assert snapshot["status"] == "available" and snapshot["size"] == 3
@@ -75,8 +92,9 @@ def test_volume_lifecycle_in_cinder_shapes(client: httpx.Client) -> None:
         ([1, 2], "Invalid input"),
     ],
 )
-def test_bad_creates_are_4xx_and_change_nothing(client: httpx.Client, server: ServerProcess,
-                                                 body: object, words: str) -> None:
+def test_bad_creates_are_4xx_and_change_nothing(
+    client: httpx.Client, server: ServerProcess, body: object, words: str
+) -> None:
     before = {v["id"] for v in client.get("/volumes").json()["volumes"]}
     files_before = set((pool_dir(server) / "volumes").iterdir())
     response = client.post("/volumes", json=body)
@@ -89,11 +107,15 @@ def test_bad_creates_are_4xx_and_change_nothing(client: httpx.Client, server: Se
 
 
 def test_malformed_json_and_huge_bodies(client: httpx.Client) -> None:
-    response = client.post("/volumes", content=b"{not json",
-                           headers={"content-type": "application/json"})
+    response = client.post(
+        "/volumes", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert response.status_code == 400 and "badRequest" in response.json()
-    huge = client.post("/volumes", content=b"{" + b" " * (2 * 1024 * 1024) + b"}",
-                       headers={"content-type": "application/json"})
+    huge = client.post(
+        "/volumes",
+        content=b"{" + b" " * (2 * 1024 * 1024) + b"}",
+        headers={"content-type": "application/json"},
+    )
     assert huge.status_code == 413 and "overLimit" in huge.json()
 
     def chunks():
@@ -102,8 +124,9 @@ def test_malformed_json_and_huge_bodies(client: httpx.Client) -> None:
             yield b"x" * 65536
         yield b'"}}'
 
-    streamed = client.post("/volumes", content=chunks(),
-                           headers={"content-type": "application/json"})
+    streamed = client.post(
+        "/volumes", content=chunks(), headers={"content-type": "application/json"}
+    )
     assert streamed.status_code == 413 and "overLimit" in streamed.json()
 
 

@@ -21,8 +21,19 @@ from tests.support.server import ServerProcess, start_server
 
 pytestmark = pytest.mark.slow
 
-TRANSITIONAL = {"creating", "deleting", "extending", "managing", "reserved", "attaching",
-                "detaching", "retyping", "maintenance", "reverting", "unmanaging"}
+TRANSITIONAL = {
+    "creating",
+    "deleting",
+    "extending",
+    "managing",
+    "reserved",
+    "attaching",
+    "detaching",
+    "retyping",
+    "maintenance",
+    "reverting",
+    "unmanaging",
+}
 NO_WAIT = {"BASALT_API__SYNC_WAIT_SECONDS": "0"}
 
 
@@ -115,8 +126,9 @@ def test_sigkill_mid_work_leaves_nothing_half_done(tmp_path: Path, kill_after_s:
             _wait_available(client, base["id"])
         _write_data(_pool(data_dir) / "volumes" / f"{base['id']}.raw", mib=128)
         stop = threading.Event()
-        workers = [threading.Thread(target=_fire, args=(server, base["id"], stop))
-                   for _ in range(4)]
+        workers = [
+            threading.Thread(target=_fire, args=(server, base["id"], stop)) for _ in range(4)
+        ]
         for worker in workers:
             worker.start()
         time.sleep(kill_after_s)

@@ -11,9 +11,9 @@ import pytest
 import basalt
 from basalt.errors import (
     IdempotencyConflictError,
+    InsufficientCapacityError,
     InvalidInputError,
     InvalidStateError,
-    InsufficientCapacityError,
     ManageExistingInvalidReferenceError,
     SnapshotNotFoundError,
     VolumeHasSnapshotsError,
@@ -41,8 +41,9 @@ def _digest(path: Path) -> str:
 
 
 def test_create_returns_typed_volume_with_a_sparse_file(b: basalt.Basalt) -> None:
-    handle = b.volumes.create(size_gib=2, name="db", description="primary",
-                              metadata={"tier": "gold"})
+    handle = b.volumes.create(
+        size_gib=2, name="db", description="primary", metadata={"tier": "gold"}
+    )
     volume = handle.wait(timeout=30)
     assert isinstance(volume, basalt.Volume)
     assert (volume.status, volume.size_gib, volume.name) == (VolumeStatus.AVAILABLE, 2, "db")
@@ -148,8 +149,12 @@ def test_unknown_ids_and_wrong_states(b: basalt.Basalt) -> None:
 def test_snapshot_of_a_volume_in_error_is_refused(b: basalt.Basalt) -> None:
     volume = b.volumes.create(size_gib=1).wait(timeout=30)
     with b.db.transaction() as tx:
-        tx.volumes.set_status(volume.id, expected=[VolumeStatus.AVAILABLE],
-                              new=VolumeStatus.ERROR, updated_at=volume.updated_at)
+        tx.volumes.set_status(
+            volume.id,
+            expected=[VolumeStatus.AVAILABLE],
+            new=VolumeStatus.ERROR,
+            updated_at=volume.updated_at,
+        )
     with pytest.raises(InvalidStateError, match="status is 'error'"):
         b.snapshots.create(volume.id)
     assert b.snapshots.list() == []
@@ -159,8 +164,9 @@ def test_request_id_makes_a_retried_create_return_the_same_volume(b: basalt.Basa
     results: list[str] = []
 
     def create() -> None:
-        results.append(b.volumes.create(size_gib=1, name="once",
-                                        request_id="req-42").wait(timeout=30).id)
+        results.append(
+            b.volumes.create(size_gib=1, name="once", request_id="req-42").wait(timeout=30).id
+        )
 
     threads = [threading.Thread(target=create) for _ in range(8)]
     for thread in threads:
@@ -178,9 +184,11 @@ def test_manage_and_unmanage_a_file(b: basalt.Basalt) -> None:
     outside.write_bytes(b"legacy" * 1000)
     listed = b.manage.manageable_volumes()
     assert [(dict(m.reference), m.size_gib, m.safe_to_manage) for m in listed] == [
-        ({"source-name": "legacy-disk.img"}, 1, True)]
+        ({"source-name": "legacy-disk.img"}, 1, True)
+    ]
     volume = b.manage.manage_volume({"source-name": "legacy-disk.img"}, name="legacy").wait(
-        timeout=30)
+        timeout=30
+    )
     assert volume.size_gib == 1 and not outside.exists()
     assert volume_file(b, volume.id).read_bytes()[:6] == b"legacy"
     b.manage.unmanage_volume(volume.id).wait(timeout=30)
@@ -188,8 +196,16 @@ def test_manage_and_unmanage_a_file(b: basalt.Basalt) -> None:
     assert (pool_dir(b) / "volumes" / f"volume-{volume.id}.raw").exists()
 
 
-@pytest.mark.parametrize("reference", [{"source-name": "missing.img"}, {"source-name": "../x"},
-                                       {"source-id": "1"}, {}, "just-a-string"])
+@pytest.mark.parametrize(
+    "reference",
+    [
+        {"source-name": "missing.img"},
+        {"source-name": "../x"},
+        {"source-id": "1"},
+        {},
+        "just-a-string",
+    ],
+)
 def test_manage_with_a_bad_reference_changes_nothing(b: basalt.Basalt, reference: object) -> None:
     with pytest.raises(ManageExistingInvalidReferenceError):
         b.manage.manage_volume(reference)  # type: ignore[arg-type]

@@ -60,8 +60,9 @@ class ServerProcess:
         return self.log_path.read_text(errors="replace")
 
 
-def start_server(data_dir: Path, *, env: Mapping[str, str] | None = None,
-                 timeout: float = 30.0) -> ServerProcess:
+def start_server(
+    data_dir: Path, *, env: Mapping[str, str] | None = None, timeout: float = 30.0
+) -> ServerProcess:
     """Run `python -m basalt.cli.main serve` and wait until it answers.
 
     Raises:
@@ -70,12 +71,21 @@ def start_server(data_dir: Path, *, env: Mapping[str, str] | None = None,
     port = free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir.parent / f"server-{port}.log"
-    child_env = {**os.environ, "BASALT_DATA_DIR": str(data_dir), "BASALT_API__PORT": str(port),
-                 "BASALT_API__HOST": "127.0.0.1", **(env or {})}
+    child_env = {
+        **os.environ,
+        "BASALT_DATA_DIR": str(data_dir),
+        "BASALT_API__PORT": str(port),
+        "BASALT_API__HOST": "127.0.0.1",
+        **(env or {}),
+    }
     with log_path.open("wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "basalt.cli.main", "serve"],
-                                   stdout=log, stderr=subprocess.STDOUT, env=child_env,
-                                   cwd=data_dir)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "basalt.cli.main", "serve"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=child_env,
+            cwd=data_dir,
+        )
     server = ServerProcess(process=process, port=port, data_dir=data_dir, log_path=log_path)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

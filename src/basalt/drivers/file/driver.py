@@ -31,10 +31,10 @@ from basalt.drivers.file.layout import (
     PERMISSION_HINT,
     ObjectKind,
     PoolSet,
-    usage_bytes,
     basalt_id,
     entries,
     is_partial,
+    usage_bytes,
 )
 from basalt.drivers.file.manage import SNAPSHOT_MODE, FileManage
 from basalt.drivers.types import (

@@ -5,12 +5,32 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TypeVar
 
-from basalt.errors import IdempotencyConflictError, SnapshotNotFoundError, VolumeNotFoundError
-from basalt.model import Operation, OperationKind, OperationPhase, Snapshot, Volume
+from basalt.errors import (
+    IdempotencyConflictError,
+    InvalidInputError,
+    SnapshotNotFoundError,
+    VolumeNotFoundError,
+)
+from basalt.model import (
+    Event,
+    EventKind,
+    Operation,
+    OperationKind,
+    OperationPhase,
+    Snapshot,
+    Volume,
+)
 from basalt.model.validation import validate_request_id
-from basalt.persistence.base import Database, IdempotencyRecord, Transaction
+from basalt.persistence.base import (
+    Database,
+    IdempotencyRecord,
+    ListQuery,
+    MarkerNotFoundError,
+    Transaction,
+)
 from basalt.service.clock import new_id, utcnow
 from basalt.service.context import RequestContext
 from basalt.service.pools import PoolService
@@ -52,6 +72,32 @@ class UseCases:
             raise VolumeNotFoundError(volume_id)
         return volume
 
+    def _find(
+        self,
+        query: ListQuery | None,
+        ctx: RequestContext | None,
+        *,
+        all_projects: bool,
+        what: str,
+        find: Callable[[Transaction, ListQuery], list[T]],
+    ) -> list[T]:
+        """One page of a listing, limited to the caller's project unless an admin asks.
+
+        Raises:
+            InvalidInputError: an unknown marker, sort key or other bad parameter.
+        """
+        context = self._ctx(ctx)
+        query = query or ListQuery()
+        project = None if (all_projects and context.is_admin) else context.project_id
+        query = replace(query, project_id=project)
+        try:
+            with self.db.transaction(write=False) as tx:
+                return find(tx, query)
+        except MarkerNotFoundError as exc:
+            raise InvalidInputError("marker", f"no {what} {query.marker} to page after") from exc
+        except ValueError as exc:
+            raise InvalidInputError("query", str(exc)) from exc
+
     def _load_volume(self, volume_id: str, ctx: RequestContext) -> Volume:
         with self.db.transaction(write=False) as tx:
             return self._volume(tx, volume_id, ctx)
@@ -91,6 +137,54 @@ class UseCases:
             params=dict(params or {}),
         )
         tx.operations.add(operation)
+        return operation
+
+    def _open_for_new(
+        self,
+        tx: Transaction,
+        *,
+        kind: OperationKind,
+        resource: Volume | Snapshot,
+        ctx: RequestContext,
+        request_id: str | None,
+        params: dict[str, object],
+        message: str,
+    ) -> Operation:
+        """Record the operation that creates ``resource``, its idempotency key and the first
+        event, then the resource itself, all in ``tx``.
+
+        Raises:
+            Replay: the key was used before for the same request (the caller returns that).
+            IdempotencyConflictError: the key was used for a different request.
+        """
+        resource_kind = "volume" if isinstance(resource, Volume) else "snapshot"
+        operation = self._new_operation(
+            tx,
+            kind=kind,
+            resource_kind=resource_kind,
+            resource_id=resource.id,
+            ctx=ctx,
+            request_id=request_id,
+            params=params,
+        )
+        self._claim(
+            tx, ctx=ctx, request_id=request_id, kind=kind, params=params, operation=operation
+        )
+        if isinstance(resource, Volume):
+            tx.volumes.add(resource)
+        else:
+            tx.snapshots.add(resource)
+        tx.events.add(
+            Event(
+                resource_kind=resource_kind,
+                resource_id=resource.id,
+                kind=EventKind.STATUS_CHANGE,
+                message=message,
+                at=operation.created_at,
+                operation_id=operation.id,
+                detail={"to": str(resource.status)},
+            )
+        )
         return operation
 
     def _claim(

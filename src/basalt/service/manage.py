@@ -14,7 +14,6 @@ from basalt.errors import (
     VolumeHasSnapshotsError,
 )
 from basalt.model import (
-    Event,
     EventKind,
     OperationKind,
     Snapshot,
@@ -102,33 +101,14 @@ class ManageService(UseCases):
         )
         try:
             with self.db.transaction() as tx:
-                operation = self._new_operation(
+                operation = self._open_for_new(
                     tx,
                     kind=OperationKind.MANAGE_VOLUME,
-                    resource_kind="volume",
-                    resource_id=volume.id,
+                    resource=volume,
                     ctx=context,
                     request_id=request_id,
                     params=params,
-                )
-                self._claim(
-                    tx,
-                    ctx=context,
-                    request_id=request_id,
-                    kind=OperationKind.MANAGE_VOLUME,
-                    params=params,
-                    operation=operation,
-                )
-                tx.volumes.add(volume)
-                tx.events.add(
-                    Event(
-                        resource_kind="volume",
-                        resource_id=volume.id,
-                        kind=EventKind.STATUS_CHANGE,
-                        at=now,
-                        message=f"managing {ref}",
-                        operation_id=operation.id,
-                    )
+                    message=f"managing {ref}",
                 )
         except Replay as replay:
             record = replay.record
@@ -272,24 +252,15 @@ class ManageService(UseCases):
         )
         try:
             with self.db.transaction() as tx:
-                operation = self._new_operation(
+                operation = self._open_for_new(
                     tx,
                     kind=OperationKind.MANAGE_SNAPSHOT,
-                    resource_kind="snapshot",
-                    resource_id=snapshot.id,
+                    resource=snapshot,
                     ctx=context,
                     request_id=request_id,
                     params=params,
+                    message=f"managing {ref}",
                 )
-                self._claim(
-                    tx,
-                    ctx=context,
-                    request_id=request_id,
-                    kind=OperationKind.MANAGE_SNAPSHOT,
-                    params=params,
-                    operation=operation,
-                )
-                tx.snapshots.add(snapshot)
         except Replay as replay:
             record = replay.record
             return self._replayed(record, lambda: self._load_snapshot(record.resource_id, context))

@@ -8,7 +8,6 @@ from dataclasses import replace
 
 from basalt.drivers.types import DriverUpdate
 from basalt.errors import (
-    InvalidInputError,
     InvalidStateError,
     ResourceBusyError,
     SnapshotNotFoundError,
@@ -24,7 +23,7 @@ from basalt.model import (
     VolumeStatus,
 )
 from basalt.model.validation import validate_description, validate_metadata, validate_name
-from basalt.persistence.base import ListQuery, MarkerNotFoundError, Transaction
+from basalt.persistence.base import ListQuery, Transaction
 from basalt.service.base import Replay, UseCases
 from basalt.service.clock import new_id, utcnow
 from basalt.service.context import RequestContext
@@ -61,17 +60,13 @@ class SnapshotService(UseCases):
         Raises:
             InvalidInputError: an unknown sort key or marker.
         """
-        context = self._ctx(ctx)
-        query = query or ListQuery()
-        project = None if (all_projects and context.is_admin) else context.project_id
-        query = replace(query, project_id=project)
-        try:
-            with self.db.transaction(write=False) as tx:
-                return tx.snapshots.find(query)
-        except MarkerNotFoundError as exc:
-            raise InvalidInputError("marker", f"no snapshot {query.marker} to page after") from exc
-        except ValueError as exc:
-            raise InvalidInputError("sort", str(exc)) from exc
+        return self._find(
+            query,
+            ctx,
+            all_projects=all_projects,
+            what="snapshot",
+            find=lambda tx, q: tx.snapshots.find(q),
+        )
 
     def events(
         self, snapshot_id: str, *, ctx: RequestContext | None = None
@@ -163,24 +158,15 @@ class SnapshotService(UseCases):
             updated_at=now,
             metadata=metadata,
         )
-        operation = self._new_operation(
+        operation = self._open_for_new(
             tx,
             kind=OperationKind.CREATE_SNAPSHOT,
-            resource_kind="snapshot",
-            resource_id=snapshot.id,
+            resource=snapshot,
             ctx=ctx,
             request_id=request_id,
             params=params,
+            message="created",
         )
-        self._claim(
-            tx,
-            ctx=ctx,
-            request_id=request_id,
-            kind=OperationKind.CREATE_SNAPSHOT,
-            params=params,
-            operation=operation,
-        )
-        tx.snapshots.add(snapshot)
         tx.events.add(
             Event(
                 resource_kind="snapshot",

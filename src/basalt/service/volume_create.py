@@ -7,8 +7,6 @@ from collections.abc import Mapping
 from basalt.drivers.types import DriverUpdate, SnapshotRef, VolumeRef
 from basalt.errors import InvalidInputError, InvalidStateError
 from basalt.model import (
-    Event,
-    EventKind,
     Operation,
     OperationKind,
     Snapshot,
@@ -172,29 +170,14 @@ class VolumeCreation(UseCases):
                 snapshot_id=snapshot_id,
                 source_volume_id=source_volume_id,
             )
-            operation = self._new_operation(
+            operation = self._open_for_new(
                 tx,
                 kind=kind,
-                resource_kind="volume",
-                resource_id=volume.id,
+                resource=volume,
                 ctx=ctx,
                 request_id=request_id,
                 params=params,
-            )
-            self._claim(
-                tx, ctx=ctx, request_id=request_id, kind=kind, params=params, operation=operation
-            )
-            tx.volumes.add(volume)
-            tx.events.add(
-                Event(
-                    resource_kind="volume",
-                    resource_id=volume.id,
-                    kind=EventKind.STATUS_CHANGE,
-                    message=f"created as {kind}",
-                    at=now,
-                    operation_id=operation.id,
-                    detail={"to": str(V.CREATING)},
-                )
+                message=f"created as {kind}",
             )
         return volume, operation, source
 

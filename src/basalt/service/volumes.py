@@ -28,7 +28,7 @@ from basalt.model.validation import (
     validate_name,
     validate_size_gib,
 )
-from basalt.persistence.base import ListQuery, MarkerNotFoundError, Transaction
+from basalt.persistence.base import ListQuery, Transaction
 from basalt.service.clock import utcnow
 from basalt.service.context import RequestContext
 from basalt.service.journal import move_snapshot, move_volume
@@ -63,17 +63,13 @@ class VolumeService(VolumeCreation):
         Raises:
             InvalidInputError: an unknown sort key or marker.
         """
-        context = self._ctx(ctx)
-        query = query or ListQuery()
-        project = None if (all_projects and context.is_admin) else context.project_id
-        query = replace(query, project_id=project)
-        try:
-            with self.db.transaction(write=False) as tx:
-                return tx.volumes.find(query)
-        except MarkerNotFoundError as exc:
-            raise InvalidInputError("marker", f"no volume {query.marker} to page after") from exc
-        except ValueError as exc:
-            raise InvalidInputError("sort", str(exc)) from exc
+        return self._find(
+            query,
+            ctx,
+            all_projects=all_projects,
+            what="volume",
+            find=lambda tx, q: tx.volumes.find(q),
+        )
 
     def events(self, volume_id: str, *, ctx: RequestContext | None = None) -> builtins.list[Event]:
         """The volume's timeline, oldest first (also after it was deleted, for admins)."""

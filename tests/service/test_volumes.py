@@ -234,3 +234,20 @@ def test_a_volume_whose_file_vanished_is_marked_error_at_start(tmp_path: Path) -
         assert second.last_reconcile is not None
         assert second.last_reconcile.lost_objects == [lost.id]
         second.volumes.delete(lost.id).wait(timeout=30)
+
+
+def test_a_busy_volume_without_an_operation_is_settled_at_start(tmp_path: Path) -> None:
+    with basalt.open(data_dir=tmp_path / "data") as first:
+        volume = first.volumes.create(size_gib=1).wait(timeout=30)
+        with first.db.transaction() as tx:  # as if a crash lost the operation record
+            tx.volumes.set_status(
+                volume.id,
+                expected=[VolumeStatus.AVAILABLE],
+                new=VolumeStatus.EXTENDING,
+                updated_at=volume.updated_at,
+            )
+    with basalt.open(data_dir=tmp_path / "data") as second:
+        assert second.volumes.get(volume.id).status == VolumeStatus.ERROR_EXTENDING
+        assert second.last_reconcile is not None
+        assert second.last_reconcile.stuck_resources == [volume.id]
+        assert "interrupted" in second.volumes.events(volume.id)[-1].message

@@ -121,6 +121,28 @@ OPERATION_TRANSITIONS: frozenset[tuple[OperationPhase, OperationPhase]] = frozen
     }
 )
 
+VOLUME_STRANDED: dict[VolumeStatus, VolumeStatus] = {
+    V.CREATING: V.ERROR,
+    V.MANAGING: V.ERROR_MANAGING,
+    V.EXTENDING: V.ERROR_EXTENDING,
+    V.DELETING: V.ERROR_DELETING,
+    V.RESERVED: V.AVAILABLE,
+    V.ATTACHING: V.AVAILABLE,
+    V.DETACHING: V.IN_USE,
+    V.RETYPING: V.AVAILABLE,
+    V.MAINTENANCE: V.AVAILABLE,
+    V.REVERTING: V.ERROR,
+}
+"""Where a busy volume goes when a restart finds no operation that owns it."""
+
+SNAPSHOT_STRANDED: dict[SnapshotStatus, SnapshotStatus] = {
+    S.CREATING: S.ERROR,
+    S.MANAGING: S.ERROR_MANAGING,
+    S.DELETING: S.ERROR_DELETING,
+    S.UNMANAGING: S.AVAILABLE,
+}
+"""Where a busy snapshot goes when a restart finds no operation that owns it."""
+
 VOLUME_BUSY: frozenset[VolumeStatus] = frozenset(
     {
         V.CREATING,

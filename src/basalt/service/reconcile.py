@@ -24,8 +24,13 @@ from basalt.model import (
     Volume,
     VolumeStatus,
 )
-from basalt.model.states import OPERATION_OPEN, SNAPSHOT_BUSY, VOLUME_BUSY
-from basalt.service.clock import utcnow
+from basalt.model.states import (
+    OPERATION_OPEN,
+    SNAPSHOT_BUSY,
+    SNAPSHOT_STRANDED,
+    VOLUME_BUSY,
+    VOLUME_STRANDED,
+)
 from basalt.service.journal import move_snapshot, move_volume, record
 from basalt.service.manage import ManageService
 from basalt.service.refs import snapshot_ref, volume_ref
@@ -255,25 +260,24 @@ class Reconciler:
             scope.flush(tx)
 
     def _settle_leftovers(self, report: ReconcileReport) -> None:
-        """Busy resources without an open operation (should not exist) go to error."""
+        """Busy resources that no open operation owns (should not exist) leave their status."""
         with self.db.transaction() as tx:
             for volume in tx.volumes.in_statuses(VOLUME_BUSY):
-                target = V.ERROR_DELETING if volume.status == V.DELETING else V.ERROR
-                tx.volumes.set_status(
-                    volume.id, expected=(volume.status,), new=target, updated_at=utcnow()
-                )
-                record(
+                move_volume(
                     tx,
-                    resource_kind="volume",
-                    resource_id=volume.id,
-                    kind=EventKind.ERROR,
-                    message=f"status {volume.status} -> {target}: {INTERRUPTED}",
+                    volume,
+                    VOLUME_STRANDED[volume.status],
+                    action="settle after restart",
+                    reason=INTERRUPTED,
                 )
                 report.stuck_resources.append(volume.id)
             for snap in tx.snapshots.in_statuses(SNAPSHOT_BUSY):
-                snap_target = S.ERROR_DELETING if snap.status == S.DELETING else S.ERROR
-                tx.snapshots.set_status(
-                    snap.id, expected=(snap.status,), new=snap_target, updated_at=utcnow()
+                move_snapshot(
+                    tx,
+                    snap,
+                    SNAPSHOT_STRANDED[snap.status],
+                    action="settle after restart",
+                    reason=INTERRUPTED,
                 )
                 report.stuck_resources.append(snap.id)
 

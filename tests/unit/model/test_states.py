@@ -7,8 +7,11 @@ import pytest
 from basalt.errors import InvalidStateError
 from basalt.model.states import (
     OPERATION_TRANSITIONS,
+    SNAPSHOT_BUSY,
+    SNAPSHOT_STRANDED,
     SNAPSHOT_TRANSITIONS,
     VOLUME_BUSY,
+    VOLUME_STRANDED,
     VOLUME_TRANSITIONS,
     SnapshotStatus,
     VolumeStatus,
@@ -76,3 +79,10 @@ def test_tables_only_hold_their_own_enum() -> None:
     )
     assert all(isinstance(a, SnapshotStatus) for a, _ in SNAPSHOT_TRANSITIONS)
     assert len(OPERATION_TRANSITIONS) >= 5
+
+
+def test_every_stranded_status_has_an_allowed_way_out() -> None:
+    assert set(VOLUME_STRANDED) == VOLUME_BUSY
+    assert set(SNAPSHOT_STRANDED) == SNAPSHOT_BUSY
+    assert all(pair in VOLUME_TRANSITIONS for pair in VOLUME_STRANDED.items())
+    assert all(pair in SNAPSHOT_TRANSITIONS for pair in SNAPSHOT_STRANDED.items())

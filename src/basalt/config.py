@@ -13,7 +13,16 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+import httpx
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     InitSettingsSource,
@@ -42,12 +51,84 @@ class ApiSettings(BaseModel):
     access_log: bool = False
 
 
+class SolidFireSettings(BaseModel):
+    """How to reach and use one SolidFire cluster: a backend's ``[solidfire]`` table.
+
+    Give ``url`` (``https://<mvip>[:port]``) or ``mvip`` (+ ``api_port``). The
+    password is a SecretStr: it is never printed, logged or serialised.
+    ``transport`` can only be set from Python (tests, proxies): an httpx transport
+    the client uses instead of the network.
+    """
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    url: str | None = None
+    mvip: str | None = None
+    api_port: int = Field(default=443, ge=1, le=65535)
+    login: str = Field(min_length=1)
+    password: SecretStr
+    verify_tls: bool = False
+    ca_file: Path | None = None
+    account_prefix: str = Field(default="basalt", pattern=r"^[A-Za-z0-9_.-]{0,32}$")
+    volume_prefix: str = Field(default="UUID-", pattern=r"^[A-Za-z0-9_.:-]{1,16}$")
+    pool_name: str = Field(default="default", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    emulate_512: bool = True
+    timeout_seconds: float = Field(default=30.0, gt=0.0)
+    retry_attempts: int = Field(default=6, ge=1, le=100)
+    retry_total_seconds: float = Field(default=30.0, ge=0.0)
+    retry_initial_delay_seconds: float = Field(default=1.0, ge=0.0)
+    poll_interval_seconds: float = Field(default=0.5, gt=0.0)
+    create_settle_seconds: float = Field(default=5.0, ge=0.0)
+    transport: httpx.BaseTransport | None = Field(default=None, exclude=True, repr=False)
+
+    @field_validator("url")
+    @classmethod
+    def _https_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("must start with https:// (e.g. https://10.0.0.5:443)")
+        return value
+
+    @field_validator("ca_file")
+    @classmethod
+    def _readable_ca(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.expanduser().is_file():
+            raise ValueError(f"{value} is not a file")
+        return None if value is None else value.expanduser()
+
+    @model_validator(mode="after")
+    def _one_address(self) -> SolidFireSettings:
+        if (self.url is None) == (self.mvip is None):
+            raise ValueError("solidfire: give either url or mvip (with api_port), not both")
+        return self
+
+    @property
+    def endpoint(self) -> str:
+        """The cluster's base URL (``/json-rpc/<version>/`` is added per call)."""
+        return self.url or f"https://{self.mvip}:{self.api_port}"
+
+    @property
+    def verify(self) -> bool | str:
+        """httpx's ``verify``: the CA file when given, else ``verify_tls``."""
+        return str(self.ca_file) if self.ca_file is not None else self.verify_tls
+
+
 class BackendSettings(BaseModel):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
-    driver: Literal["file"] = "file"
+    driver: Literal["file", "solidfire"] = "file"
     pools: dict[str, str] = Field(default_factory=dict)
     max_over_subscription_ratio: float = Field(default=20.0, gt=0.0)
     availability_zone: str = "nova"
+    solidfire: SolidFireSettings | None = None
+
+    @model_validator(mode="after")
+    def _driver_table(self) -> BackendSettings:
+        if self.driver == "solidfire" and self.solidfire is None:
+            raise ValueError(
+                "driver 'solidfire' needs a solidfire table with url (or mvip), login and password"
+            )
+        if self.driver != "solidfire" and self.solidfire is not None:
+            raise ValueError(f"solidfire: only for driver 'solidfire', not {self.driver!r}")
+        return self
 
 
 class Settings(BaseSettings):

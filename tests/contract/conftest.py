@@ -4,7 +4,10 @@ Every backend the suite runs against is one param of ``driver_backend``: a drive
 up on a fresh pool named :data:`POOL`, plus a :class:`BackendAccess` adapter that
 reads and writes object bytes *outside* the driver (as a consumer attached to the
 volume would). Adding a backend means adding a param and an adapter; the tests in
-test_driver.py stay as they are.
+test_driver.py stay as they are. The SolidFire params run against the Element
+emulator (``basalt_emulators.solidfire``) in-process and over real HTTPS; their
+adapter skips, with the reason, the two things an Element array does not have:
+partial objects and adoptable snapshots.
 """
 
 from __future__ import annotations
@@ -14,16 +17,17 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator, Mapping
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import pytest
 
 from basalt.drivers.base import VolumeDriver
 from basalt.drivers.file import FileDriver
 from basalt.drivers.file.loopfs import LoopMount, create_image_pool, is_root
-from basalt.drivers.types import SnapshotRef, VolumeRef
+from basalt.drivers.types import GIB, SnapshotRef, VolumeRef
 from basalt.errors import ConfigError
 
 POOL = "default"
@@ -125,19 +129,7 @@ class FilePoolAccess:
         return self.path(obj).stat().st_size
 
     def digest(self, obj: StoredRef, *, start: int = 0, length: int | None = None) -> str:
-        digest = ContentDigest()
-        fd = os.open(self.path(obj), os.O_RDONLY)
-        try:
-            end = os.fstat(fd).st_size if length is None else start + length
-            for offset in range(start, end, DIGEST_BLOCK_BYTES):
-                block_bytes = min(DIGEST_BLOCK_BYTES, end - offset)
-                if _is_hole(fd, offset, block_bytes):
-                    digest.add_zeros(block_bytes)
-                else:
-                    digest.add(os.pread(fd, block_bytes, offset))
-        finally:
-            os.close(fd)
-        return digest.hexdigest()
+        return file_digest(self.path(obj), start=start, length=length)
 
     def add_unmanaged(self, kind: Kind, name: str, *, size_bytes: int, head: bytes) -> None:
         path = self.root / f"{kind}s" / name
@@ -183,12 +175,169 @@ class FilePoolAccess:
         return found
 
 
+def file_digest(path: Path, *, start: int = 0, length: int | None = None) -> str:
+    """The :class:`ContentDigest` of a range of a (sparse) file; holes are not read."""
+    digest = ContentDigest()
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        end = os.fstat(fd).st_size if length is None else start + length
+        for offset in range(start, end, DIGEST_BLOCK_BYTES):
+            block_bytes = min(DIGEST_BLOCK_BYTES, end - offset)
+            if _is_hole(fd, offset, block_bytes):
+                digest.add_zeros(block_bytes)
+            else:
+                digest.add(os.pread(fd, block_bytes, offset))
+    finally:
+        os.close(fd)
+    return digest.hexdigest()
+
+
 def _is_hole(fd: int, offset: int, length: int) -> bool:
     """Whether [offset, offset+length) holds no data extent."""
     try:
         return os.lseek(fd, offset, os.SEEK_DATA) >= offset + length
     except OSError:  # ENXIO: nothing but holes until the end
         return True
+
+
+ELEMENT_MIN_VOLUME_BYTES = 1_000_000_000
+FOREIGN_ACCOUNT = "legacy-owner"
+NO_PARTIALS = (
+    "an Element cluster makes every volume and snapshot in one call: there is no partial "
+    "object a crash could leave, so cleanup_incomplete has nothing to find"
+)
+NO_SNAPSHOT_MANAGE = (
+    "an Element snapshot belongs to the volume it was taken of and can be neither renamed nor "
+    "resized, so SolidFire does not adopt existing snapshots (manage_snapshot refuses)"
+)
+
+
+class SolidFireAccess:
+    """BackendAccess for an emulated Element cluster: bytes live in the emulator's sparse files.
+
+    Objects are found as an operator would find them: by the name Basalt gives them (or
+    the ``basalt-name`` attribute of a managed volume) in the emulator's listings.
+    Unmanaged objects are made through the Element API in an account Basalt does not use;
+    Element volumes hold at least 1e9 bytes, so smaller asked-for sizes get that minimum
+    (it rounds to the same whole GiB).
+    """
+
+    def __init__(self, backend: Any, client: Any, pool: str = POOL) -> None:
+        self.backend = backend
+        self.client = client
+        self.pool = pool
+        self._account_id: int | None = None
+
+    def _volume_id(self, basalt_id: str) -> int:
+        name = f"UUID-{basalt_id}"
+        found = [
+            v["volumeID"]
+            for v in self.backend.active_volumes()
+            if v["attributes"].get("basalt-name", v["name"]) == name
+        ]
+        assert len(found) == 1, f"{len(found)} active volumes are known as {name}"
+        return int(found[0])
+
+    def path(self, obj: StoredRef) -> Path:
+        if isinstance(obj, VolumeRef):
+            return Path(self.backend.volume_path(self._volume_id(obj.id)))
+        name = f"UUID-{obj.id}"
+        found = [s["snapshotID"] for s in self.backend.snapshots() if s["name"] == name]
+        assert len(found) == 1, f"{len(found)} snapshots are named {name}"
+        return Path(self.backend.snapshot_path(int(found[0])))
+
+    def write(self, volume: VolumeRef, offset: int, data: bytes) -> None:
+        _write_durably(self.path(volume), offset, data)
+
+    def read(self, obj: StoredRef, offset: int, length: int) -> bytes:
+        with open(self.path(obj), "rb") as file:
+            file.seek(offset)
+            return file.read(length)
+
+    def size_bytes(self, obj: StoredRef) -> int:
+        return self.path(obj).stat().st_size
+
+    def digest(self, obj: StoredRef, *, start: int = 0, length: int | None = None) -> str:
+        return file_digest(self.path(obj), start=start, length=length)
+
+    def add_unmanaged(self, kind: Kind, name: str, *, size_bytes: int, head: bytes) -> None:
+        if kind == "snapshot":
+            pytest.skip(NO_SNAPSHOT_MANAGE)
+        volume_id = self._foreign_volume(name, size_bytes=size_bytes)
+        _write_durably(Path(self.backend.volume_path(volume_id)), 0, head[:size_bytes])
+
+    def invalid_references(self, kind: Kind) -> Mapping[str, Mapping[str, str]]:
+        if kind == "snapshot":
+            base = self._foreign_volume("snapshot-base", size_bytes=GIB)
+            for _ in range(2):
+                self.client.call("CreateSnapshot", {"volumeID": base, "name": "twin-snap"})
+            return {
+                "ambiguous name": {"source-name": "twin-snap"},
+                "unknown id": {"source-id": "99999"},
+                "zero id": {"source-id": "0"},
+                "empty name": {"source-name": ""},
+                "both keys": {"source-id": "1", "source-name": "twin-snap"},
+            }
+        twins = [self._foreign_volume("twin", size_bytes=GIB) for _ in range(2)]
+        gone = self._foreign_volume("gone", size_bytes=GIB)
+        self.client.call("DeleteVolume", {"volumeID": gone})
+        read_only = self._foreign_volume("read-only", size_bytes=GIB)
+        self.client.call("ModifyVolume", {"volumeID": read_only, "access": "readOnly"})
+        return {
+            "ambiguous name": {"source-name": "twin"},
+            "deleted volume": {"source-id": str(gone)},
+            "read-only volume": {"source-name": "read-only"},
+            "zero id": {"source-id": "0"},
+            "negative id": {"source-id": "-1"},
+            "hex id": {"source-id": "0x1"},
+            "unknown id": {"source-id": "99999"},
+            "empty id": {"source-id": ""},
+            "empty name": {"source-name": ""},
+            "both keys": {"source-id": str(twins[0]), "source-name": "twin"},
+        }
+
+    def leave_partial(self, kind: Kind, object_id: str) -> None:
+        pytest.skip(NO_PARTIALS)
+
+    def state(self) -> object:
+        backend = self.backend
+        volumes = backend.active_volumes() + backend.deleted_volumes()
+        keep = ("name", "status", "accountID", "totalSize", "access", "attributes", "qos")
+        return (
+            sorted(
+                (a["accountID"], a["username"], repr(a["attributes"])) for a in backend.accounts()
+            ),
+            sorted(
+                (v["volumeID"], repr({k: v.get(k) for k in keep}), self._file_size(v["volumeID"]))
+                for v in volumes
+            ),
+            sorted((s["snapshotID"], s["volumeID"], s["name"]) for s in backend.snapshots()),
+        )
+
+    def _file_size(self, volume_id: int) -> int:
+        path = Path(self.backend.volume_path(volume_id))
+        return path.stat().st_size if path.exists() else -1
+
+    def _foreign_volume(self, name: str, *, size_bytes: int) -> int:
+        if self._account_id is None:
+            params = {"username": FOREIGN_ACCOUNT, "initiatorSecret": "s" * 12}
+            self._account_id = int(self.client.call("AddAccount", params)["accountID"])
+        params = {
+            "name": name,
+            "accountID": self._account_id,
+            "totalSize": max(size_bytes, ELEMENT_MIN_VOLUME_BYTES),
+            "enable512e": True,
+        }
+        return int(self.client.call("CreateVolume", params)["volumeID"])
+
+
+def _write_durably(path: Path, offset: int, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        assert os.pwrite(fd, data, offset) == len(data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 @pytest.fixture(scope="session")
@@ -218,10 +367,15 @@ class BackendCase:
     params=[
         pytest.param("file-ext4", id="file-ext4"),
         pytest.param("file-xfs-reflink", id="file-xfs-reflink", marks=pytest.mark.root),
+        pytest.param("solidfire-inprocess", id="solidfire-inprocess"),
+        pytest.param("solidfire-https", id="solidfire-https"),
     ]
 )
 def driver_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BackendCase]:
     """A set-up driver on a fresh pool, with access to its bytes."""
+    if request.param.startswith("solidfire-"):
+        yield from solidfire_case(tmp_path, https=request.param == "solidfire-https")
+        return
     if request.param == "file-ext4":
         root = tmp_path / "pool"
     else:
@@ -233,6 +387,43 @@ def driver_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[B
         yield BackendCase(driver=driver, access=FilePoolAccess(root))
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def solidfire_case(tmp_path: Path, *, https: bool) -> Iterator[BackendCase]:
+    """A SolidFire driver on a fresh emulated cluster, in-process or over real HTTPS."""
+    from basalt.drivers.solidfire import (
+        RetryPolicy,
+        SolidFireClient,
+        SolidFireDriver,
+        SolidFireOptions,
+    )
+    from basalt_emulators.solidfire import SolidFireBackend, SolidFireTransport, serve_https
+
+    backend = SolidFireBackend(tmp_path / "solidfire")
+    with ExitStack() as stack:
+        url, verify, transport = "https://sf.test", False, SolidFireTransport(backend)
+        if https:
+            server = stack.enter_context(serve_https(backend))
+            url, verify, transport = server.url, str(server.cert_path), None
+
+        def client() -> SolidFireClient:
+            made = SolidFireClient(
+                backend_name="contract",
+                url=url,
+                login="admin",
+                password="admin",
+                verify=verify,
+                transport=transport,
+                timeout_seconds=10.0,
+                retry=RetryPolicy(attempts=3, total_seconds=2.0, initial_delay_seconds=0.01),
+            )
+            stack.callback(made.close)
+            return made
+
+        options = SolidFireOptions(pool_name=POOL, poll_interval_seconds=0.01, settle_seconds=0.1)
+        driver = SolidFireDriver(backend_name="contract", client=client(), options=options)
+        driver.setup()
+        yield BackendCase(driver=driver, access=SolidFireAccess(backend, client()))
 
 
 @pytest.fixture

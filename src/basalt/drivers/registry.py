@@ -20,4 +20,8 @@ def build_driver(settings: BackendSettings) -> VolumeDriver:
 
         pools = {name: Path(path) for name, path in settings.pools.items()}
         return FileDriver(backend_name=settings.name, pools=pools)
+    if settings.driver == "solidfire" and settings.solidfire is not None:
+        from basalt.drivers.solidfire import SolidFireDriver
+
+        return SolidFireDriver.from_settings(settings.name, settings.solidfire)
     raise ConfigError(f"backend {settings.name}: unknown driver {settings.driver!r}")

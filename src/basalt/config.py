@@ -178,7 +178,7 @@ class Settings(BaseSettings):
         return [self._with_default_pool(BackendSettings(name="file"))]
 
     def _with_default_pool(self, backend: BackendSettings) -> BackendSettings:
-        if backend.pools:
+        if backend.pools or backend.driver != "file":  # pools are directories: file only
             return backend
         pool_dir = self.data_dir / "pools" / backend.name / "default"
         return backend.model_copy(update={"pools": {"default": str(pool_dir)}})

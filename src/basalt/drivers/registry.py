@@ -1,12 +1,37 @@
-"""Driver name -> class, and building a driver from its backend settings."""
+"""Driver name -> factory, and building a driver from its backend settings.
+
+Factories import their driver lazily, so a deployment loads only the drivers it uses.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from basalt.config import BackendSettings
 from basalt.drivers.base import VolumeDriver
 from basalt.errors import ConfigError
+
+
+def _file(settings: BackendSettings) -> VolumeDriver:
+    from basalt.drivers.file import FileDriver
+
+    pools = {name: Path(path) for name, path in settings.pools.items()}
+    return FileDriver(backend_name=settings.name, pools=pools)
+
+
+def _solidfire(settings: BackendSettings) -> VolumeDriver:
+    from basalt.drivers.solidfire import SolidFireDriver
+
+    if settings.solidfire is None:  # BackendSettings refuses this; keep mypy honest
+        raise ConfigError(f"backend {settings.name}: driver solidfire needs a solidfire table")
+    return SolidFireDriver.from_settings(settings.name, settings.solidfire)
+
+
+DRIVERS: dict[str, Callable[[BackendSettings], VolumeDriver]] = {
+    "file": _file,
+    "solidfire": _solidfire,
+}
 
 
 def build_driver(settings: BackendSettings) -> VolumeDriver:
@@ -15,13 +40,10 @@ def build_driver(settings: BackendSettings) -> VolumeDriver:
     Raises:
         ConfigError: the driver name is unknown.
     """
-    if settings.driver == "file":
-        from basalt.drivers.file import FileDriver
-
-        pools = {name: Path(path) for name, path in settings.pools.items()}
-        return FileDriver(backend_name=settings.name, pools=pools)
-    if settings.driver == "solidfire" and settings.solidfire is not None:
-        from basalt.drivers.solidfire import SolidFireDriver
-
-        return SolidFireDriver.from_settings(settings.name, settings.solidfire)
-    raise ConfigError(f"backend {settings.name}: unknown driver {settings.driver!r}")
+    factory = DRIVERS.get(settings.driver)
+    if factory is None:
+        raise ConfigError(
+            f"backend {settings.name}: unknown driver {settings.driver!r}",
+            hint=f"known drivers: {', '.join(sorted(DRIVERS))}",
+        )
+    return factory(settings)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import operator
 import threading
 import time
@@ -11,12 +13,16 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from psycopg.types.json import Json
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 
 from basalt.errors import ConfigError, PersistenceError
 from basalt.model import EventKind, OperationKind, OperationPhase, SnapshotStatus, VolumeStatus
@@ -28,8 +34,19 @@ from basalt.persistence.base import (
     SortDirection,
 )
 from basalt.persistence.sql import SqlDatabase, open_database
-from basalt.persistence.sql.database import MIGRATIONS_DIR, normalize_url
+from basalt.persistence.sql.codec import codec
+from basalt.persistence.sql.database import (
+    MIGRATIONS_DIR,
+    POOL_MAX_OVERFLOW,
+    POOL_SIZE,
+    normalize_url,
+)
+from basalt.persistence.sql.tables import UTCDateTime
+from basalt.persistence.sql.tables import events as events_table
 from basalt.persistence.sql.tables import metadata as schema
+from basalt.persistence.sql.tables import operations as operations_table
+from basalt.persistence.sql.tables import snapshots as snapshots_table
+from basalt.persistence.sql.tables import volumes as volumes_table
 from tests.persistence_fixtures import (  # noqa: F401  (the *_fixture names are fixtures)
     at,
     db_fixture,
@@ -808,3 +825,384 @@ def test_idempotency_concurrent_claims_agree(db: SqlDatabase) -> None:
     assert len(set(results)) == 1
     with db.transaction(write=False) as tx:
         assert tx.idempotency.get("project-a", "race") == results[0]
+
+
+# --- the fast path (DBAPI cursor) and the Core path agree ----------------------------
+#
+# The hot repository methods run plain SQL on the DBAPI cursor with their own value
+# conversions (basalt.persistence.sql.codec); listing and the rarely used methods go
+# through SQLAlchemy Core and its column types. A row written by either path must be
+# stored identically and read back identically through the other.
+
+PLUS_TWO = timezone(timedelta(hours=2))
+MINUS_FIVE_THIRTY = timezone(-timedelta(hours=5, minutes=30))
+
+
+def _odd_volume(**overrides: Any) -> Any:
+    """A volume with every hard case: unicode, quoting, non-UTC zones, no fraction."""
+    values: dict[str, Any] = {
+        "project_id": "prøject-ü",
+        "user_id": "üser",
+        "name": "数据卷 ✓ \"quoted\" 'single' %s ? :name",
+        "description": "émoji 🚀 and a\nnewline",
+        "size_gib": 2**31 - 1,
+        "status": V.IN_USE,
+        "created_at": datetime(2024, 1, 2, 5, 6, 7, 890123, tzinfo=PLUS_TWO),
+        "updated_at": datetime(1999, 12, 31, 23, 0, 0, tzinfo=MINUS_FIVE_THIRTY),
+        "metadata": {"clé": "välue ✓", 'quo"te': "x'y", "empty": "", "🚀": "%(x)s"},
+        "provider_location": "/srv/pools/ssd/数据",
+        "source_volume_id": new_id(),
+        "snapshot_id": new_id(),
+        "bootable": True,
+        "availability_zone": "zone-ü",
+        "migration_status": "migrating",
+        "replication_status": "enabled",
+    }
+    values.update(overrides)
+    return make_volume(**values)
+
+
+def _plain_volume() -> Any:
+    """A volume whose optional fields are all empty (NULL columns, empty JSON)."""
+    return make_volume(created_at=at(0), updated_at=at(0.000001))
+
+
+def _odd_operation(resource_id: str, **overrides: Any) -> Any:
+    values: dict[str, Any] = {
+        "kind": OperationKind.CLONE_VOLUME,
+        "resource_id": resource_id,
+        "project_id": "prøject-ü",
+        "phase": P.FAILED,
+        "created_at": datetime(2024, 2, 29, 0, 0, 0, tzinfo=MINUS_FIVE_THIRTY),
+        "updated_at": at(3),
+        "request_id": "req-ü",
+        "bytes_done": 2**40,
+        "bytes_total": None,
+        "started_at": datetime(2024, 2, 29, 1, 0, 0, 5, tzinfo=PLUS_TWO),
+        "finished_at": None,
+        "error_code": "driver_error",
+        "message": "backend said no ✗",
+        "hint": None,
+        "params": {"size": 3, "nested": {"list": [1, "ü", None, 2.5]}, "flag": True, "none": None},
+    }
+    values.update(overrides)
+    return make_operation(**values)
+
+
+def _columns(item: Any, *, drop: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A model as the column values the Core path binds (enum members as their strings)."""
+    values = {f.name: getattr(item, f.name) for f in dataclasses.fields(item)}
+    return {
+        name: str(value) if isinstance(value, enum.Enum) else value
+        for name, value in values.items()
+        if name not in drop
+    }
+
+
+def _stored(db: SqlDatabase, table: sa.Table, where: sa.ColumnElement[bool]) -> dict[str, Any]:
+    """One row exactly as the database holds it: no type processing, JSON as its text."""
+    columns = [
+        sa.cast(sa.literal_column(c.name), sa.Text).label(c.name)
+        if isinstance(c.type, sa.JSON)
+        else sa.literal_column(c.name).label(c.name)
+        for c in table.c
+    ]
+    with db.engine.connect() as conn:
+        row = conn.execute(sa.select(*columns).select_from(table).where(where)).one()
+    return dict(row._mapping)
+
+
+def _without(row: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k not in names}
+
+
+@pytest.mark.parametrize("shape", ["odd", "plain"])
+def test_volumes_written_by_either_path_are_stored_and_read_alike(
+    db: SqlDatabase, shape: str
+) -> None:
+    fast = _odd_volume() if shape == "odd" else _plain_volume()
+    core = dataclasses.replace(fast, id=new_id(), metadata=dict(fast.metadata))
+    with db.transaction() as tx:
+        tx.volumes.add(fast)
+    with db.transaction() as tx:
+        tx.connection.execute(sa.insert(volumes_table), [_columns(core)])
+    stored_fast = _stored(db, volumes_table, volumes_table.c.id == fast.id)
+    stored_core = _stored(db, volumes_table, volumes_table.c.id == core.id)
+    assert _without(stored_fast, "id") == _without(stored_core, "id")
+    with db.transaction(write=False) as tx:
+        assert tx.volumes.get(fast.id) == fast
+        assert tx.volumes.get(core.id) == core
+        listed = {v.id: v for v in tx.volumes.find(ListQuery(project_id=fast.project_id))}
+        assert listed == {fast.id: fast, core.id: core}
+        assert tx.volumes.in_statuses([fast.status]) == sorted([fast, core], key=lambda v: v.id)
+    loaded = listed[fast.id]
+    assert loaded.created_at.tzinfo == UTC and loaded.updated_at.tzinfo == UTC
+    assert isinstance(loaded.status, VolumeStatus) and isinstance(loaded.bootable, bool)
+
+
+def test_volume_saves_and_status_changes_by_either_path_read_alike(db: SqlDatabase) -> None:
+    volume = _plain_volume()
+    with db.transaction() as tx:
+        tx.volumes.add(volume)
+    changed = _odd_volume(id=volume.id, status=volume.status)
+    with db.transaction() as tx:
+        tx.volumes.save(changed)
+        assert tx.volumes.set_status(
+            volume.id, expected=[V.AVAILABLE], new=V.ERROR, updated_at=changed.updated_at
+        )
+    changed.status = V.ERROR
+    stored_fast = _stored(db, volumes_table, volumes_table.c.id == volume.id)
+    with db.transaction() as tx:
+        tx.connection.execute(
+            sa.update(volumes_table)
+            .where(volumes_table.c.id == volume.id)
+            .values(_columns(changed, drop=("id",)))
+        )
+        assert tx.volumes.get(volume.id) == changed
+    assert _stored(db, volumes_table, volumes_table.c.id == volume.id) == stored_fast
+    with db.transaction(write=False) as tx:
+        assert tx.volumes.find(ListQuery(name=changed.name)) == [changed]
+
+
+def test_snapshots_written_by_either_path_are_stored_and_read_alike(db: SqlDatabase) -> None:
+    volume = _plain_volume()
+    fast = make_snapshot(
+        volume,
+        name="snäp ✓ 🚀",
+        status=S.CREATING,
+        created_at=datetime(2024, 3, 1, 0, 0, 0, 1, tzinfo=PLUS_TWO),
+        updated_at=at(2),
+        metadata={"ключ": "значение", 'q"k': "%s"},
+        provider_location=None,
+    )
+    core = dataclasses.replace(fast, id=new_id(), metadata=dict(fast.metadata))
+    with db.transaction() as tx:
+        tx.volumes.add(volume)
+        tx.snapshots.add(fast)
+        tx.connection.execute(sa.insert(snapshots_table), [_columns(core)])
+    stored_fast = _stored(db, snapshots_table, snapshots_table.c.id == fast.id)
+    stored_core = _stored(db, snapshots_table, snapshots_table.c.id == core.id)
+    assert _without(stored_fast, "id") == _without(stored_core, "id")
+    expected = sorted([fast, core], key=lambda s: s.id)
+    with db.transaction(write=False) as tx:
+        assert tx.snapshots.get(fast.id) == fast
+        assert tx.snapshots.get(core.id) == core
+        assert tx.snapshots.for_volume(volume.id) == expected
+        assert tx.snapshots.count_for_volume(volume.id) == 2
+        assert tx.snapshots.find(ListQuery(volume_id=volume.id, sort=(("id", "asc"),))) == expected
+
+
+def test_operations_written_by_either_path_are_stored_and_read_alike(db: SqlDatabase) -> None:
+    resource = new_id()
+    fast = _odd_operation(resource)
+    core = dataclasses.replace(fast, id=new_id(), params=dict(fast.params))
+    with db.transaction() as tx:
+        tx.operations.add(fast)
+        tx.connection.execute(sa.insert(operations_table), [_columns(core)])
+    stored_fast = _stored(db, operations_table, operations_table.c.id == fast.id)
+    stored_core = _stored(db, operations_table, operations_table.c.id == core.id)
+    assert _without(stored_fast, "id") == _without(stored_core, "id")
+    with db.transaction() as tx:
+        assert tx.operations.get(fast.id) == fast
+        assert tx.operations.get(core.id) == core
+        found = tx.operations.find(project_id=fast.project_id, resource_id=resource)
+        assert found == sorted([fast, core], key=lambda o: o.id, reverse=True)
+        fast.finished_at, fast.hint, fast.phase = at(9), "ü", P.SUCCEEDED
+        tx.operations.save(fast)
+        tx.operations.set_progress(fast.id, bytes_done=1, bytes_total=2, updated_at=at(10))
+        fast.bytes_done, fast.bytes_total, fast.updated_at = 1, 2, at(10)
+        assert tx.operations.get(fast.id) == fast
+        assert tx.operations.in_phases([P.SUCCEEDED]) == [fast]
+
+
+def test_events_written_by_either_path_are_stored_and_read_alike(db: SqlDatabase) -> None:
+    resource = new_id()
+    fast = make_event(
+        resource,
+        kind=EventKind.DRIVER_CALL,
+        message="fast ✓",
+        at=datetime(2024, 1, 1, 1, 0, 0, tzinfo=PLUS_TWO),
+        operation_id=None,
+        duration_ms=12.5,
+        detail={"args": ["x", 1, None], "ü": {"ok": True}},
+    )
+    core = dataclasses.replace(fast, message="core ✓", detail=dict(fast.detail))
+    with db.transaction() as tx:
+        tx.events.add(fast)
+        tx.connection.execute(sa.insert(events_table), [_columns(core, drop=("id",))])
+    stored_fast = _stored(db, events_table, events_table.c.message == fast.message)
+    stored_core = _stored(db, events_table, events_table.c.message == core.message)
+    assert _without(stored_fast, "id", "message") == _without(stored_core, "id", "message")
+    with db.transaction(write=False) as tx:
+        timeline = tx.events.timeline(resource_kind="volume", resource_id=resource)
+    fast.id, core.id = timeline[0].id, timeline[1].id
+    assert timeline == [fast, core]
+    assert timeline[0].at.tzinfo == UTC
+
+
+def test_both_paths_share_one_transaction(db: SqlDatabase) -> None:
+    volume = make_volume()
+    operation = make_operation(resource_id=volume.id)
+    with db.transaction() as tx:
+        tx.volumes.add(volume)  # fast path
+        assert tx.volumes.find(ListQuery()) == [volume]  # Core sees it, uncommitted
+        tx.operations.add(operation)
+        tx.operations.set_progress(operation.id, bytes_done=7, bytes_total=9, updated_at=at(1))
+        loaded = tx.operations.get(operation.id)  # fast path sees the Core write
+        assert loaded is not None and (loaded.bytes_done, loaded.bytes_total) == (7, 9)
+    with pytest.raises(RuntimeError), db.transaction() as tx:
+        tx.volumes.delete(volume.id)
+        tx.operations.set_progress(operation.id, bytes_done=8, bytes_total=9, updated_at=at(2))
+        raise RuntimeError("roll both back")
+    with db.transaction(write=False) as tx:
+        assert tx.volumes.get(volume.id) == volume
+        loaded = tx.operations.get(operation.id)
+        assert loaded is not None and loaded.bytes_done == 7
+
+
+def test_core_only_engine_transactions_stay_atomic(db: SqlDatabase) -> None:
+    """Tools may use ``db.engine`` directly; on SQLite that still means BEGIN IMMEDIATE."""
+    volume = make_volume()
+    with pytest.raises(RuntimeError), db.engine.begin() as conn:
+        conn.execute(sa.insert(volumes_table), [_columns(volume)])
+        raise RuntimeError("roll back")
+    with db.transaction(write=False) as tx:
+        assert tx.volumes.get(volume.id) is None
+    if db.dialect == "sqlite":
+        with db.engine.connect() as conn:
+            conn.execute(sa.select(volumes_table.c.id)).all()
+            assert conn.connection.driver_connection.in_transaction
+
+
+def test_fast_path_refuses_naive_datetimes_everywhere(db: SqlDatabase) -> None:
+    naive = datetime(2024, 1, 1)
+    volume = make_volume()
+    with db.transaction() as tx:
+        tx.volumes.add(volume)
+    attempts: list[Callable[[Any], Any]] = [
+        lambda tx: tx.volumes.save(make_volume(id=volume.id, updated_at=naive)),
+        lambda tx: tx.volumes.set_status(
+            volume.id, expected=[V.AVAILABLE], new=V.ERROR, updated_at=naive
+        ),  # fmt: skip
+        lambda tx: tx.volumes.set_status(volume.id, expected=[], new=V.ERROR, updated_at=naive),
+        lambda tx: tx.operations.add(make_operation(started_at=naive)),
+        lambda tx: tx.events.add(make_event(volume.id, at=naive)),
+        lambda tx: tx.snapshots.add(make_snapshot(volume, created_at=naive)),
+    ]
+    for attempt in attempts:
+        with pytest.raises(sa.exc.StatementError, match="naive datetime"), db.transaction() as tx:
+            attempt(tx)
+    with db.transaction(write=False) as tx:
+        assert tx.volumes.get(volume.id) == volume
+
+
+def test_failed_units_give_their_connections_back(db: SqlDatabase) -> None:
+    """More failures than the pool holds: a leaked connection would exhaust it."""
+    volume = make_volume()
+    with db.transaction() as tx:
+        tx.volumes.add(volume)
+    for _ in range(POOL_SIZE + POOL_MAX_OVERFLOW + 5):
+        with pytest.raises(PersistenceError), db.transaction() as tx:
+            tx.volumes.add(volume)  # duplicate id
+        with pytest.raises(KeyError), db.transaction(write=False) as tx:
+            tx.volumes.get(volume.id)
+            assert tx.volumes.ids() == {volume.id}  # the Core path's connection, too
+            raise KeyError("not a database error")
+        with pytest.raises(PersistenceError), db.transaction() as tx:
+            tx.volumes.ids()
+            tx.volumes.add(volume)
+    with db.transaction(write=False) as tx:
+        assert tx.volumes.get(volume.id) == volume
+    assert db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+def _terminate_other_backends(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("with_core", [False, True], ids=["fast-only", "with-core"])
+def test_postgres_connections_lost_mid_unit_are_discarded(with_core: bool) -> None:
+    with postgres_database() as url, migrated(url) as db:
+        volume = make_volume()
+        with db.transaction() as tx:
+            tx.volumes.add(volume)
+        with pytest.raises(PersistenceError) as caught, db.transaction(write=False) as tx:
+            assert tx.volumes.get(volume.id) == volume
+            if with_core:
+                assert tx.volumes.ids() == {volume.id}
+            _terminate_other_backends(url)
+            tx.volumes.get(volume.id)
+        assert db.kind in str(caught.value)
+        assert isinstance(caught.value.__cause__, sa.exc.DBAPIError)
+        for _ in range(3):  # the dead connection was not pooled again
+            with db.transaction(write=False) as tx:
+                assert tx.volumes.get(volume.id) == volume
+        assert db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+# --- the fast path's value conversions match SQLAlchemy's column types ---------------
+
+_DIALECTS = {"sqlite": sqlite_dialect.dialect(), "postgresql": psycopg_dialect.dialect()}
+_SAMPLES: dict[type, list[Any]] = {
+    UTCDateTime: [
+        None,
+        at(0),
+        datetime(2024, 1, 2, 5, 6, 7, 0, tzinfo=PLUS_TWO),
+        datetime(1000, 1, 1, 12, 0, 0, 1, tzinfo=MINUS_FIVE_THIRTY),
+        datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ],
+    sa.JSON: [{}, {"clé": "välue ✓", "n": [1, None, 2.5, True]}, {'q"': "\\"}],
+    sa.Boolean: [None, True, False, 0, 1],
+}
+
+
+def _sample_columns() -> list[sa.Column[Any]]:
+    tables = (volumes_table, snapshots_table, operations_table, events_table)
+    return [c for t in tables for c in t.c if any(isinstance(c.type, k) for k in _SAMPLES)]
+
+
+@pytest.mark.parametrize("dialect", sorted(_DIALECTS))
+def test_codecs_match_sqlalchemy_processors(dialect: str) -> None:
+    engine_dialect = _DIALECTS[dialect]
+    for column in _sample_columns():
+        impl = column.type.dialect_impl(engine_dialect)
+        bind = impl.bind_processor(engine_dialect) or (lambda v: v)
+        result = impl.result_processor(engine_dialect, None) or (lambda v: v)
+        found = codec(column, dialect)
+        encode, decode = found.encode or (lambda v: v), found.decode or (lambda v: v)
+        kind = next(k for k in _SAMPLES if isinstance(column.type, k))
+        for value in _SAMPLES[kind]:
+            ours, theirs = encode(value), bind(value)
+            if isinstance(theirs, Json):
+                assert isinstance(ours, Json) and ours.obj == theirs.obj, column
+            else:
+                assert (type(ours), ours) == (type(theirs), theirs), (column, value)
+                assert decode(ours) == result(theirs), (column, value)
+        if kind is UTCDateTime:
+            naive = datetime(2024, 1, 1)
+            for convert in (encode, bind):
+                with pytest.raises(ValueError, match="naive"):
+                    convert(naive)
+        if kind is sa.Boolean:
+            for convert in (encode, bind):
+                with pytest.raises(TypeError):
+                    convert("yes")
+
+
+def test_sqlite_datetime_text_is_sqlalchemys_format() -> None:
+    encode = codec(volumes_table.c.created_at, "sqlite").encode
+    assert encode is not None
+    assert encode(datetime(2024, 1, 2, 5, 6, 7, tzinfo=PLUS_TWO)) == "2024-01-02 03:06:07.000000"
+    assert encode(datetime(1000, 1, 1, 0, 0, 0, 5, tzinfo=UTC)) == "1000-01-01 00:00:00.000005"
+
+
+def test_codec_refuses_unknown_column_types() -> None:
+    odd = sa.Table("odd", sa.MetaData(), sa.Column("price", sa.Numeric(10, 2)))
+    for dialect in _DIALECTS:
+        with pytest.raises(TypeError, match="no .* codec for odd.price"):
+            codec(odd.c.price, dialect)

@@ -1,4 +1,8 @@
-"""The SQL store: SQLAlchemy Core repositories over SQLite or PostgreSQL, with Alembic."""
+"""The SQL store over SQLite or PostgreSQL: repositories, Alembic migrations.
+
+Hot statements run as precompiled SQL on the DBAPI cursor (statements.py, codec.py,
+connection.py); listing, migrations and rare methods use SQLAlchemy Core.
+"""
 
 from basalt.persistence.sql.database import SqlDatabase, open_database
 

@@ -1,21 +1,25 @@
 """SqlDatabase: the engine, units of work and migrations, for SQLite and PostgreSQL.
 
 SQLite (the default) runs in WAL mode. pysqlite's own transaction handling is
-switched off and Basalt emits BEGIN itself: ``BEGIN IMMEDIATE`` for write
-transactions, so the write lock is taken up front and a read-then-write unit of
-work never fails half-way on a lock upgrade, and a deferred ``BEGIN`` for
-reads, which WAL lets run next to a writer. PostgreSQL uses ordinary READ
-COMMITTED transactions; row-level compare-and-set and ``ON CONFLICT`` make the
-repositories safe under it.
+switched off and Basalt emits BEGIN itself (see connection.py): ``BEGIN
+IMMEDIATE`` for write transactions, so the write lock is taken up front and a
+read-then-write unit of work never fails half-way on a lock upgrade, and a
+deferred ``BEGIN`` for reads, which WAL lets run next to a writer. PostgreSQL
+uses ordinary READ COMMITTED transactions; row-level compare-and-set and ``ON
+CONFLICT`` make the repositories safe under it.
+
+A unit of work runs its hot statements on the DBAPI cursor (statements.py) and
+lends the Core paths a SQLAlchemy Connection on the same DBAPI connection; no
+SQLAlchemy event hook runs on a unit's fast path.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Protocol
 
 import sqlalchemy as sa
 from alembic import command
@@ -33,6 +37,7 @@ from basalt.persistence.base import (
     SnapshotRepository,
     VolumeRepository,
 )
+from basalt.persistence.sql.connection import UnitConnection
 from basalt.persistence.sql.events import SqlEventRepository
 from basalt.persistence.sql.idempotency import SqlIdempotencyRepository
 from basalt.persistence.sql.operations import SqlOperationRepository
@@ -48,8 +53,12 @@ POOL_MAX_OVERFLOW = 30
 BUSY_TIMEOUT_SECONDS = 30
 # Any fixed 64-bit number: serialises concurrent migrate() calls on one PostgreSQL database.
 _MIGRATION_LOCK_KEY = 0x6261_7361_6C74  # "basalt"
-_WRITE = "basalt_write"  # execution option read by the SQLite BEGIN hook
 _KINDS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
+class _Lock(Protocol):
+    def acquire(self, blocking: bool = ..., timeout: float = ...) -> bool: ...
+    def release(self) -> None: ...
 
 
 def normalize_url(url: str) -> URL:
@@ -76,13 +85,71 @@ def normalize_url(url: str) -> URL:
 class SqlTransaction:
     """One unit of work: every repository bound to the same connection."""
 
-    def __init__(self, conn: Connection) -> None:
-        self.connection = conn
-        self.volumes: VolumeRepository = SqlVolumeRepository(conn)
-        self.snapshots: SnapshotRepository = SqlSnapshotRepository(conn)
-        self.operations: OperationRepository = SqlOperationRepository(conn)
-        self.events: EventRepository = SqlEventRepository(conn)
-        self.idempotency: IdempotencyRepository = SqlIdempotencyRepository(conn)
+    def __init__(self, unit: UnitConnection) -> None:
+        self._unit = unit
+        self.volumes: VolumeRepository = SqlVolumeRepository(unit)
+        self.snapshots: SnapshotRepository = SqlSnapshotRepository(unit)
+        self.operations: OperationRepository = SqlOperationRepository(unit)
+        self.events: EventRepository = SqlEventRepository(unit)
+        self.idempotency: IdempotencyRepository = SqlIdempotencyRepository(unit)
+
+    @property
+    def connection(self) -> Connection:
+        """A SQLAlchemy Connection inside this unit's transaction (made on first use)."""
+        return self._unit.core
+
+
+class _UnitOfWork(AbstractContextManager[SqlTransaction]):
+    """What :meth:`SqlDatabase.transaction` returns: locks, a connection, commit or rollback.
+
+    A class rather than ``@contextmanager``: the generator machinery costs a few
+    microseconds on a path every request takes several times.
+    """
+
+    __slots__ = ("_db", "_write", "_locks", "_unit")
+
+    def __init__(self, db: SqlDatabase, write: bool) -> None:
+        self._db = db
+        self._write = write
+        self._locks = db._write_locks if write else db._read_locks
+        self._unit: UnitConnection | None = None
+
+    def __enter__(self) -> SqlTransaction:
+        for lock in self._locks:
+            lock.acquire()
+        try:
+            self._unit = UnitConnection.open(self._db.engine, write=self._write)
+        except BaseException as exc:
+            self._release()
+            if isinstance(exc, (DBAPIError, PoolTimeoutError)):
+                raise self._db._error(exc) from exc
+            raise
+        return SqlTransaction(self._unit)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        unit = self._unit
+        assert unit is not None, "__exit__ follows a successful __enter__"
+        try:
+            if exc_type is None:
+                unit.commit()
+            else:
+                unit.rollback()
+        except (DBAPIError, PoolTimeoutError) as failed:
+            raise self._db._error(failed) from failed
+        finally:
+            unit.close()
+            self._release()
+        if isinstance(exc, (DBAPIError, PoolTimeoutError)):
+            raise self._db._error(exc) from exc
+
+    def _release(self) -> None:
+        for lock in reversed(self._locks):
+            lock.release()
 
 
 class SqlDatabase:
@@ -106,63 +173,50 @@ class SqlDatabase:
             raise ConfigError(f"cannot open {self.kind} database: {exc}") from exc
         # An in-memory SQLite database is one shared connection: take turns on it.
         memory = self.dialect == "sqlite" and _is_memory(self._url)
-        self._serial: AbstractContextManager[Any] = threading.RLock() if memory else nullcontext()
+        serial = (threading.RLock(),) if memory else ()
         # SQLite has one writer at a time. Threads of this process queue for it here,
         # and are woken the moment it is free, instead of sleeping in SQLite's busy
         # handler (which backs off up to 100 ms and made p99 latency seconds long under
         # 16 concurrent clients). Other processes still wait through busy_timeout.
-        self._writer: AbstractContextManager[Any] = (
-            threading.RLock() if self.dialect == "sqlite" else nullcontext()
-        )
+        writer = (threading.RLock(),) if self.dialect == "sqlite" else ()
+        self._read_locks: tuple[_Lock, ...] = serial
+        self._write_locks: tuple[_Lock, ...] = serial + writer  # always taken in this order
 
     def __repr__(self) -> str:
         return f"SqlDatabase({self._url.render_as_string(hide_password=True)!r})"
 
-    @contextmanager
-    def transaction(self, *, write: bool = True) -> Iterator[SqlTransaction]:
+    def transaction(self, *, write: bool = True) -> AbstractContextManager[SqlTransaction]:
         """Open a unit of work; commit on clean exit, roll back on any exception.
 
         Args:
             write: take the write lock at the start (SQLite ``BEGIN IMMEDIATE``);
                 False for read-only work.
 
-        Yields:
-            The repositories, bound to one connection.
+        Returns:
+            A context manager yielding the repositories, bound to one connection.
 
         Raises:
             PersistenceError: the database failed (unreachable, locked, a constraint),
                 or no pooled connection came free in time.
         """
-        with self._serial, self._writer if write else nullcontext():
-            try:
-                with self.engine.connect() as conn:
-                    conn.execution_options(**{_WRITE: write})
-                    with conn.begin():
-                        yield SqlTransaction(conn)
-            except (DBAPIError, PoolTimeoutError) as exc:
-                raise self._error(exc) from exc
+        return _UnitOfWork(self, write)
 
     def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision (harmless when it is there).
+
+        The upgrade runs in one write unit of work: it commits or rolls back whole.
 
         Raises:
             PersistenceError: the database failed during the upgrade.
         """
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
-        with self._serial:
-            try:
-                with self.engine.connect() as conn:
-                    conn.execution_options(**{_WRITE: True})
-                    with conn.begin():
-                        if self.dialect == "postgresql":
-                            conn.execute(
-                                sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK_KEY))
-                            )
-                        config.attributes["connection"] = conn
-                        command.upgrade(config, "head")
-            except (DBAPIError, PoolTimeoutError) as exc:
-                raise self._error(exc) from exc
+        with self.transaction() as tx:
+            conn = tx.connection
+            if self.dialect == "postgresql":
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATION_LOCK_KEY)))
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
 
     def close(self) -> None:
         """Close every pooled connection."""
@@ -210,7 +264,7 @@ def _sqlite_engine(url: URL) -> Engine:
             pool_reset_on_return=None,
         )
     sa.event.listen(engine, "connect", _sqlite_on_connect)
-    sa.event.listen(engine, "begin", _sqlite_on_begin)
+    sa.event.listen(engine, "begin", _sqlite_on_core_begin)
     return engine
 
 
@@ -226,9 +280,17 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
-def _sqlite_on_begin(conn: Connection) -> None:
-    write = conn.get_execution_options().get(_WRITE, True)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+def _sqlite_on_core_begin(conn: Connection) -> None:
+    """BEGIN IMMEDIATE for Core-only users of the engine (``engine.begin()``, tools).
+
+    Without it pysqlite (isolation_level None) would run their statements in
+    autocommit mode. Units of work send BEGIN themselves (connection.py) before
+    their Core connection begins, so for them this sees a transaction and returns.
+    """
+    sqlite_connection = conn.connection.driver_connection
+    assert sqlite_connection is not None, "a live connection has a DBAPI connection"
+    if not sqlite_connection.in_transaction:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _pg_engine(url: URL) -> Engine:

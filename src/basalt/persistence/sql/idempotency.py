@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Row
 
 from basalt.errors import PersistenceError
 from basalt.persistence.base import IdempotencyRecord
+from basalt.persistence.sql.connection import UnitConnection
 from basalt.persistence.sql.tables import idempotency_keys, insert_ignoring_conflict
 
 
@@ -27,8 +28,8 @@ def _record(row: Row[Any]) -> IdempotencyRecord:
 class SqlIdempotencyRepository:
     """Idempotency keys in one transaction's connection."""
 
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
+    def __init__(self, unit: UnitConnection) -> None:
+        self._unit = unit
 
     def claim(self, record: IdempotencyRecord) -> IdempotencyRecord:
         """Store ``record`` unless its (project_id, key) is taken; return what is stored.
@@ -51,9 +52,10 @@ class SqlIdempotencyRepository:
             "resource_id": record.resource_id,
             "created_at": record.created_at,
         }
-        self._conn.execute(
+        conn = self._unit.core
+        conn.execute(
             insert_ignoring_conflict(
-                self._conn, idempotency_keys, values=values, conflict_on=("project_id", "key")
+                conn, idempotency_keys, values=values, conflict_on=("project_id", "key")
             )
         )
         stored = self.get(record.project_id, record.key)
@@ -66,5 +68,5 @@ class SqlIdempotencyRepository:
         statement = sa.select(idempotency_keys).where(
             idempotency_keys.c.project_id == project_id, idempotency_keys.c.key == key
         )
-        row = self._conn.execute(statement).first()
+        row = self._unit.core.execute(statement).first()
         return None if row is None else _record(row)

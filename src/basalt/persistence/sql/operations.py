@@ -1,4 +1,7 @@
-"""Operation rows: the SQL implementation of OperationRepository."""
+"""Operation rows: the SQL implementation of OperationRepository.
+
+add, get and save run on the fast path (statements.py); the rest on SQLAlchemy Core.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +10,11 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Row
 
 from basalt.model import Operation, OperationKind, OperationPhase
 from basalt.model.states import OPERATION_OPEN
-from basalt.persistence.sql.statements import row_statements
+from basalt.persistence.sql.connection import UnitConnection
+from basalt.persistence.sql.statements import RowValues, row_statements
 from basalt.persistence.sql.tables import operations
 
 _NEWEST_FIRST = (operations.c.created_at.desc(), operations.c.id.desc())
@@ -44,8 +47,8 @@ _STATEMENTS = row_statements(
 )
 
 
-def _operation(row: Row[Any]) -> Operation:
-    m = row._mapping
+def _operation(m: RowValues) -> Operation:
+    """An operation from a row's values by column name (fast-path dict or Core RowMapping)."""
     return Operation(
         id=m["id"],
         kind=OperationKind(m["kind"]),
@@ -70,16 +73,17 @@ def _operation(row: Row[Any]) -> Operation:
 class SqlOperationRepository:
     """Operations in one transaction's connection."""
 
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
+    def __init__(self, unit: UnitConnection) -> None:
+        self._unit = unit
+        self._rows = _STATEMENTS.on(unit.dialect)
 
     def add(self, operation: Operation) -> None:
         """Insert a new operation record."""
-        _STATEMENTS.run_insert(self._conn, _values(operation))
+        self._rows.run_insert(self._unit, _values(operation))
 
     def get(self, operation_id: str) -> Operation | None:
         """The operation with that id, or None."""
-        row = _STATEMENTS.run_get(self._conn, operation_id)
+        row = self._rows.run_get(self._unit, operation_id)
         return None if row is None else _operation(row)
 
     def find(
@@ -108,19 +112,19 @@ class SqlOperationRepository:
             statement = statement.where(operations.c.resource_id == resource_id)
         if open_only:
             statement = statement.where(operations.c.phase.in_([str(p) for p in OPERATION_OPEN]))
-        return [_operation(r) for r in self._conn.execute(statement)]
+        return [_operation(r._mapping) for r in self._unit.core.execute(statement)]
 
     def save(self, operation: Operation) -> None:
         """Write every field of the record."""
         values = _values(operation)
         del values["id"]
-        _STATEMENTS.run_save(self._conn, operation.id, values)
+        self._rows.run_save(self._unit, operation.id, values)
 
     def set_progress(
         self, operation_id: str, *, bytes_done: int, bytes_total: int | None, updated_at: datetime
     ) -> None:
         """Record how far a running operation got."""
-        self._conn.execute(
+        self._unit.core.execute(
             sa.update(operations)
             .where(operations.c.id == operation_id)
             .values(bytes_done=bytes_done, bytes_total=bytes_total, updated_at=updated_at)
@@ -133,4 +137,4 @@ class SqlOperationRepository:
             .where(operations.c.phase.in_([str(p) for p in phases]))
             .order_by(operations.c.created_at.asc(), operations.c.id.asc())
         )
-        return [_operation(r) for r in self._conn.execute(statement)]
+        return [_operation(r._mapping) for r in self._unit.core.execute(statement)]

@@ -1,4 +1,9 @@
-"""Snapshot rows: the SQL implementation of SnapshotRepository."""
+"""Snapshot rows: the SQL implementation of SnapshotRepository.
+
+The per-request methods (add, get, save, set_status, delete, for_volume,
+count_for_volume) run on the fast path (statements.py); listing and the rest on
+SQLAlchemy Core.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,12 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Row
 
 from basalt.model import Snapshot, SnapshotStatus
 from basalt.persistence.base import SNAPSHOT_SORT_KEYS, ListQuery
+from basalt.persistence.sql.connection import UnitConnection
 from basalt.persistence.sql.listing import find_rows
-from basalt.persistence.sql.statements import row_statements
+from basalt.persistence.sql.statements import PerDialect, RowValues, row_statements
 from basalt.persistence.sql.tables import snapshots
 
 _ORDER = (snapshots.c.created_at.asc(), snapshots.c.id.asc())
@@ -37,11 +42,19 @@ def _values(snapshot: Snapshot) -> dict[str, Any]:
 
 _SAVED = [c.name for c in snapshots.c if c.name not in ("id", "status")]
 _STATEMENTS = row_statements(snapshots, saved_columns=_SAVED)
-_FOR_VOLUME = sa.select(snapshots).where(snapshots.c.volume_id == sa.bindparam("_volume_id"))
+_FOR_VOLUME = PerDialect(
+    snapshots,
+    lambda text: text.select(
+        text.equals("volume_id"), ["volume_id"], order_by=["created_at", "id"]
+    ),
+)
+_COUNT_FOR_VOLUME = PerDialect(
+    snapshots, lambda text: text.count(text.equals("volume_id"), ["volume_id"])
+)
 
 
-def _snapshot(row: Row[Any]) -> Snapshot:
-    m = row._mapping
+def _snapshot(m: RowValues) -> Snapshot:
+    """A snapshot from a row's values by column name (fast-path dict or Core RowMapping)."""
     return Snapshot(
         id=m["id"],
         volume_id=m["volume_id"],
@@ -61,16 +74,17 @@ def _snapshot(row: Row[Any]) -> Snapshot:
 class SqlSnapshotRepository:
     """Snapshots in one transaction's connection."""
 
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
+    def __init__(self, unit: UnitConnection) -> None:
+        self._unit = unit
+        self._rows = _STATEMENTS.on(unit.dialect)
 
     def add(self, snapshot: Snapshot) -> None:
         """Insert a new snapshot, status included; its volume's row must exist."""
-        _STATEMENTS.run_insert(self._conn, {**_values(snapshot), "status": str(snapshot.status)})
+        self._rows.run_insert(self._unit, {**_values(snapshot), "status": str(snapshot.status)})
 
     def get(self, snapshot_id: str) -> Snapshot | None:
         """The snapshot with that id, or None."""
-        row = _STATEMENTS.run_get(self._conn, snapshot_id)
+        row = self._rows.run_get(self._unit, snapshot_id)
         return None if row is None else _snapshot(row)
 
     def find(self, query: ListQuery) -> list[Snapshot]:
@@ -80,14 +94,14 @@ class SqlSnapshotRepository:
             ValueError: a bad sort key or direction.
             MarkerNotFoundError: the marker names no snapshot.
         """
-        rows = find_rows(self._conn, snapshots, query, sort_keys=SNAPSHOT_SORT_KEYS)
-        return [_snapshot(r) for r in rows]
+        rows = find_rows(self._unit.core, snapshots, query, sort_keys=SNAPSHOT_SORT_KEYS)
+        return [_snapshot(r._mapping) for r in rows]
 
     def save(self, snapshot: Snapshot) -> None:
         """Write every field but ``status``."""
         values = _values(snapshot)
         del values["id"]
-        _STATEMENTS.run_save(self._conn, snapshot.id, values)
+        self._rows.run_save(self._unit, snapshot.id, values)
 
     def set_status(
         self,
@@ -98,8 +112,8 @@ class SqlSnapshotRepository:
         updated_at: datetime,
     ) -> bool:
         """Compare-and-set the status; True when the row was in one of ``expected``."""
-        return _STATEMENTS.run_set_status(
-            self._conn,
+        return self._rows.run_set_status(
+            self._unit,
             snapshot_id,
             expected=[str(s) for s in expected],
             new=str(new),
@@ -108,11 +122,11 @@ class SqlSnapshotRepository:
 
     def delete(self, snapshot_id: str) -> None:
         """Remove the row (nothing happens when it is already gone)."""
-        _STATEMENTS.run_delete(self._conn, snapshot_id)
+        self._rows.run_delete(self._unit, snapshot_id)
 
     def ids(self) -> set[str]:
         """Every snapshot id."""
-        return set(self._conn.execute(sa.select(snapshots.c.id)).scalars())
+        return set(self._unit.core.execute(sa.select(snapshots.c.id)).scalars())
 
     def in_statuses(self, statuses: Collection[SnapshotStatus]) -> list[Snapshot]:
         """Snapshots in any of ``statuses``, oldest first."""
@@ -121,18 +135,14 @@ class SqlSnapshotRepository:
             .where(snapshots.c.status.in_([str(s) for s in statuses]))
             .order_by(*_ORDER)
         )
-        return [_snapshot(r) for r in self._conn.execute(statement)]
+        return [_snapshot(r._mapping) for r in self._unit.core.execute(statement)]
 
     def for_volume(self, volume_id: str) -> list[Snapshot]:
         """The volume's snapshots, oldest first."""
-        rows = self._conn.execute(_FOR_VOLUME.order_by(*_ORDER), {"_volume_id": volume_id})
-        return [_snapshot(r) for r in rows]
+        statement = _FOR_VOLUME.on(self._unit.dialect)
+        return [_snapshot(statement.mapping(r)) for r in self._unit.fetch(statement, (volume_id,))]
 
     def count_for_volume(self, volume_id: str) -> int:
         """How many snapshots the volume has."""
-        statement = (
-            sa.select(sa.func.count())
-            .select_from(snapshots)
-            .where(snapshots.c.volume_id == volume_id)
-        )
-        return int(self._conn.execute(statement).scalar_one())
+        rows = self._unit.fetch(_COUNT_FOR_VOLUME.on(self._unit.dialect), (volume_id,))
+        return int(rows[0][0])

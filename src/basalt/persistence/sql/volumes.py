@@ -1,4 +1,8 @@
-"""Volume rows: the SQL implementation of VolumeRepository."""
+"""Volume rows: the SQL implementation of VolumeRepository.
+
+The per-request methods (add, get, save, set_status, delete, copies_in_progress)
+run on the fast path (statements.py); listing and the rest on SQLAlchemy Core.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +11,18 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Row
 
 from basalt.model import Volume, VolumeStatus
 from basalt.persistence.base import VOLUME_SORT_KEYS, ListQuery
+from basalt.persistence.sql.connection import UnitConnection
 from basalt.persistence.sql.listing import find_rows
-from basalt.persistence.sql.statements import row_statements
+from basalt.persistence.sql.statements import (
+    PerDialect,
+    RowValues,
+    SqlText,
+    Statement,
+    row_statements,
+)
 from basalt.persistence.sql.tables import volumes
 
 _ORDER = (volumes.c.created_at.asc(), volumes.c.id.asc())
@@ -46,8 +56,18 @@ _SAVED = [c.name for c in volumes.c if c.name not in ("id", "status")]
 _STATEMENTS = row_statements(volumes, saved_columns=_SAVED)
 
 
-def _volume(row: Row[Any]) -> Volume:
-    m = row._mapping
+def _copies_sql(text: SqlText) -> Statement:
+    either = f"({text.equals('source_volume_id')} OR {text.equals('snapshot_id')})"
+    return text.count(
+        f"{text.equals('status')} AND {either}", ["status", "source_volume_id", "snapshot_id"]
+    )
+
+
+_COPIES = PerDialect(volumes, _copies_sql)
+
+
+def _volume(m: RowValues) -> Volume:
+    """A volume from a row's values by column name (fast-path dict or Core RowMapping)."""
     return Volume(
         id=m["id"],
         project_id=m["project_id"],
@@ -74,16 +94,17 @@ def _volume(row: Row[Any]) -> Volume:
 class SqlVolumeRepository:
     """Volumes in one transaction's connection."""
 
-    def __init__(self, conn: Connection) -> None:
-        self._conn = conn
+    def __init__(self, unit: UnitConnection) -> None:
+        self._unit = unit
+        self._rows = _STATEMENTS.on(unit.dialect)
 
     def add(self, volume: Volume) -> None:
         """Insert a new volume, status included."""
-        _STATEMENTS.run_insert(self._conn, {**_values(volume), "status": str(volume.status)})
+        self._rows.run_insert(self._unit, {**_values(volume), "status": str(volume.status)})
 
     def get(self, volume_id: str) -> Volume | None:
         """The volume with that id, or None."""
-        row = _STATEMENTS.run_get(self._conn, volume_id)
+        row = self._rows.run_get(self._unit, volume_id)
         return None if row is None else _volume(row)
 
     def find(self, query: ListQuery) -> list[Volume]:
@@ -93,15 +114,14 @@ class SqlVolumeRepository:
             ValueError: a bad sort key or direction.
             MarkerNotFoundError: the marker names no volume.
         """
-        return [
-            _volume(r) for r in find_rows(self._conn, volumes, query, sort_keys=VOLUME_SORT_KEYS)
-        ]
+        rows = find_rows(self._unit.core, volumes, query, sort_keys=VOLUME_SORT_KEYS)
+        return [_volume(r._mapping) for r in rows]
 
     def save(self, volume: Volume) -> None:
         """Write every field but ``status``."""
         values = _values(volume)
         del values["id"]
-        _STATEMENTS.run_save(self._conn, volume.id, values)
+        self._rows.run_save(self._unit, volume.id, values)
 
     def set_status(
         self,
@@ -112,8 +132,8 @@ class SqlVolumeRepository:
         updated_at: datetime,
     ) -> bool:
         """Compare-and-set the status; True when the row was in one of ``expected``."""
-        return _STATEMENTS.run_set_status(
-            self._conn,
+        return self._rows.run_set_status(
+            self._unit,
             volume_id,
             expected=[str(s) for s in expected],
             new=str(new),
@@ -122,11 +142,11 @@ class SqlVolumeRepository:
 
     def delete(self, volume_id: str) -> None:
         """Remove the row (nothing happens when it is already gone)."""
-        _STATEMENTS.run_delete(self._conn, volume_id)
+        self._rows.run_delete(self._unit, volume_id)
 
     def ids(self) -> set[str]:
         """Every volume id."""
-        return set(self._conn.execute(sa.select(volumes.c.id)).scalars())
+        return set(self._unit.core.execute(sa.select(volumes.c.id)).scalars())
 
     def in_statuses(self, statuses: Collection[VolumeStatus]) -> list[Volume]:
         """Volumes in any of ``statuses``, oldest first."""
@@ -135,11 +155,11 @@ class SqlVolumeRepository:
             .where(volumes.c.status.in_([str(s) for s in statuses]))
             .order_by(*_ORDER)
         )
-        return [_volume(r) for r in self._conn.execute(statement)]
+        return [_volume(r._mapping) for r in self._unit.core.execute(statement)]
 
     def usage(self, project_id: str) -> tuple[int, int]:
         """(volume count, GiB) for the project."""
-        row = self._conn.execute(
+        row = self._unit.core.execute(
             sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(volumes.c.size_gib), 0))
             .select_from(volumes)
             .where(volumes.c.project_id == project_id)
@@ -148,7 +168,7 @@ class SqlVolumeRepository:
 
     def provisioned_gib(self, backend: str, pool: str) -> int:
         """GiB promised to the volumes in one pool."""
-        total = self._conn.execute(
+        total = self._unit.core.execute(
             sa.select(sa.func.coalesce(sa.func.sum(volumes.c.size_gib), 0)).where(
                 volumes.c.backend == backend, volumes.c.pool == pool
             )
@@ -157,17 +177,5 @@ class SqlVolumeRepository:
 
     def copies_in_progress(self, source_id: str) -> int:
         """Volumes in status creating whose source is this volume or snapshot."""
-        return int(self._conn.execute(_COPIES, {"_source": source_id}).scalar_one())
-
-
-_COPIES = (
-    sa.select(sa.func.count())
-    .select_from(volumes)
-    .where(
-        volumes.c.status == str(VolumeStatus.CREATING),
-        sa.or_(
-            volumes.c.source_volume_id == sa.bindparam("_source"),
-            volumes.c.snapshot_id == sa.bindparam("_source"),
-        ),
-    )
-)
+        params = (str(VolumeStatus.CREATING), source_id, source_id)
+        return int(self._unit.fetch(_COPIES.on(self._unit.dialect), params)[0][0])

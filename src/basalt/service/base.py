@@ -21,7 +21,9 @@ from basalt.model import (
     OperationKind,
     OperationPhase,
     Snapshot,
+    SnapshotStatus,
     Volume,
+    VolumeStatus,
 )
 from basalt.model.validation import validate_request_id
 from basalt.persistence.base import (
@@ -33,10 +35,12 @@ from basalt.persistence.base import (
 )
 from basalt.service.clock import new_id, utcnow
 from basalt.service.context import RequestContext
+from basalt.service.journal import move
 from basalt.service.pools import PoolService
 from basalt.service.runner import OperationHandle, OperationRunner, OperationScope
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class Replay(Exception):  # noqa: N818 - control flow, never escapes the service
@@ -231,6 +235,39 @@ class UseCases:
         return OperationHandle(
             operation=operation, fetch=fetch, reload=lambda: self._reload(operation.id), future=None
         )
+
+    def _drive(
+        self,
+        scope: OperationScope,
+        name: str,
+        call: Callable[[], R],
+        *,
+        resource: Volume | Snapshot,
+        on_failure: VolumeStatus | SnapshotStatus,
+        done: Callable[[Transaction, R], object],
+    ) -> None:
+        """Run one driver step of an operation body and record its outcome.
+
+        On failure the resource moves to ``on_failure`` (with the error as the reason)
+        and the error propagates; on success ``done`` writes the result in the same
+        transaction that marks the operation succeeded, and returns what a waiter gets.
+        """
+        try:
+            result = scope.driver_call(name, call)
+        except Exception as exc:
+            with self.db.transaction() as tx:
+                move(
+                    tx,
+                    resource,
+                    on_failure,
+                    action=f"fail {name}",
+                    operation_id=scope.operation.id,
+                    reason=str(exc),
+                )
+                scope.flush(tx)
+            raise
+        with self.db.transaction() as tx:
+            scope.finish(tx, result=done(tx, result))
 
     def _start(
         self, operation: Operation, body: Callable[[OperationScope], None], fetch: Callable[[], T]

@@ -93,6 +93,31 @@ def move_snapshot(
     snapshot.updated_at = now
 
 
+def move(
+    tx: Transaction,
+    resource: Volume | Snapshot,
+    new: VolumeStatus | SnapshotStatus,
+    *,
+    action: str,
+    operation_id: str | None = None,
+    reason: str | None = None,
+) -> None:
+    """move_volume or move_snapshot, by the resource's kind."""
+    if isinstance(resource, Volume):
+        move_volume(
+            tx, resource, VolumeStatus(new), action=action, operation_id=operation_id, reason=reason
+        )
+    else:
+        move_snapshot(
+            tx,
+            resource,
+            SnapshotStatus(new),
+            action=action,
+            operation_id=operation_id,
+            reason=reason,
+        )
+
+
 def record(
     tx: Transaction,
     *,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from basalt.drivers.base import SupportsManage, VolumeDriver
-from basalt.drivers.types import ManageableObject
+from basalt.drivers.types import DriverUpdate, ManageableObject
 from basalt.errors import (
     InvalidStateError,
     ManageExistingInvalidReferenceError,
@@ -22,6 +22,7 @@ from basalt.model import (
     VolumeStatus,
 )
 from basalt.model.validation import validate_description, validate_metadata, validate_name
+from basalt.persistence.base import Transaction
 from basalt.service.base import Replay, UseCases
 from basalt.service.clock import new_id, utcnow
 from basalt.service.context import RequestContext
@@ -123,30 +124,24 @@ class ManageService(UseCases):
         self, scope: OperationScope, volume: Volume, ref: dict[str, str]
     ) -> None:
         manager = self._manager(volume.backend)
-        try:
-            update = scope.driver_call(
-                "manage_volume", lambda: manager.manage_volume(volume_ref(volume), ref)
-            )
-        except Exception as exc:
-            with self.db.transaction() as tx:
-                move_volume(
-                    tx,
-                    volume,
-                    V.ERROR_MANAGING,
-                    action="fail managing",
-                    operation_id=scope.operation.id,
-                    reason=str(exc),
-                )
-                scope.flush(tx)
-            raise
-        with self.db.transaction() as tx:
+
+        def done(tx: Transaction, update: DriverUpdate) -> Volume:
             volume.provider_location = update.provider_location
             volume.size_gib = update.size_gib or volume.size_gib
             tx.volumes.save(volume)
             move_volume(
                 tx, volume, V.AVAILABLE, action="finish managing", operation_id=scope.operation.id
             )
-            scope.finish(tx, result=volume)
+            return volume
+
+        self._drive(
+            scope,
+            "manage_volume",
+            lambda: manager.manage_volume(volume_ref(volume), ref),
+            resource=volume,
+            on_failure=V.ERROR_MANAGING,
+            done=done,
+        )
 
     def unmanage_volume(
         self, volume_id: str, *, ctx: RequestContext | None = None
@@ -179,26 +174,19 @@ class ManageService(UseCases):
     def run_unmanage_volume(self, scope: OperationScope, volume: Volume) -> None:
         """Release the volume on the backend, then drop its row."""
         manager = self._manager(volume.backend)
-        try:
-            scope.driver_call(
-                "unmanage_volume", lambda: manager.unmanage_volume(volume_ref(volume))
-            )
-        except Exception as exc:
-            with self.db.transaction() as tx:
-                move_volume(
-                    tx,
-                    volume,
-                    V.AVAILABLE,
-                    action="fail unmanaging",
-                    operation_id=scope.operation.id,
-                    reason=str(exc),
-                )
-                scope.flush(tx)
-            raise
-        with self.db.transaction() as tx:
+
+        def done(tx: Transaction, _: None) -> None:
             tx.volumes.delete(volume.id)
             scope.note(EventKind.STATUS_CHANGE, "unmanaged (data left on the backend)")
-            scope.finish(tx)
+
+        self._drive(
+            scope,
+            "unmanage_volume",
+            lambda: manager.unmanage_volume(volume_ref(volume)),
+            resource=volume,
+            on_failure=V.AVAILABLE,
+            done=done,
+        )
 
     def manage_snapshot(
         self,
@@ -274,33 +262,26 @@ class ManageService(UseCases):
         self, scope: OperationScope, snapshot: Snapshot, volume: Volume, ref: dict[str, str]
     ) -> None:
         manager = self._manager(volume.backend)
-        try:
-            update = scope.driver_call(
-                "manage_snapshot",
-                lambda: manager.manage_snapshot(
-                    snapshot_ref(snapshot, volume.pool), volume_ref(volume), ref
-                ),
-            )
-        except Exception as exc:
-            with self.db.transaction() as tx:
-                move_snapshot(
-                    tx,
-                    snapshot,
-                    S.ERROR_MANAGING,
-                    action="fail managing",
-                    operation_id=scope.operation.id,
-                    reason=str(exc),
-                )
-                scope.flush(tx)
-            raise
-        with self.db.transaction() as tx:
+
+        def done(tx: Transaction, update: DriverUpdate) -> Snapshot:
             snapshot.provider_location = update.provider_location
             snapshot.size_gib = update.size_gib or snapshot.size_gib
             tx.snapshots.save(snapshot)
             move_snapshot(
                 tx, snapshot, S.AVAILABLE, action="finish managing", operation_id=scope.operation.id
             )
-            scope.finish(tx, result=snapshot)
+            return snapshot
+
+        self._drive(
+            scope,
+            "manage_snapshot",
+            lambda: manager.manage_snapshot(
+                snapshot_ref(snapshot, volume.pool), volume_ref(volume), ref
+            ),
+            resource=snapshot,
+            on_failure=S.ERROR_MANAGING,
+            done=done,
+        )
 
     def unmanage_snapshot(
         self, snapshot_id: str, *, ctx: RequestContext | None = None
@@ -331,27 +312,19 @@ class ManageService(UseCases):
     ) -> None:
         """Release the snapshot on the backend, then drop its row."""
         manager = self._manager(volume.backend)
-        try:
-            scope.driver_call(
-                "unmanage_snapshot",
-                lambda: manager.unmanage_snapshot(snapshot_ref(snapshot, volume.pool)),
-            )
-        except Exception as exc:
-            with self.db.transaction() as tx:
-                move_snapshot(
-                    tx,
-                    snapshot,
-                    S.AVAILABLE,
-                    action="fail unmanaging",
-                    operation_id=scope.operation.id,
-                    reason=str(exc),
-                )
-                scope.flush(tx)
-            raise
-        with self.db.transaction() as tx:
+
+        def done(tx: Transaction, _: None) -> None:
             tx.snapshots.delete(snapshot.id)
             scope.note(EventKind.STATUS_CHANGE, "unmanaged (data left on the backend)")
-            scope.finish(tx)
+
+        self._drive(
+            scope,
+            "unmanage_snapshot",
+            lambda: manager.unmanage_snapshot(snapshot_ref(snapshot, volume.pool)),
+            resource=snapshot,
+            on_failure=S.AVAILABLE,
+            done=done,
+        )
 
     def _require_admin(self, ctx: RequestContext | None, action: str) -> RequestContext:
         context = self._ctx(ctx)

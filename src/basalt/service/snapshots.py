@@ -301,24 +301,16 @@ class SnapshotService(UseCases):
     def run_delete(self, scope: OperationScope, snapshot: Snapshot, volume: Volume) -> None:
         """Delete the snapshot on the backend, then its row (also used after a restart)."""
         driver = self.pools.driver(volume.backend)
-        try:
-            scope.driver_call(
-                "delete_snapshot",
-                lambda: driver.delete_snapshot(snapshot_ref(snapshot, volume.pool)),
-            )
-        except Exception as exc:
-            with self.db.transaction() as tx:
-                move_snapshot(
-                    tx,
-                    snapshot,
-                    S.ERROR_DELETING,
-                    action="fail deleting",
-                    operation_id=scope.operation.id,
-                    reason=str(exc),
-                )
-                scope.flush(tx)
-            raise
-        with self.db.transaction() as tx:
+
+        def done(tx: Transaction, _: None) -> None:
             tx.snapshots.delete(snapshot.id)
             scope.note(EventKind.STATUS_CHANGE, "deleted")
-            scope.finish(tx)
+
+        self._drive(
+            scope,
+            "delete_snapshot",
+            lambda: driver.delete_snapshot(snapshot_ref(snapshot, volume.pool)),
+            resource=snapshot,
+            on_failure=S.ERROR_DELETING,
+            done=done,
+        )

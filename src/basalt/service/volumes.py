@@ -158,29 +158,23 @@ class VolumeService(VolumeCreation):
 
     def _run_extend(self, scope: OperationScope, volume: Volume, size: int) -> None:
         driver = self.pools.driver(volume.backend)
-        try:
-            scope.driver_call(
-                "extend_volume", lambda: driver.extend_volume(volume_ref(volume), size)
-            )
-        except Exception as exc:
-            with self.db.transaction() as tx:
-                move_volume(
-                    tx,
-                    volume,
-                    V.ERROR_EXTENDING,
-                    action="fail extending",
-                    operation_id=scope.operation.id,
-                    reason=str(exc),
-                )
-                scope.flush(tx)
-            raise
-        with self.db.transaction() as tx:
+
+        def done(tx: Transaction, _: None) -> Volume:
             volume.size_gib = size
             tx.volumes.save(volume)
             move_volume(
                 tx, volume, V.AVAILABLE, action="finish extending", operation_id=scope.operation.id
             )
-            scope.finish(tx, result=volume)
+            return volume
+
+        self._drive(
+            scope,
+            "extend_volume",
+            lambda: driver.extend_volume(volume_ref(volume), size),
+            resource=volume,
+            on_failure=V.ERROR_EXTENDING,
+            done=done,
+        )
 
     def delete(
         self, volume_id: str, *, cascade: bool = False, ctx: RequestContext | None = None

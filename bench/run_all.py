@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = [
     ("Control plane: create -> available -> delete through REST", "control_plane.py", []),
     ("Snapshot and clone cost against volume size", "snapshot_clone.py", []),
+    ("SolidFire: Element API calls per Basalt operation", "drivers.py", []),
 ]
 NOTES = {
     "control_plane.py": (
@@ -32,6 +33,12 @@ NOTES = {
         "handler (p99 2.7 s -> 0.6 s), the operation's outcome written in the body's last "
         "transaction, and precompiled SQL on the DBAPI cursor for hot statements "
         "(~75 -> ~125 cycles/s; see bench/persistence.py for per-statement numbers)."
+    ),
+    "drivers.py": (
+        "Counted by the emulator (call_counts deltas) beside the calls the seed's driver "
+        "needs for the same operation, taken from VENDORS.md (minimums: VENDORS.md lists "
+        "the calls, not every repeat). Attach waits for the iSCSI issue. Capacity "
+        "refreshes (GetClusterCapacity, at most every 5 s) are shown apart."
     ),
     "snapshot_clone.py": (
         "A reflink's cost follows the number of data extents, not the volume size: the "

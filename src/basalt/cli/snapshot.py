@@ -22,7 +22,6 @@ from basalt.cli.output import (
     show_list,
     show_object,
 )
-from basalt.errors import SnapshotNotFoundError
 from basalt.persistence.base import SortDirection
 
 
@@ -147,8 +146,4 @@ def manageable_snapshots(state: CliState, pool: str | None) -> None:
 def snapshot_events(state: CliState, snapshot_id: str) -> None:
     """A snapshot's timeline, oldest first."""
     events = state.basalt().snapshots.events(snapshot_id)
-    if not events:
-        # For administrators the library answers an unknown id with an empty
-        # timeline (deleted snapshots keep theirs); every real snapshot has a first event.
-        raise SnapshotNotFoundError(snapshot_id)
     show_list(state, events, EVENT_COLUMNS)

@@ -27,7 +27,6 @@ from basalt.cli.output import (
     show_list,
     show_object,
 )
-from basalt.errors import VolumeNotFoundError
 from basalt.model import VolumeStatus
 from basalt.persistence.base import SortDirection
 
@@ -240,8 +239,4 @@ def manageable_volumes(state: CliState, pool: str | None) -> None:
 def volume_events(state: CliState, volume_id: str) -> None:
     """A volume's timeline, oldest first."""
     events = state.basalt().volumes.events(volume_id)
-    if not events:
-        # For administrators the library answers an unknown id with an empty
-        # timeline (deleted volumes keep theirs); every real volume has a first event.
-        raise VolumeNotFoundError(volume_id)
     show_list(state, events, EVENT_COLUMNS)

@@ -38,6 +38,7 @@ from basalt.service.context import RequestContext
 from basalt.service.journal import move
 from basalt.service.pools import PoolService
 from basalt.service.runner import OperationHandle, OperationRunner, OperationScope
+from basalt.service.undo import UndoList
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -245,29 +246,44 @@ class UseCases:
         resource: Volume | Snapshot,
         on_failure: VolumeStatus | SnapshotStatus,
         done: Callable[[Transaction, R], object],
+        undo: Callable[[], None] | None = None,
     ) -> None:
         """Run one driver step of an operation body and record its outcome.
 
-        On failure the resource moves to ``on_failure`` (with the error as the reason)
-        and the error propagates; on success ``done`` writes the result in the same
-        transaction that marks the operation succeeded, and returns what a waiter gets.
+        On success ``done`` writes the result in the same transaction that marks the
+        operation succeeded, and returns what a waiter gets. On failure (of the driver
+        call or of that transaction) ``undo`` runs first, if given, and the resource,
+        read back from the database because ``done`` may have changed the in-memory
+        copy, moves to ``on_failure`` if it still has the status it started with; the
+        error propagates.
         """
+        started = resource.status
         try:
             result = scope.driver_call(name, call)
-        except Exception as exc:
             with self.db.transaction() as tx:
-                move(
-                    tx,
-                    resource,
-                    on_failure,
-                    action=f"fail {name}",
-                    operation_id=scope.operation.id,
-                    reason=str(exc),
+                scope.finish(tx, result=done(tx, result))
+        except Exception as exc:
+            if undo is not None:
+                steps = UndoList()
+                steps.push(f"undo {name}", undo)
+                scope.rolled_back = steps.run()
+            with self.db.transaction() as tx:
+                current = (
+                    tx.volumes.get(resource.id)
+                    if isinstance(resource, Volume)
+                    else tx.snapshots.get(resource.id)
                 )
-                scope.flush(tx)
+                scope.flush(tx)  # the driver's error first, then the status it caused
+                if current is not None and current.status == started:
+                    move(
+                        tx,
+                        current,
+                        on_failure,
+                        action=f"fail {name}",
+                        operation_id=scope.operation.id,
+                        reason=str(exc),
+                    )
             raise
-        with self.db.transaction() as tx:
-            scope.finish(tx, result=done(tx, result))
 
     def _start(
         self, operation: Operation, body: Callable[[OperationScope], None], fetch: Callable[[], T]

@@ -30,7 +30,6 @@ from basalt.service.context import RequestContext
 from basalt.service.journal import move_snapshot
 from basalt.service.refs import snapshot_ref, volume_ref
 from basalt.service.runner import OperationHandle, OperationScope
-from basalt.service.undo import UndoList
 
 S = SnapshotStatus
 SNAPSHOTTABLE = frozenset({VolumeStatus.AVAILABLE})
@@ -193,38 +192,24 @@ class SnapshotService(UseCases):
     def _run_create(self, scope: OperationScope, snapshot: Snapshot, volume: Volume) -> None:
         driver = self.pools.driver(volume.backend)
         ref = snapshot_ref(snapshot, volume.pool)
-        try:
-            update: DriverUpdate = scope.driver_call(
-                "create_snapshot", lambda: driver.create_snapshot(ref, volume_ref(volume))
+
+        def done(tx: Transaction, update: DriverUpdate) -> Snapshot:
+            snapshot.provider_location = update.provider_location
+            tx.snapshots.save(snapshot)
+            move_snapshot(
+                tx, snapshot, S.AVAILABLE, action="finish creating", operation_id=scope.operation.id
             )
-            with self.db.transaction() as tx:
-                snapshot.provider_location = update.provider_location
-                tx.snapshots.save(snapshot)
-                move_snapshot(
-                    tx,
-                    snapshot,
-                    S.AVAILABLE,
-                    action="finish creating",
-                    operation_id=scope.operation.id,
-                )
-                scope.finish(tx, result=snapshot)
-        except Exception as exc:
-            undo = UndoList()
-            undo.push("remove the partial snapshot", lambda: driver.delete_snapshot(ref))
-            scope.rolled_back = undo.run()
-            with self.db.transaction() as tx:
-                current = tx.snapshots.get(snapshot.id)
-                if current is not None and current.status == S.CREATING:
-                    move_snapshot(
-                        tx,
-                        current,
-                        S.ERROR,
-                        action="fail creating",
-                        operation_id=scope.operation.id,
-                        reason=str(exc),
-                    )
-                scope.flush(tx)
-            raise
+            return snapshot
+
+        self._drive(
+            scope,
+            "create_snapshot",
+            lambda: driver.create_snapshot(ref, volume_ref(volume)),
+            resource=snapshot,
+            on_failure=S.ERROR,
+            done=done,
+            undo=lambda: driver.delete_snapshot(ref),
+        )
 
     def update(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 
 from basalt.drivers.types import DriverUpdate, SnapshotRef, VolumeRef
 from basalt.errors import InvalidInputError, InvalidStateError
@@ -27,7 +28,6 @@ from basalt.service.context import RequestContext
 from basalt.service.journal import move_volume
 from basalt.service.refs import snapshot_ref, volume_ref
 from basalt.service.runner import OperationHandle, OperationScope
-from basalt.service.undo import UndoList
 
 V = VolumeStatus
 
@@ -242,52 +242,31 @@ class VolumeCreation(UseCases):
     ) -> None:
         driver = self.pools.driver(volume.backend)
         ref = volume_ref(volume)
-        try:
-            if isinstance(source, SnapshotRef):
-                update = scope.driver_call(
-                    "create_volume_from_snapshot",
-                    lambda: driver.create_volume_from_snapshot(
-                        ref, source, progress=scope.progress
-                    ),
-                )
-            elif isinstance(source, VolumeRef):
-                update = scope.driver_call(
-                    "clone_volume",
-                    lambda: driver.clone_volume(ref, source, progress=scope.progress),
-                )
-            else:
-                update = scope.driver_call("create_volume", lambda: driver.create_volume(ref))
-            self._finish_create(scope, volume, update)
-        except Exception as exc:
-            self._fail_create(scope, volume, exc)
-            raise
+        name, call = "create_volume", partial(driver.create_volume, ref)
+        if isinstance(source, SnapshotRef):
+            name = "create_volume_from_snapshot"
+            call = partial(driver.create_volume_from_snapshot, ref, source, progress=scope.progress)
+        elif isinstance(source, VolumeRef):
+            name = "clone_volume"
+            call = partial(driver.clone_volume, ref, source, progress=scope.progress)
 
-    def _finish_create(self, scope: OperationScope, volume: Volume, update: DriverUpdate) -> None:
-        with self.db.transaction() as tx:
+        def done(tx: Transaction, update: DriverUpdate) -> Volume:
             volume.provider_location = update.provider_location
             tx.volumes.save(volume)
             move_volume(
                 tx, volume, V.AVAILABLE, action="finish creating", operation_id=scope.operation.id
             )
-            scope.finish(tx, result=volume)
+            return volume
 
-    def _fail_create(self, scope: OperationScope, volume: Volume, error: Exception) -> None:
-        driver = self.pools.driver(volume.backend)
-        undo = UndoList()
-        undo.push("remove the partial volume", lambda: driver.delete_volume(volume_ref(volume)))
-        scope.rolled_back = undo.run()
-        with self.db.transaction() as tx:
-            current = tx.volumes.get(volume.id)
-            if current is not None and current.status == V.CREATING:
-                move_volume(
-                    tx,
-                    current,
-                    V.ERROR,
-                    action="fail creating",
-                    operation_id=scope.operation.id,
-                    reason=str(error),
-                )
-            scope.flush(tx)
+        self._drive(
+            scope,
+            name,
+            call,
+            resource=volume,
+            on_failure=V.ERROR,
+            done=done,
+            undo=partial(driver.delete_volume, ref),
+        )
 
 
 def _create_kind(

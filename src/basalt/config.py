@@ -8,6 +8,7 @@ under the data directory, SQLite in the data directory, and the API on
 
 from __future__ import annotations
 
+import re
 import tomllib
 from contextvars import ContextVar
 from pathlib import Path
@@ -112,6 +113,65 @@ class SolidFireSettings(BaseModel):
         return str(self.ca_file) if self.ca_file is not None else self.verify_tls
 
 
+_PORTAL = re.compile(
+    r"^(?:\[[0-9A-Fa-f:.]+\]|[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[A-Za-z0-9.-]+):[0-9]{1,5}$"
+)
+_IQN_PREFIX = re.compile(r"^iqn\.[0-9]{4}-[0-9]{2}\.[a-z0-9][a-z0-9.-]*$")
+
+
+class IscsiSettings(BaseModel):
+    """How the ``file`` backends export volumes over iSCSI through tgt: the ``[iscsi]`` table.
+
+    Basalt starts and supervises its own tgtd (``manage_tgtd``), listening on
+    ``portals`` and driven through its own control port, or adopts a tgtd that
+    already runs on ``control_port``. Several portals give hosts several paths
+    (multipath).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    portals: list[str] = Field(default_factory=lambda: ["127.0.0.1:3260"], min_length=1)
+    iqn_prefix: str = "iqn.2026-11.org.basalt"
+    manage_tgtd: bool = True
+    control_port: int = Field(
+        default=7350,
+        ge=0,
+        le=32767,
+        description="tgtd's management channel (a unix socket named after it); tgtd takes 0-32767",
+    )
+    tgtd_path: str = "tgtd"
+    tgtadm_path: str = "tgtadm"
+    backing_store: Literal["rdwr", "aio"] = "rdwr"
+    backing_store_flags: list[Literal["direct", "sync"]] = Field(default_factory=list)
+    io_threads: int | None = Field(default=None, ge=1, le=1024)
+    keep_tgtd_running: bool = Field(
+        default=False,
+        description="Leave the managed tgtd (and so the data path) running when Basalt "
+        "stops; the next start adopts it through its pid file.",
+    )
+    check_interval_seconds: float = Field(default=2.0, gt=0.0)
+    command_timeout_seconds: float = Field(default=15.0, gt=0.0)
+
+    @field_validator("portals")
+    @classmethod
+    def _portals(cls, value: list[str]) -> list[str]:
+        for portal in value:
+            if not _PORTAL.match(portal) or not 0 < int(portal.rsplit(":", 1)[1]) < 65536:
+                raise ValueError(f"portal {portal!r} is not host:port (e.g. 127.0.0.1:3260)")
+        if len(set(value)) != len(value):
+            raise ValueError("portals are listed twice")
+        return value
+
+    @field_validator("iqn_prefix")
+    @classmethod
+    def _iqn_prefix(cls, value: str) -> str:
+        if not _IQN_PREFIX.match(value) or len(value) > 180:
+            raise ValueError(
+                f"{value!r} is not an IQN prefix (iqn.YYYY-MM.reversed.domain, lower case)"
+            )
+        return value
+
+
 class BackendSettings(BaseModel):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     driver: Literal["file", "solidfire"] = "file"
@@ -145,6 +205,7 @@ class Settings(BaseSettings):
     default_user_id: str = "basalt"
     backends: list[BackendSettings] = Field(default_factory=list)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    iscsi: IscsiSettings = Field(default_factory=IscsiSettings)
 
     @classmethod
     def settings_customise_sources(

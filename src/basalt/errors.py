@@ -4,12 +4,14 @@
     ├── NotFoundError                    kind + id name what is missing
     │   ├── VolumeNotFoundError
     │   ├── SnapshotNotFoundError
+    │   ├── AttachmentNotFoundError
     │   ├── OperationNotFoundError
     │   ├── BackendNotFoundError
     │   └── PoolNotFoundError
     ├── InvalidInputError                field + reason name the bad value
     │   └── ManageExistingInvalidReferenceError
     ├── InvalidStateError                resource is in the wrong state for the action
+    ├── VolumeAttachedError              attached elsewhere (no multiattach), or still attached
     ├── PermissionDeniedError            the caller may not do this
     ├── ConflictError
     │   ├── VolumeHasSnapshotsError
@@ -19,6 +21,10 @@
     │   └── InsufficientCapacityError
     ├── DriverError                      a backend failed; carries the backend name
     │   └── NotSupportedError            the backend lacks the feature
+    ├── ExportError                      the iSCSI target (tgt) failed
+    │   ├── (basalt.export.errors: CommandFailedError, CommandTimeoutError, TargetExportError)
+    │   └── ExportUnavailableError       tgt is not installed or Basalt is not root
+    │       └── (basalt.export.errors.CommandNotFoundError)
     ├── OperationFailedError             a long operation ended in failure
     ├── OperationTimeoutError            waited longer than asked
     ├── PersistenceError
@@ -70,6 +76,11 @@ class SnapshotNotFoundError(NotFoundError):
     kind = "snapshot"
 
 
+class AttachmentNotFoundError(NotFoundError):
+    code = "attachment_not_found"
+    kind = "attachment"
+
+
 class OperationNotFoundError(NotFoundError):
     code = "operation_not_found"
     kind = "operation"
@@ -117,6 +128,16 @@ class InvalidStateError(BasaltError):
         self.resource_id = resource_id
         self.status = status
         self.action = action
+
+
+class VolumeAttachedError(BasaltError):
+    """The volume's attachments forbid the action (attached elsewhere, or still attached)."""
+
+    code = "volume_attached"
+
+    def __init__(self, volume_id: str, message: str, *, hint: str | None = None) -> None:
+        super().__init__(f"volume {volume_id} {message}", hint=hint)
+        self.volume_id = volume_id
 
 
 class PermissionDeniedError(BasaltError):
@@ -193,6 +214,18 @@ class NotSupportedError(DriverError):
     def __init__(self, backend: str, feature: str) -> None:
         super().__init__(backend, f"{feature} is not supported by this backend")
         self.feature = feature
+
+
+class ExportError(BasaltError):
+    """The iSCSI target (tgtd, driven through tgtadm) failed to do what was asked."""
+
+    code = "export_error"
+
+
+class ExportUnavailableError(ExportError):
+    """iSCSI export cannot work on this machine; the hint says what to install or change."""
+
+    code = "export_unavailable"
 
 
 class OperationFailedError(BasaltError):

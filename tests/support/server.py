@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from tests.support.iscsi import free_control_port, stop_tgtd_of
 
 PROJECT = "basalt"
 
@@ -32,6 +35,8 @@ class ServerProcess:
     port: int
     data_dir: Path
     log_path: Path
+    control_port: int
+    """Its tgtd's control port (each server gets its own, and its own portal)."""
 
     @property
     def url(self) -> str:
@@ -47,14 +52,17 @@ class ServerProcess:
         self.process.wait(timeout=30)
 
     def stop(self) -> None:
-        """Ask it to stop (SIGTERM), and SIGKILL it if it does not within 20 s."""
-        if self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
+        """Ask it to stop (SIGTERM), SIGKILL it if it does not within 20 s; then make sure
+        the tgtd it may have started is gone too (by the PID in its pid file)."""
         try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.kill_hard()
+            if self.process.poll() is None:
+                self.process.send_signal(signal.SIGTERM)
+                try:
+                    self.process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    self.kill_hard()
+        finally:
+            stop_tgtd_of(self.data_dir, self.control_port)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -76,8 +84,11 @@ def start_server(
         "BASALT_DATA_DIR": str(data_dir),
         "BASALT_API__PORT": str(port),
         "BASALT_API__HOST": "127.0.0.1",
+        "BASALT_ISCSI__PORTALS": json.dumps([f"127.0.0.1:{free_port()}"]),
+        "BASALT_ISCSI__CONTROL_PORT": str(free_control_port()),
         **(env or {}),
     }
+    control_port = int(child_env["BASALT_ISCSI__CONTROL_PORT"])
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "basalt.cli.main", "serve"],
@@ -86,7 +97,13 @@ def start_server(
             env=child_env,
             cwd=data_dir,
         )
-    server = ServerProcess(process=process, port=port, data_dir=data_dir, log_path=log_path)
+    server = ServerProcess(
+        process=process,
+        port=port,
+        data_dir=data_dir,
+        log_path=log_path,
+        control_port=control_port,
+    )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

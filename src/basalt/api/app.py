@@ -8,11 +8,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from basalt.api import errors
 from basalt.api.limits import BodyLimit
-from basalt.api.routes import manage, operations, pools, snapshots, volumes
+from basalt.api.routes import attachments, manage, operations, pools, snapshots, volumes
 from basalt.errors import BasaltError
 from basalt.service.instance import Basalt
 
-ROUTERS = (volumes.router, snapshots.router, manage.router, operations.router, pools.router)
+ROUTERS = (
+    volumes.router,
+    snapshots.router,
+    attachments.router,
+    manage.router,
+    operations.router,
+    pools.router,
+)
 
 
 def create_app(basalt: Basalt) -> FastAPI:

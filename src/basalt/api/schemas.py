@@ -7,15 +7,17 @@ wording of errors to the one place that owns each rule.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from basalt.drivers.types import ManageableObject
-from basalt.model import Event, Operation, Snapshot, Volume
+from basalt.drivers.types import ConnectionInfo, ManageableObject
+from basalt.model import Attachment, AttachStatus, Event, Operation, Snapshot, Volume
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
+A = AttachStatus
 
 
 class _Body(BaseModel):
@@ -128,7 +130,9 @@ def volume_summary(volume: Volume, base_url: str) -> dict[str, object]:
     }
 
 
-def volume_detail(volume: Volume, base_url: str, *, admin: bool) -> dict[str, object]:
+def volume_detail(
+    volume: Volume, base_url: str, *, admin: bool, attachments: Sequence[Attachment] = ()
+) -> dict[str, object]:
     """The full volume object of ``GET /volumes/{id}`` and ``/volumes/detail``."""
     view: dict[str, object] = {
         "id": volume.id,
@@ -139,7 +143,7 @@ def volume_detail(volume: Volume, base_url: str, *, admin: bool) -> dict[str, ob
         "availability_zone": volume.availability_zone,
         "created_at": stamp(volume.created_at),
         "updated_at": stamp(volume.updated_at),
-        "attachments": [],
+        "attachments": [volume_attachment(a) for a in attachments if a.status == A.ATTACHED],
         "bootable": "true" if volume.bootable else "false",
         "encrypted": False,
         "metadata": volume.metadata,
@@ -148,7 +152,7 @@ def volume_detail(volume: Volume, base_url: str, *, admin: bool) -> dict[str, ob
         "user_id": volume.user_id,
         "volume_type": "__DEFAULT__",
         "volume_type_id": None,
-        "multiattach": False,
+        "multiattach": volume.multiattach,
         "links": links(base_url, volume.project_id, "volumes", volume.id),
         "os-vol-tenant-attr:tenant_id": volume.project_id,
         "migration_status": volume.migration_status,
@@ -247,3 +251,67 @@ def manageable_view(item: ManageableObject, *, host: str, detailed: bool) -> dic
             }
         )
     return view
+
+
+class AttachmentCreate(_Body):
+    volume_uuid: str
+    instance_uuid: Any = None
+    connector: Any = None
+    mode: Any = "rw"
+
+
+class AttachmentCreateRequest(_Body):
+    attachment: AttachmentCreate
+
+
+class AttachmentUpdate(_Body):
+    connector: Any
+
+
+class AttachmentUpdateRequest(_Body):
+    attachment: AttachmentUpdate
+
+
+def volume_attachment(attachment: Attachment) -> dict[str, object]:
+    """One entry of a volume's ``attachments`` list, in Cinder's shape."""
+    return {
+        "id": attachment.volume_id,
+        "attachment_id": attachment.id,
+        "volume_id": attachment.volume_id,
+        "server_id": attachment.instance_id,
+        "host_name": attachment.attached_host,
+        "device": attachment.mountpoint,
+        "attached_at": stamp(attachment.attached_at),
+    }
+
+
+def attachment_summary(attachment: Attachment) -> dict[str, object]:
+    """What ``GET /attachments`` lists per attachment."""
+    return {
+        "id": attachment.id,
+        "status": str(attachment.status),
+        "instance": attachment.instance_id,
+        "volume_id": attachment.volume_id,
+    }
+
+
+def attachment_detail(
+    attachment: Attachment, connection_info: ConnectionInfo | None = None
+) -> dict[str, object]:
+    """The attachment object. The connection info (with its CHAP secret) only for the
+    caller that just connected; otherwise ``{}``, as the secret is never stored."""
+    return {
+        **attachment_summary(attachment),
+        "attach_mode": str(attachment.mode),
+        "attached_at": stamp(attachment.attached_at),
+        "detached_at": None,
+        "connector": attachment.connector,
+        "host_name": attachment.attached_host,
+        "mountpoint": attachment.mountpoint,
+        "connection_info": {} if connection_info is None else connection_info_view(connection_info),
+    }
+
+
+def connection_info_view(info: ConnectionInfo) -> dict[str, object]:
+    """Connection info in Cinder's shape (``driver_volume_type`` + ``data``)."""
+    return info.as_dict()

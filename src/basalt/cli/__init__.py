@@ -60,7 +60,11 @@ class CliState:
             ConfigError, PersistenceError, DriverError: it cannot be opened.
         """
         if self._instance is None:
-            self._instance = Basalt(self.settings())
+            settings = self.settings()
+            # An attach made by this short-lived process must outlive it: leave the
+            # data path (tgtd) running; the service or the next command adopts it.
+            settings.iscsi.keep_tgtd_running = True
+            self._instance = Basalt(settings)
         return self._instance
 
     def close(self) -> None:

@@ -25,7 +25,7 @@ from basalt.cli import CliState
 from basalt.cli.errors import WaitFailedError
 from basalt.drivers.types import GIB, ManageableObject
 from basalt.errors import OperationTimeoutError
-from basalt.model import Event, Operation, Pool, Snapshot, Volume
+from basalt.model import Attachment, Event, Operation, Pool, Snapshot, Volume
 from basalt.service.runner import OperationHandle
 
 T = TypeVar("T")
@@ -173,6 +173,15 @@ VOLUME_COLUMNS: Columns[Volume] = (
     ("Status", lambda v: v.status),
     ("Pool", lambda v: f"{v.backend}#{v.pool}"),
     ("Created", lambda v: v.created_at),
+)
+ATTACHMENT_COLUMNS: Columns[Attachment] = (
+    ("ID", lambda a: a.id),
+    ("Status", lambda a: a.status),
+    ("Host", lambda a: a.attached_host),
+    ("Initiator", lambda a: a.initiator),
+    ("Mode", lambda a: a.mode),
+    ("Instance", lambda a: a.instance_id),
+    ("Attached", lambda a: a.attached_at),
 )
 SNAPSHOT_COLUMNS: Columns[Snapshot] = (
     ("ID", lambda s: s.id),

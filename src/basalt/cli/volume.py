@@ -1,4 +1,5 @@
-"""``basalt volume ...``: create, list, show, update, extend, clone, delete, manage, unmanage.
+"""``basalt volume ...``: create, list, show, update, extend, clone, delete, manage, unmanage,
+and attach, detach, connection, attachments (basalt.cli.attach).
 
 Sizes and names are handed to the library as given: its validation
 (basalt.model.validation) decides, so the CLI and REST refuse the same values
@@ -11,6 +12,7 @@ import click
 
 from basalt.cli import (
     CliState,
+    attach,
     json_option,
     list_query,
     listing_options,
@@ -49,6 +51,7 @@ def volume() -> None:
 @click.option("--pool", metavar="BACKEND#POOL", help="Where to create it (default: most room).")
 @click.option("--snapshot", "snapshot_id", metavar="ID", help="Create from this snapshot.")
 @click.option("--source-volume", "source_volume_id", metavar="ID", help="Clone this volume.")
+@click.option("--multiattach", is_flag=True, help="Let several hosts attach it at once.")
 @click.option("--request-id", metavar="KEY", help="Idempotency key: a retry returns the same.")
 @wait_option
 @json_option
@@ -62,6 +65,7 @@ def create_volume(
     pool: str | None,
     snapshot_id: str | None,
     source_volume_id: str | None,
+    multiattach: bool,
     request_id: str | None,
     wait: bool,
 ) -> None:
@@ -74,6 +78,7 @@ def create_volume(
         pool=pool,
         snapshot_id=snapshot_id,
         source_volume_id=source_volume_id,
+        multiattach=multiattach,
         request_id=request_id,
     )
     report_operation(state, handle, wait=wait)
@@ -240,3 +245,7 @@ def volume_events(state: CliState, volume_id: str) -> None:
     """A volume's timeline, oldest first."""
     events = state.basalt().volumes.events(volume_id)
     show_list(state, events, EVENT_COLUMNS)
+
+
+for _command in attach.COMMANDS:
+    volume.add_command(_command)

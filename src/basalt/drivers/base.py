@@ -14,7 +14,10 @@ from typing import Protocol, runtime_checkable
 
 from basalt.drivers.types import (
     BackendStats,
+    ConnectionInfo,
+    Connector,
     DriverUpdate,
+    ExportSpec,
     ManageableObject,
     ProgressCallback,
     SnapshotRef,
@@ -89,6 +92,47 @@ class VolumeDriver(ABC):
         """Create ``volume`` holding the source's bytes (grown to volume.size_gib)."""
 
     @abstractmethod
+    def connect(
+        self, volume: VolumeRef, connector: Connector, export: ExportSpec
+    ) -> ConnectionInfo:
+        """Export ``volume`` as ``export`` says and return what ``connector``'s host needs.
+
+        ``export`` is the whole export after this connect: every initiator that may
+        log in (this connector's among them), the project's CHAP credentials, and
+        whether it is read-only. Connecting again with the same arguments changes
+        nothing and returns the same information.
+
+        Raises:
+            InvalidInputError: the connector cannot be served (e.g. local attach from
+                another host).
+            DriverError, ExportError: the backend could not export it.
+        """
+
+    @abstractmethod
+    def disconnect(
+        self, volume: VolumeRef, connector: Connector | None, remaining: ExportSpec
+    ) -> None:
+        """Stop serving ``connector``'s host (every host when None).
+
+        ``remaining`` is the export that other attachments still need; when it is
+        empty the export is removed. Succeeds when nothing was exported.
+
+        Raises:
+            DriverError, ExportError: the backend could not change the export.
+        """
+
+    @abstractmethod
+    def ensure_exports(self, exports: Mapping[str, tuple[VolumeRef, ExportSpec]]) -> Sequence[str]:
+        """Make the backend export exactly these volumes (by id), as at start after a restart.
+
+        Exports of Basalt volumes not listed are removed. Returns what was changed,
+        one line each, for the log.
+
+        Raises:
+            DriverError, ExportError: an export could not be re-created.
+        """
+
+    @abstractmethod
     def volume_exists(self, volume: VolumeRef) -> bool:
         """Whether the volume exists whole on the backend (used after a crash)."""
 
@@ -103,6 +147,9 @@ class VolumeDriver(ABC):
     @abstractmethod
     def list_stored_objects(self) -> StoredObjects:
         """Every volume and snapshot present under Basalt's naming."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook; most drivers hold nothing
+        """Release what the driver holds (sessions, threads). Called once, at shutdown."""
 
 
 @runtime_checkable

@@ -6,21 +6,34 @@ Factories import their driver lazily, so a deployment loads only the drivers it 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from basalt.config import BackendSettings
 from basalt.drivers.base import VolumeDriver
 from basalt.errors import ConfigError
 
+if TYPE_CHECKING:
+    from basalt.export import IscsiExporter
 
-def _file(settings: BackendSettings) -> VolumeDriver:
+
+@dataclass(frozen=True, slots=True)
+class DriverResources:
+    """What one Basalt shares between its drivers."""
+
+    exporter: IscsiExporter | None = None
+    """The iSCSI target (one tgtd) every ``file`` backend exports through."""
+
+
+def _file(settings: BackendSettings, resources: DriverResources) -> VolumeDriver:
     from basalt.drivers.file import FileDriver
 
     pools = {name: Path(path) for name, path in settings.pools.items()}
-    return FileDriver(backend_name=settings.name, pools=pools)
+    return FileDriver(backend_name=settings.name, pools=pools, exporter=resources.exporter)
 
 
-def _solidfire(settings: BackendSettings) -> VolumeDriver:
+def _solidfire(settings: BackendSettings, resources: DriverResources) -> VolumeDriver:
     from basalt.drivers.solidfire import SolidFireDriver
 
     if settings.solidfire is None:  # BackendSettings refuses this; keep mypy honest
@@ -28,13 +41,15 @@ def _solidfire(settings: BackendSettings) -> VolumeDriver:
     return SolidFireDriver.from_settings(settings.name, settings.solidfire)
 
 
-DRIVERS: dict[str, Callable[[BackendSettings], VolumeDriver]] = {
+DRIVERS: dict[str, Callable[[BackendSettings, DriverResources], VolumeDriver]] = {
     "file": _file,
     "solidfire": _solidfire,
 }
 
 
-def build_driver(settings: BackendSettings) -> VolumeDriver:
+def build_driver(
+    settings: BackendSettings, resources: DriverResources | None = None
+) -> VolumeDriver:
     """Instantiate the driver a backend's settings name.
 
     Raises:
@@ -46,4 +61,4 @@ def build_driver(settings: BackendSettings) -> VolumeDriver:
             f"backend {settings.name}: unknown driver {settings.driver!r}",
             hint=f"known drivers: {', '.join(sorted(DRIVERS))}",
         )
-    return factory(settings)
+    return factory(settings, resources or DriverResources())

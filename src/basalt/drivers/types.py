@@ -99,3 +99,77 @@ class StoredObjects:
 
     volume_ids: frozenset[str]
     snapshot_ids: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ChapCredentials:
+    """One project's CHAP user name and secret. The secret never appears in a repr."""
+
+    username: str
+    secret: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportSpec:
+    """How one volume should be exported: who may log in, with which CHAP, read-only or not."""
+
+    initiators: frozenset[str]
+    chap: ChapCredentials
+    read_only: bool = False
+    local: bool = False
+    """Whether a consumer on Basalt's own host holds a local device of the volume."""
+
+    @property
+    def empty(self) -> bool:
+        """Nobody needs the export any more."""
+        return not self.initiators and not self.local
+
+
+@dataclass(frozen=True, slots=True)
+class Connector:
+    """What a host tells Basalt about itself when it connects (os-brick's connector).
+
+    ``initiator`` is the host's iSCSI IQN; ``do_local_attach`` asks for a device on
+    Basalt's own host instead of an iSCSI target.
+    """
+
+    host: str
+    initiator: str | None = None
+    ip: str | None = None
+    multipath: bool = False
+    platform: str | None = None
+    os_type: str | None = None
+    do_local_attach: bool = False
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        """The connector in os-brick's shape, as stored and shown."""
+        values: dict[str, object] = {**self.extra, "host": self.host, "multipath": self.multipath}
+        optional = {
+            "initiator": self.initiator,
+            "ip": self.ip,
+            "platform": self.platform,
+            "os_type": self.os_type,
+        }
+        values.update({k: v for k, v in optional.items() if v is not None})
+        if self.do_local_attach:
+            values["do_local_attach"] = True
+        return values
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionInfo:
+    """What a host needs to reach a volume, in Cinder's shape.
+
+    ``data`` may hold the CHAP secret: show it only to the caller that connected.
+    """
+
+    driver_volume_type: str
+    data: Mapping[str, object]
+
+    def as_dict(self) -> dict[str, object]:
+        return {"driver_volume_type": self.driver_volume_type, "data": dict(self.data)}
+
+    def __repr__(self) -> str:  # never print auth_password
+        shown = {k: ("***" if "password" in k else v) for k, v in self.data.items()}
+        return f"ConnectionInfo({self.driver_volume_type!r}, {shown!r})"

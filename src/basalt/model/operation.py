@@ -23,6 +23,9 @@ class OperationKind(StrEnum):
     UPDATE_SNAPSHOT = "update_snapshot"
     MANAGE_SNAPSHOT = "manage_snapshot"
     UNMANAGE_SNAPSHOT = "unmanage_snapshot"
+    RESERVE_VOLUME = "reserve_volume"
+    ATTACH_VOLUME = "attach_volume"
+    DETACH_VOLUME = "detach_volume"
 
 
 @dataclass(slots=True)

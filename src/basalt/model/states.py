@@ -43,6 +43,14 @@ class SnapshotStatus(StrEnum):
     UNMANAGING = "unmanaging"
 
 
+class AttachStatus(StrEnum):
+    RESERVED = "reserved"
+    ATTACHING = "attaching"
+    ATTACHED = "attached"
+    DETACHING = "detaching"
+    ERROR_DETACHING = "error_detaching"
+
+
 class OperationPhase(StrEnum):
     PENDING = "pending"
     RUNNING = "running"
@@ -53,6 +61,7 @@ class OperationPhase(StrEnum):
 
 V = VolumeStatus
 S = SnapshotStatus
+A = AttachStatus
 P = OperationPhase
 
 VOLUME_TRANSITIONS: frozenset[tuple[VolumeStatus, VolumeStatus]] = frozenset(
@@ -72,14 +81,24 @@ VOLUME_TRANSITIONS: frozenset[tuple[VolumeStatus, VolumeStatus]] = frozenset(
         (V.ERROR_MANAGING, V.DELETING),  # give up on a failed manage
         (V.DELETING, V.ERROR_DELETING),  # the backend could not delete it
         (V.DELETING, V.AVAILABLE),  # unmanage or delete rolled back, data untouched
+        # While a volume has attachments its status follows theirs
+        # (basalt.model.attachment.volume_status_for); these are the moves that can make.
         (V.AVAILABLE, V.RESERVED),  # an attachment was reserved
+        (V.AVAILABLE, V.ATTACHING),  # an attachment was created with a connector
         (V.RESERVED, V.ATTACHING),  # the host is connecting
         (V.RESERVED, V.AVAILABLE),  # the reservation was dropped
         (V.ATTACHING, V.IN_USE),  # attach completed
-        (V.ATTACHING, V.AVAILABLE),  # attach failed, nothing exported
+        (V.ATTACHING, V.AVAILABLE),  # attach failed or was dropped, nothing exported
+        (V.ATTACHING, V.RESERVED),  # a connect failed; another reservation remains
+        (V.ATTACHING, V.DETACHING),  # the host disconnects before it completed
         (V.IN_USE, V.DETACHING),  # the host is disconnecting
         (V.DETACHING, V.AVAILABLE),  # the last attachment is gone
         (V.DETACHING, V.IN_USE),  # other attachments remain, or detach failed
+        (V.DETACHING, V.ATTACHING),  # detached while another host is connecting
+        (V.DETACHING, V.RESERVED),  # detached while another reservation remains
+        (V.IN_USE, V.AVAILABLE),  # a forced detach dropped every attachment at once
+        (V.IN_USE, V.EXTENDING),  # grow an attached volume
+        (V.EXTENDING, V.IN_USE),  # grown, still attached
         (V.AVAILABLE, V.RETYPING),  # change of volume type
         (V.RETYPING, V.AVAILABLE),  # retype done or rolled back
         (V.AVAILABLE, V.MAINTENANCE),  # migration in progress
@@ -107,6 +126,19 @@ SNAPSHOT_TRANSITIONS: frozenset[tuple[SnapshotStatus, SnapshotStatus]] = frozens
         (S.AVAILABLE, S.UNMANAGING),  # release it, the data stays
         (S.UNMANAGING, S.AVAILABLE),  # the backend refused to release it
         (S.AVAILABLE, S.ERROR),  # reconciliation found the backend object gone
+    }
+)
+
+ATTACHMENT_TRANSITIONS: frozenset[tuple[AttachStatus, AttachStatus]] = frozenset(
+    {
+        (A.RESERVED, A.ATTACHING),  # the host gave its connector; the volume is exported to it
+        (A.ATTACHING, A.RESERVED),  # the export failed, or a restart found the connect unfinished
+        (A.ATTACHING, A.ATTACHED),  # the host says it is done (os-attach / complete)
+        (A.ATTACHED, A.DETACHING),  # the host is disconnecting (os-begin_detaching / delete)
+        (A.ATTACHING, A.DETACHING),  # disconnect before the host completed
+        (A.DETACHING, A.ATTACHED),  # the detach was rolled back (os-roll_detaching)
+        (A.DETACHING, A.ERROR_DETACHING),  # the backend could not remove the export
+        (A.ERROR_DETACHING, A.DETACHING),  # try the detach again
     }
 )
 
@@ -170,6 +202,7 @@ def check_transition(
     table: frozenset[tuple[StrEnum, StrEnum]]
     | frozenset[tuple[VolumeStatus, VolumeStatus]]
     | frozenset[tuple[SnapshotStatus, SnapshotStatus]]
+    | frozenset[tuple[AttachStatus, AttachStatus]]
     | frozenset[tuple[OperationPhase, OperationPhase]],
     *,
     kind: str,

@@ -52,7 +52,7 @@ def validate_size_gib(value: object, *, field: str = "size") -> int:
     return value
 
 
-def _check_text(value: object, *, field: str, max_length: int, allow_empty: bool) -> str:
+def check_text(value: object, *, field: str, max_length: int, allow_empty: bool) -> str:
     if isinstance(value, bytes):
         try:
             value = value.decode("utf-8")
@@ -81,7 +81,7 @@ def validate_name(value: object, *, field: str = "name") -> str:
     Raises:
         InvalidInputError: the name breaks one of those rules.
     """
-    name = _check_text(value, field=field, max_length=MAX_NAME_LENGTH, allow_empty=True)
+    name = check_text(value, field=field, max_length=MAX_NAME_LENGTH, allow_empty=True)
     if "/" in name or "\\" in name:
         raise InvalidInputError(field, "must not contain path separators ('/' or '\\')")
     if ".." in name:
@@ -91,7 +91,7 @@ def validate_name(value: object, *, field: str = "name") -> str:
 
 def validate_description(value: object) -> str:
     """Check a description: printable UTF-8, at most 255 characters."""
-    return _check_text(
+    return check_text(
         value, field="description", max_length=MAX_DESCRIPTION_LENGTH, allow_empty=True
     )
 
@@ -113,7 +113,7 @@ def validate_metadata(value: object) -> dict[str, str]:
         checked_key = validate_name(key, field="metadata key")
         if not checked_key:
             raise InvalidInputError("metadata key", "must not be empty")
-        result[checked_key] = _check_text(
+        result[checked_key] = check_text(
             item,
             field=f"metadata value for {checked_key!r}",
             max_length=MAX_METADATA_VALUE_LENGTH,
@@ -138,5 +138,18 @@ def validate_uuid(value: object, *, field: str) -> str:
 
 def validate_request_id(value: object) -> str:
     """Check an idempotency key: 1-255 printable characters."""
-    key = _check_text(value, field="idempotency key", max_length=255, allow_empty=False)
+    key = check_text(value, field="idempotency key", max_length=255, allow_empty=False)
     return key
+
+
+def validate_flag(value: object, *, field: str) -> bool:
+    """A yes/no value: a boolean, or "true"/"false" (any case) from a CLI or query string.
+
+    Raises:
+        InvalidInputError: anything else.
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise InvalidInputError(field, f"must be true or false, got {value!r}")

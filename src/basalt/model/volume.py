@@ -34,6 +34,8 @@ class Volume:
     availability_zone: str = "nova"
     migration_status: str | None = None
     replication_status: str | None = None
+    multiattach: bool = False
+    """Whether several attachments (hosts) may use the volume at once."""
 
     @property
     def host(self) -> str:

@@ -19,7 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, Protocol
 
+from basalt.drivers.types import ChapCredentials
 from basalt.model import (
+    Attachment,
+    AttachStatus,
     Event,
     Operation,
     OperationPhase,
@@ -153,6 +156,35 @@ class IdempotencyRepository(Protocol):
     def get(self, project_id: str, key: str) -> IdempotencyRecord | None: ...
 
 
+class AttachmentRepository(Protocol):
+    def add(self, attachment: Attachment) -> None: ...
+    def get(self, attachment_id: str) -> Attachment | None: ...
+    def save(self, attachment: Attachment) -> None: ...
+    def set_status(
+        self,
+        attachment_id: str,
+        *,
+        expected: Collection[AttachStatus],
+        new: AttachStatus,
+        updated_at: datetime,
+    ) -> bool: ...
+    def delete(self, attachment_id: str) -> None: ...
+    def for_volume(self, volume_id: str) -> list[Attachment]: ...
+    def find(
+        self, *, project_id: str | None, volume_id: str | None = None, limit: int | None = None
+    ) -> list[Attachment]: ...
+    def in_statuses(self, statuses: Collection[AttachStatus]) -> list[Attachment]: ...
+
+
+class CredentialRepository(Protocol):
+    def get(self, project_id: str) -> ChapCredentials | None: ...
+    def claim(
+        self, project_id: str, credentials: ChapCredentials, *, created_at: datetime
+    ) -> ChapCredentials:
+        """Store ``credentials`` unless the project has some; return what is stored."""
+        ...
+
+
 class Transaction(Protocol):
     """One atomic unit of work; commits on clean exit, rolls back on error."""
 
@@ -161,6 +193,8 @@ class Transaction(Protocol):
     operations: OperationRepository
     events: EventRepository
     idempotency: IdempotencyRepository
+    attachments: AttachmentRepository
+    credentials: CredentialRepository
 
 
 class Database(Protocol):

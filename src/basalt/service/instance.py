@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
-from basalt.config import Settings, load_settings
-from basalt.drivers.registry import build_driver
+from basalt.config import BackendSettings, Settings, load_settings
+from basalt.drivers.registry import DriverResources, build_driver
 from basalt.errors import DriverError
 from basalt.model import Pool
 from basalt.persistence.base import Database
 from basalt.persistence.sql import open_database
+from basalt.service.attachments import AttachmentService
 from basalt.service.context import RequestContext
 from basalt.service.manage import ManageService
 from basalt.service.operations import OperationService
@@ -21,6 +23,9 @@ from basalt.service.reconcile import Reconciler, ReconcileReport
 from basalt.service.runner import OperationRunner
 from basalt.service.snapshots import SnapshotService
 from basalt.service.volumes import VolumeService
+
+if TYPE_CHECKING:
+    from basalt.export import IscsiExporter
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +51,13 @@ class Basalt:
         try:
             self.db.migrate()
             backends = {b.name: b for b in settings.resolved_backends}
-            drivers = {name: build_driver(b) for name, b in backends.items()}
+            self.exporter = _exporter(settings, backends.values())
+            resources = DriverResources(exporter=self.exporter)
+            drivers = {name: build_driver(b, resources) for name, b in backends.items()}
             for driver in drivers.values():
                 driver.setup()
         except BaseException:
-            self.db.close()  # nothing else was started yet
+            self.db.close()  # nothing else was started yet (the exporter starts tgtd lazily)
             raise
         self.default_context = RequestContext(
             user_id=settings.default_user_id,
@@ -69,6 +76,7 @@ class Basalt:
         self.volumes = VolumeService(**shared)
         self.snapshots = SnapshotService(**shared)
         self.manage = ManageService(**shared)
+        self.attachments = AttachmentService(**shared)
         self.operations = OperationService(db=self.db, default_context=self.default_context)
         self.last_reconcile: ReconcileReport | None = None
         if reconcile:
@@ -77,8 +85,12 @@ class Basalt:
     def _reconcile_or_close(self) -> None:
         try:
             self.last_reconcile = Reconciler(
-                volumes=self.volumes, snapshots=self.snapshots, manage=self.manage
+                volumes=self.volumes,
+                snapshots=self.snapshots,
+                manage=self.manage,
+                attachments=self.attachments,
             ).run()
+            self.last_reconcile.exports = self.attachments.ensure_exports()
         except BaseException:
             self.close()
             raise
@@ -102,9 +114,21 @@ class Basalt:
                 raise DriverError(name, f"check failed: {exc}") from exc
 
     def close(self) -> None:
-        """Wait for running operations, then release the store."""
+        """Wait for running operations, then release the drivers, the iSCSI target and the store.
+
+        The managed tgtd stops too, unless ``iscsi.keep_tgtd_running`` is set.
+        """
         self.runner.shutdown(wait=True)
-        self.db.close()
+        try:
+            for name in self.pools.backend_names:
+                try:
+                    self.pools.driver(name).close()
+                except Exception:
+                    log.exception("backend %s did not close cleanly", name)
+            if self.exporter is not None:
+                self.exporter.close()
+        finally:
+            self.db.close()
 
     def __enter__(self) -> Basalt:
         return self
@@ -116,6 +140,15 @@ class Basalt:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _exporter(settings: Settings, backends: Iterable[BackendSettings]) -> IscsiExporter | None:
+    """The iSCSI exporter the ``file`` backends share (it starts tgtd on first use)."""
+    if not any(b.driver == "file" for b in backends):
+        return None
+    from basalt.export import IscsiExporter  # the tgt machinery only when a file backend exists
+
+    return IscsiExporter(settings.iscsi, state_dir=settings.data_dir / "iscsi")
 
 
 def open_basalt(config: Settings | str | Path | None = None, **overrides: object) -> Basalt:

@@ -4,9 +4,28 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from basalt.errors import ResourceBusyError, SnapshotNotFoundError, VolumeNotFoundError
-from basalt.model import Event, EventKind, Snapshot, SnapshotStatus, Volume, VolumeStatus
-from basalt.model.states import SNAPSHOT_TRANSITIONS, VOLUME_TRANSITIONS, check_transition
+from basalt.errors import (
+    AttachmentNotFoundError,
+    ResourceBusyError,
+    SnapshotNotFoundError,
+    VolumeNotFoundError,
+)
+from basalt.model import (
+    Attachment,
+    AttachStatus,
+    Event,
+    EventKind,
+    Snapshot,
+    SnapshotStatus,
+    Volume,
+    VolumeStatus,
+)
+from basalt.model.states import (
+    ATTACHMENT_TRANSITIONS,
+    SNAPSHOT_TRANSITIONS,
+    VOLUME_TRANSITIONS,
+    check_transition,
+)
 from basalt.persistence.base import Transaction
 from basalt.service.clock import utcnow
 
@@ -91,6 +110,53 @@ def move_snapshot(
     )
     snapshot.status = new
     snapshot.updated_at = now
+
+
+def move_attachment(
+    tx: Transaction,
+    attachment: Attachment,
+    new: AttachStatus,
+    *,
+    action: str,
+    operation_id: str | None = None,
+    reason: str | None = None,
+) -> None:
+    """Change an attachment's status if the table allows it and nobody changed it meanwhile.
+
+    The event goes on the volume's timeline (attachments have none of their own).
+
+    Raises:
+        InvalidStateError: the transition is not allowed.
+        ResourceBusyError: another request changed the status first.
+        AttachmentNotFoundError: the attachment is gone.
+    """
+    check_transition(
+        ATTACHMENT_TRANSITIONS,
+        kind="attachment",
+        resource_id=attachment.id,
+        current=attachment.status,
+        wanted=new,
+        action=action,
+    )
+    now = utcnow()
+    if not tx.attachments.set_status(
+        attachment.id, expected=(attachment.status,), new=new, updated_at=now
+    ):
+        current = tx.attachments.get(attachment.id)
+        if current is None:
+            raise AttachmentNotFoundError(attachment.id)
+        raise ResourceBusyError(
+            f"cannot {action} attachment {attachment.id}: its status changed to {current.status!r}",
+            hint="retry when the other request has finished",
+        )
+    event = _status_event(
+        "volume", attachment.volume_id, str(attachment.status), str(new), now, operation_id, reason
+    )
+    event.message = f"attachment {attachment.id}: {event.message}"
+    event.detail["attachment_id"] = attachment.id
+    tx.events.add(event)
+    attachment.status = new
+    attachment.updated_at = now
 
 
 def move(

@@ -31,12 +31,13 @@ from basalt.model.states import (
     VOLUME_BUSY,
     VOLUME_STRANDED,
 )
+from basalt.service.attachments import ATTACH_OWNED, AttachmentService
 from basalt.service.journal import move_snapshot, move_volume, record
 from basalt.service.manage import ManageService
 from basalt.service.refs import snapshot_ref, volume_ref
 from basalt.service.runner import OperationScope, mark_phase
 from basalt.service.snapshots import SnapshotService
-from basalt.service.volumes import VolumeService
+from basalt.service.volumes import VolumeService, status_after_extend
 
 log = logging.getLogger(__name__)
 V = VolumeStatus
@@ -57,17 +58,25 @@ class ReconcileReport:
     unknown_objects: list[str] = field(default_factory=list)
     stuck_resources: list[str] = field(default_factory=list)
     lost_objects: list[str] = field(default_factory=list)
+    exports: list[str] = field(default_factory=list)
+    """Targets re-created (or removed) so the backends export what the database says."""
 
 
 class Reconciler:
     """Resolves interrupted operations against what the backends hold."""
 
     def __init__(
-        self, *, volumes: VolumeService, snapshots: SnapshotService, manage: ManageService
+        self,
+        *,
+        volumes: VolumeService,
+        snapshots: SnapshotService,
+        manage: ManageService,
+        attachments: AttachmentService,
     ) -> None:
         self.volumes = volumes
         self.snapshots = snapshots
         self.manage = manage
+        self.attachments = attachments
         self.db = volumes.db
         self.pools = volumes.pools
 
@@ -129,6 +138,8 @@ class Reconciler:
             return True
         if kind == K.UNMANAGE_SNAPSHOT:
             return snapshot is None or self._settle_unmanaged_snapshot(scope, snapshot)
+        if kind in (K.ATTACH_VOLUME, K.DETACH_VOLUME):
+            return self.attachments.recover(operation, scope)
         return True
 
     def _settle_created_volume(self, scope: OperationScope, volume: Volume) -> bool:
@@ -172,7 +183,7 @@ class Reconciler:
 
     def _redrive_extend(self, scope: OperationScope, volume: Volume, operation: Operation) -> bool:
         if volume.status != V.EXTENDING:
-            return volume.status == V.AVAILABLE
+            return volume.status in (V.AVAILABLE, V.IN_USE)
         new_size = int(str(operation.params.get("new_size_gib", volume.size_gib)))
         driver = self.pools.driver(volume.backend)
         driver.extend_volume(volume_ref(volume), new_size)
@@ -182,7 +193,7 @@ class Reconciler:
             move_volume(
                 tx,
                 volume,
-                V.AVAILABLE,
+                status_after_extend(tx, volume),
                 action="finish extending after restart",
                 operation_id=scope.operation.id,
                 reason=INTERRUPTED,
@@ -261,8 +272,9 @@ class Reconciler:
 
     def _settle_leftovers(self, report: ReconcileReport) -> None:
         """Busy resources that no open operation owns (should not exist) leave their status."""
+        report.stuck_resources += self.attachments.settle_all()
         with self.db.transaction() as tx:
-            for volume in tx.volumes.in_statuses(VOLUME_BUSY):
+            for volume in tx.volumes.in_statuses(VOLUME_BUSY - ATTACH_OWNED):
                 move_volume(
                     tx,
                     volume,

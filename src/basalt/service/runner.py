@@ -261,6 +261,16 @@ class OperationRunner:
             raise BasaltError("Basalt is shutting down; no new operations are accepted")
         return self._executor.submit(self._run, operation, body)
 
+    def run_inline(self, operation: Operation, body: Callable[[OperationScope], None]) -> object:
+        """Run ``body`` in the calling thread (short work a caller waits for: attach, detach).
+
+        Records the outcome like a worker would; returns what ``finish`` was given, or
+        raises the body's error.
+        """
+        if self._closed.is_set():
+            raise BasaltError("Basalt is shutting down; no new operations are accepted")
+        return self._run(operation, body)
+
     def _run(self, operation: Operation, body: Callable[[OperationScope], None]) -> object:
         # "running" is written with the body's first transaction (or progress report),
         # not in a commit of its own.

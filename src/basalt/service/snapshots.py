@@ -32,7 +32,8 @@ from basalt.service.refs import snapshot_ref, volume_ref
 from basalt.service.runner import OperationHandle, OperationScope
 
 S = SnapshotStatus
-SNAPSHOTTABLE = frozenset({VolumeStatus.AVAILABLE})
+SNAPSHOTTABLE = frozenset({VolumeStatus.AVAILABLE, VolumeStatus.IN_USE})
+"""Attached volumes too (crash-consistent, as Cinder allows from microversion 3.66)."""
 
 
 class SnapshotService(UseCases):

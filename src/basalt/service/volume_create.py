@@ -17,6 +17,7 @@ from basalt.model import (
 )
 from basalt.model.validation import (
     validate_description,
+    validate_flag,
     validate_metadata,
     validate_name,
     validate_size_gib,
@@ -45,6 +46,7 @@ class VolumeCreation(UseCases):
         pool: str | None = None,
         snapshot_id: str | None = None,
         source_volume_id: str | None = None,
+        multiattach: object = False,
         ctx: RequestContext | None = None,
         request_id: str | None = None,
     ) -> OperationHandle[Volume]:
@@ -56,6 +58,7 @@ class VolumeCreation(UseCases):
             pool: ``backend#pool``; None picks one (sources decide for copies).
             snapshot_id: create from this snapshot.
             source_volume_id: clone this volume.
+            multiattach: whether several hosts may attach it at once.
             ctx: the caller; the default context when None.
             request_id: an idempotency key; a retry with it returns the same volume.
 
@@ -74,9 +77,12 @@ class VolumeCreation(UseCases):
             validate_metadata(metadata or {}),
         )
         request_id = self._checked_request_id(request_id)
+        shared = validate_flag(multiattach, field="multiattach")
         if snapshot_id is not None and source_volume_id is not None:
             raise InvalidInputError("source", "give a snapshot or a source volume, not both")
         kind, params = _create_kind(size, fields, pool, snapshot_id, source_volume_id)
+        if shared:
+            params["multiattach"] = True
         try:
             volume, operation, source = self._insert_new(
                 context,
@@ -88,6 +94,7 @@ class VolumeCreation(UseCases):
                 kind=kind,
                 params=params,
                 request_id=request_id,
+                multiattach=shared,
             )
         except Replay as replay:
             record = replay.record
@@ -106,6 +113,7 @@ class VolumeCreation(UseCases):
         name: object = "",
         description: object = "",
         metadata: Mapping[str, object] | None = None,
+        multiattach: object = False,
         ctx: RequestContext | None = None,
         request_id: str | None = None,
     ) -> OperationHandle[Volume]:
@@ -121,6 +129,7 @@ class VolumeCreation(UseCases):
             description=description,
             metadata=metadata,
             source_volume_id=volume_id,
+            multiattach=multiattach,
             ctx=ctx,
             request_id=request_id,
         )
@@ -137,6 +146,7 @@ class VolumeCreation(UseCases):
         kind: OperationKind,
         params: dict[str, object],
         request_id: str | None,
+        multiattach: bool = False,
     ) -> tuple[Volume, Operation, VolumeRef | SnapshotRef | None]:
         if snapshot_id is None and source_volume_id is None:
             backend, pool_name = self.pools.resolve(pool)
@@ -169,6 +179,7 @@ class VolumeCreation(UseCases):
                 metadata=metadata,
                 snapshot_id=snapshot_id,
                 source_volume_id=source_volume_id,
+                multiattach=multiattach,
             )
             operation = self._open_for_new(
                 tx,
@@ -199,7 +210,7 @@ class VolumeCreation(UseCases):
             return origin.backend, origin.pool, snapshot_ref(snap, origin.pool)
         if source_volume_id is not None:
             src = self._volume(tx, source_volume_id, ctx)
-            if src.status != V.AVAILABLE:
+            if src.status not in (V.AVAILABLE, V.IN_USE):
                 raise InvalidStateError(
                     kind="volume", resource_id=src.id, status=str(src.status), action="clone"
                 )

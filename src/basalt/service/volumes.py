@@ -10,6 +10,7 @@ from functools import partial
 from basalt.errors import (
     InvalidInputError,
     ResourceBusyError,
+    VolumeAttachedError,
     VolumeHasSnapshotsError,
     VolumeNotFoundError,
 )
@@ -21,6 +22,7 @@ from basalt.model import (
     SnapshotStatus,
     Volume,
     VolumeStatus,
+    volume_status_for,
 )
 from basalt.model.validation import (
     validate_description,
@@ -125,11 +127,11 @@ class VolumeService(VolumeCreation):
     def extend(
         self, volume_id: str, new_size_gib: object, *, ctx: RequestContext | None = None
     ) -> OperationHandle[Volume]:
-        """Grow a volume.
+        """Grow a volume, available or attached (hosts see the new size after a rescan).
 
         Raises:
             InvalidInputError: the new size is not larger.
-            InvalidStateError: the volume is not available.
+            InvalidStateError: the volume is neither available nor in use.
             InsufficientCapacityError: the pool cannot take the growth.
         """
         context = self._ctx(ctx)
@@ -163,7 +165,11 @@ class VolumeService(VolumeCreation):
             volume.size_gib = size
             tx.volumes.save(volume)
             move_volume(
-                tx, volume, V.AVAILABLE, action="finish extending", operation_id=scope.operation.id
+                tx,
+                volume,
+                status_after_extend(tx, volume),
+                action="finish extending",
+                operation_id=scope.operation.id,
             )
             return volume
 
@@ -183,11 +189,19 @@ class VolumeService(VolumeCreation):
 
         Raises:
             VolumeHasSnapshotsError: it has snapshots and cascade is off.
+            VolumeAttachedError: it is attached (or reserved) to a host.
             InvalidStateError: it (or a snapshot) is busy, or a copy is being made from it.
         """
         context = self._ctx(ctx)
         with self.db.transaction() as tx:
             volume = self._volume(tx, volume_id, context)
+            attached = tx.attachments.for_volume(volume.id)
+            if attached:
+                raise VolumeAttachedError(
+                    volume.id,
+                    f"has {len(attached)} attachment(s)",
+                    hint="detach it first (basalt volume detach)",
+                )
             snapshots = tx.snapshots.for_volume(volume.id)
             if snapshots and not cascade:
                 raise VolumeHasSnapshotsError(volume.id, len(snapshots))
@@ -270,3 +284,8 @@ def _require_growth(volume: Volume, size: int) -> None:
         raise InvalidInputError(
             "new_size", f"{size} GiB is not larger than the current {volume.size_gib} GiB"
         )
+
+
+def status_after_extend(tx: Transaction, volume: Volume) -> VolumeStatus:
+    """Where an extended volume goes: back to in-use when hosts have it attached."""
+    return volume_status_for(a.status for a in tx.attachments.for_volume(volume.id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -12,12 +13,16 @@ from basalt.api.routes.common import basalt_of, base_url, list_query, next_link,
 from basalt.api.schemas import (
     VolumeCreateRequest,
     VolumeUpdateRequest,
+    connection_info_view,
     event_view,
     volume_detail,
     volume_summary,
 )
 from basalt.errors import InvalidInputError, NotSupportedError
+from basalt.model import Volume
 from basalt.persistence.base import VOLUME_SORT_KEYS
+from basalt.service.context import RequestContext
+from basalt.service.instance import Basalt
 
 router = APIRouter(prefix="/v3/{project_id}/volumes", tags=["volumes"])
 
@@ -43,13 +48,14 @@ def create_volume(project_id: str, body: VolumeCreateRequest, request: Request) 
         metadata=spec.metadata if spec.metadata is not None else {},
         snapshot_id=spec.snapshot_id,
         source_volume_id=spec.source_volid,
+        multiattach=bool(spec.multiattach),
         ctx=ctx,
         request_id=request.headers.get("idempotency-key"),
     )
     volume = settle(request, handle)
     return JSONResponse(
         status_code=202,
-        content={"volume": volume_detail(volume, base_url(request), admin=ctx.is_admin)},
+        content={"volume": _details(request, [volume])[0]},
         headers={"x-basalt-operation-id": handle.operation_id},
     )
 
@@ -68,15 +74,19 @@ def list_volumes(project_id: str, request: Request) -> dict[str, object]:
 @router.get("/detail")
 def list_volumes_detail(project_id: str, request: Request) -> dict[str, object]:
     """Volumes with every field."""
-    ctx = context_from(request)
     volumes, links = _page(request)
-    root = base_url(request)
-    body: dict[str, object] = {
-        "volumes": [volume_detail(v, root, admin=ctx.is_admin) for v in volumes]
-    }
+    body: dict[str, object] = {"volumes": _details(request, volumes)}
     if links:
         body["volumes_links"] = links
     return body
+
+
+def _details(request: Request, volumes: list[Volume]) -> list[dict[str, object]]:
+    """Full volume views, each with its attachments."""
+    admin = context_from(request).is_admin
+    root = base_url(request)
+    attached = basalt_of(request).attachments.for_volumes([v.id for v in volumes])
+    return [volume_detail(v, root, admin=admin, attachments=attached[v.id]) for v in volumes]
 
 
 def _page(request: Request) -> tuple[list[Any], list[dict[str, str]]]:
@@ -90,9 +100,8 @@ def _page(request: Request) -> tuple[list[Any], list[dict[str, str]]]:
 @router.get("/{volume_id}")
 def show_volume(project_id: str, volume_id: str, request: Request) -> dict[str, object]:
     """One volume."""
-    ctx = context_from(request)
-    volume = basalt_of(request).volumes.get(volume_id, ctx=ctx)
-    return {"volume": volume_detail(volume, base_url(request), admin=ctx.is_admin)}
+    volume = basalt_of(request).volumes.get(volume_id, ctx=context_from(request))
+    return {"volume": _details(request, [volume])[0]}
 
 
 @router.put("/{volume_id}")
@@ -109,7 +118,7 @@ def update_volume(
         metadata=spec.metadata,
         ctx=ctx,
     )
-    return {"volume": volume_detail(volume, base_url(request), admin=ctx.is_admin)}
+    return {"volume": _details(request, [volume])[0]}
 
 
 @router.delete("/{volume_id}", status_code=202)
@@ -126,12 +135,16 @@ def delete_volume(project_id: str, volume_id: str, request: Request) -> Response
 def volume_action(
     project_id: str, volume_id: str, body: dict[str, Any], request: Request
 ) -> Response:
-    """Volume actions: os-extend, os-unmanage."""
+    """Volume actions: os-extend, os-unmanage, and the attach actions (os-reserve,
+    os-initialize_connection, os-attach, os-begin_detaching, os-roll_detaching,
+    os-terminate_connection, os-detach, os-unreserve)."""
     ctx = context_from(request)
     if len(body) != 1:
         raise InvalidInputError("action", "the body must name exactly one action")
     action, args = next(iter(body.items()))
     basalt = basalt_of(request)
+    if action in ATTACH_ACTIONS:
+        return ATTACH_ACTIONS[action](basalt, volume_id, _args(action, args), ctx)
     if action == "os-extend":
         if not isinstance(args, dict) or "new_size" not in args:
             raise InvalidInputError("os-extend", 'needs {"new_size": <GiB>}')
@@ -139,11 +152,99 @@ def volume_action(
     elif action == "os-unmanage":
         handle = basalt.manage.unmanage_volume(volume_id, ctx=ctx)
     else:
+        supported = ", ".join(["os-extend", "os-unmanage", *ATTACH_ACTIONS])
         raise InvalidInputError(
-            "action", f"{action[:64]!r} is not supported", hint="supported: os-extend, os-unmanage"
+            "action", f"{action[:64]!r} is not supported", hint=f"supported: {supported}"
         )
     settle(request, handle)
     return Response(status_code=202, headers={"x-basalt-operation-id": handle.operation_id})
+
+
+def _args(action: str, args: object) -> dict[str, Any]:
+    if args is None:
+        return {}
+    if not isinstance(args, dict):
+        raise InvalidInputError(action, "its arguments must be an object")
+    return args
+
+
+Action = Callable[[Basalt, str, dict[str, Any], RequestContext], Response]
+ACCEPTED = Response(status_code=202)
+
+
+def _initialize(
+    basalt: Basalt, volume_id: str, args: dict[str, Any], ctx: RequestContext
+) -> Response:
+    if "connector" not in args:
+        raise InvalidInputError("os-initialize_connection", 'needs {"connector": {...}}')
+    info = basalt.attachments.initialize_connection(volume_id, args["connector"], ctx=ctx)
+    return JSONResponse(status_code=200, content={"connection_info": connection_info_view(info)})
+
+
+def _terminate(
+    basalt: Basalt, volume_id: str, args: dict[str, Any], ctx: RequestContext
+) -> Response:
+    if "connector" not in args:
+        raise InvalidInputError("os-terminate_connection", 'needs {"connector": {...}}')
+    basalt.attachments.terminate(volume_id, args["connector"], ctx=ctx)
+    return Response(status_code=202)
+
+
+def _reserve(basalt: Basalt, volume_id: str, args: dict[str, Any], ctx: RequestContext) -> Response:
+    basalt.attachments.reserve(volume_id, ctx=ctx)
+    return Response(status_code=202)
+
+
+def _unreserve(
+    basalt: Basalt, volume_id: str, args: dict[str, Any], ctx: RequestContext
+) -> Response:
+    basalt.attachments.unreserve(volume_id, ctx=ctx)
+    return Response(status_code=202)
+
+
+def _attach(basalt: Basalt, volume_id: str, args: dict[str, Any], ctx: RequestContext) -> Response:
+    basalt.attachments.complete_for_volume(
+        volume_id,
+        instance_id=args.get("instance_uuid"),
+        host_name=args.get("host_name"),
+        mountpoint=args.get("mountpoint"),
+        ctx=ctx,
+    )
+    return Response(status_code=202)
+
+
+def _detach(basalt: Basalt, volume_id: str, args: dict[str, Any], ctx: RequestContext) -> Response:
+    attachment_id = args.get("attachment_id")
+    if attachment_id is not None and not isinstance(attachment_id, str):
+        raise InvalidInputError("attachment_id", "must be a string")
+    basalt.attachments.detach_volume(volume_id, attachment_id=attachment_id, ctx=ctx)
+    return Response(status_code=202)
+
+
+def _begin_detaching(
+    basalt: Basalt, volume_id: str, args: dict[str, Any], ctx: RequestContext
+) -> Response:
+    basalt.attachments.begin_detaching(volume_id, ctx=ctx)
+    return Response(status_code=202)
+
+
+def _roll_detaching(
+    basalt: Basalt, volume_id: str, args: dict[str, Any], ctx: RequestContext
+) -> Response:
+    basalt.attachments.roll_detaching(volume_id, ctx=ctx)
+    return Response(status_code=202)
+
+
+ATTACH_ACTIONS: dict[str, Action] = {
+    "os-reserve": _reserve,
+    "os-unreserve": _unreserve,
+    "os-initialize_connection": _initialize,
+    "os-attach": _attach,
+    "os-begin_detaching": _begin_detaching,
+    "os-roll_detaching": _roll_detaching,
+    "os-terminate_connection": _terminate,
+    "os-detach": _detach,
+}
 
 
 @router.get("/{volume_id}/events")

@@ -16,6 +16,9 @@ Coverage (Cinder method -> Basalt method, all done):
     unmanage_snapshot                               -> unmanage_snapshot
     get_manageable_volumes / _snapshots             -> list_manageable_volumes / _snapshots
     get_volume_stats                                -> get_stats
+    initialize_connection, terminate_connection     -> connect, disconnect (export.py)
+    create_export, ensure_export(s), remove_export  -> inside connect / ensure_exports /
+                                                       disconnect (one tgt target per volume)
 """
 
 from __future__ import annotations
@@ -24,9 +27,11 @@ import os
 import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from basalt.drivers.base import VolumeDriver
 from basalt.drivers.file.copy import copy_file, create_sparse, reflink_supported
+from basalt.drivers.file.export import FileExport
 from basalt.drivers.file.layout import (
     PERMISSION_HINT,
     ObjectKind,
@@ -50,21 +55,33 @@ from basalt.drivers.types import (
 )
 from basalt.errors import DriverError
 
+if TYPE_CHECKING:
+    from basalt.export import IscsiExporter
+
 VOLUME_MODE = 0o600
 
 
-class FileDriver(FileManage, VolumeDriver):
+class FileDriver(FileManage, FileExport, VolumeDriver):
     """Volumes as sparse files in pool directories; snapshots and clones by reflink.
 
-    Also implements :class:`basalt.drivers.base.SupportsManage`.
+    Also implements :class:`basalt.drivers.base.SupportsManage`. Volumes are
+    exported over iSCSI through ``exporter`` (shared by every file backend of one
+    Basalt); without one, connect answers ExportUnavailableError.
     """
 
     driver_name = "file"
     driver_version = "1.0.0"
 
-    def __init__(self, *, backend_name: str, pools: Mapping[str, str | Path]) -> None:
+    def __init__(
+        self,
+        *,
+        backend_name: str,
+        pools: Mapping[str, str | Path],
+        exporter: IscsiExporter | None = None,
+    ) -> None:
         super().__init__(backend_name=backend_name)
         self._pools = PoolSet(backend_name=backend_name, pools=pools)
+        self._exporter = exporter
         self._reflink: dict[str, bool] = {}
 
     # -- pools ---------------------------------------------------------------------
@@ -210,6 +227,7 @@ class FileDriver(FileManage, VolumeDriver):
                     os.ftruncate(fd, new_bytes)  # metadata only: see copy.py on fsync
             finally:
                 os.close(fd)
+        self.refresh_export_size(volume)
 
     def clone_volume(
         self, volume: VolumeRef, source: VolumeRef, *, progress: ProgressCallback

@@ -26,13 +26,16 @@ from basalt.drivers.solidfire.options import SolidFireOptions
 from basalt.drivers.types import (
     GIB,
     BackendStats,
+    ConnectionInfo,
+    Connector,
     DriverUpdate,
+    ExportSpec,
     PoolStats,
     SnapshotRef,
     StoredObjects,
     VolumeRef,
 )
-from basalt.errors import DriverError
+from basalt.errors import DriverError, InvalidInputError
 
 if TYPE_CHECKING:
     from basalt.config import SolidFireSettings
@@ -44,7 +47,8 @@ class SolidFireDriver(SolidFireManage, SolidFireCopies):
     """Volumes, snapshots and clones on one Element cluster over JSON-RPC.
 
     Also implements :class:`basalt.drivers.base.SupportsManage` (volumes; see
-    manage.py for snapshots) and :meth:`connection_info` for the iSCSI issue.
+    manage.py for snapshots). Connect returns the account's CHAP; access groups
+    are not used yet.
     """
 
     driver_name = "solidfire"
@@ -271,22 +275,28 @@ class SolidFireDriver(SolidFireManage, SolidFireCopies):
                     snapshot_updates[snap.id] = location
         return volume_updates, snapshot_updates
 
-    # -- connection (wired by the iSCSI issue) -------------------------------------
+    # -- connection ----------------------------------------------------------------
 
-    def connection_info(self, volume: VolumeRef, connector: Mapping[str, Any]) -> dict[str, Any]:
-        """iSCSI connection info with the account's CHAP (no access groups yet).
+    def connect(
+        self, volume: VolumeRef, connector: Connector, export: ExportSpec
+    ) -> ConnectionInfo:
+        """iSCSI connection info with the volume's account CHAP.
 
-        Args:
-            volume: the volume to connect.
-            connector: the initiator's description (``initiator``, ``host``...);
-                unused until volume access groups come with the iSCSI issue.
-
-        Returns:
-            ``{"driver_volume_type": "iscsi", "data": {...}}`` in Cinder's shape.
+        Element authenticates initiators by the account's CHAP secrets, so the
+        project's Basalt credentials in ``export`` are not used, and access groups
+        (initiator ACLs) are not created: the seed driver's default, and what
+        docs/drivers/solidfire.md lists as not yet done.
 
         Raises:
+            InvalidInputError: a local attach was asked (an array has no local device).
             DriverError: the volume or its account is missing.
         """
+        if connector.do_local_attach:
+            raise InvalidInputError(
+                "connector.do_local_attach",
+                f"backend {self.backend_name} is a SolidFire array: it has no local devices",
+                hint="connect over iSCSI (give the connector an initiator)",
+            )
         found = self.require_volume(volume, action="connect")
         account = self.array.account(self.naming.account_name(volume.project_id))
         if account is None or account.account_id != found.account_id:
@@ -296,22 +306,30 @@ class SolidFireDriver(SolidFireManage, SolidFireCopies):
                 self.backend_name, f"volume {volume.id}: account {found.account_id} is missing"
             )
         portal = self.cluster.iscsi_portal
-        data: dict[str, Any] = {
+        data: dict[str, object] = {
+            "target_discovered": False,
             "target_iqn": found.iqn,
             "target_portal": portal,
             "target_lun": 0,
-            "target_iqns": [found.iqn],
-            "target_portals": [portal],
-            "target_luns": [0],
             "auth_method": "CHAP",
             "auth_username": account.username,
             "auth_password": account.target_secret,
             "volume_id": volume.id,
             "discard": True,
-            "access_mode": "rw",
+            "access_mode": "ro" if export.read_only else "rw",
+            "encrypted": False,
             "qos_specs": None,
         }
-        return {"driver_volume_type": "iscsi", "data": data}
+        return ConnectionInfo("iscsi", data)
+
+    def disconnect(
+        self, volume: VolumeRef, connector: Connector | None, remaining: ExportSpec
+    ) -> None:
+        """Nothing to undo: without access groups, access is the account's CHAP."""
+
+    def ensure_exports(self, exports: Mapping[str, tuple[VolumeRef, ExportSpec]]) -> Sequence[str]:
+        """Nothing to re-create: the array keeps its accounts and volumes across restarts."""
+        return []
 
 
 def _bytes(capacity: Mapping[str, Any], key: str) -> int:

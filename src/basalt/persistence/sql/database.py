@@ -31,12 +31,15 @@ from sqlalchemy.pool import QueuePool, StaticPool
 
 from basalt.errors import ConfigError, PersistenceError
 from basalt.persistence.base import (
+    AttachmentRepository,
+    CredentialRepository,
     EventRepository,
     IdempotencyRepository,
     OperationRepository,
     SnapshotRepository,
     VolumeRepository,
 )
+from basalt.persistence.sql.attachments import SqlAttachmentRepository, SqlCredentialRepository
 from basalt.persistence.sql.connection import UnitConnection
 from basalt.persistence.sql.events import SqlEventRepository
 from basalt.persistence.sql.idempotency import SqlIdempotencyRepository
@@ -92,6 +95,8 @@ class SqlTransaction:
         self.operations: OperationRepository = SqlOperationRepository(unit)
         self.events: EventRepository = SqlEventRepository(unit)
         self.idempotency: IdempotencyRepository = SqlIdempotencyRepository(unit)
+        self.attachments: AttachmentRepository = SqlAttachmentRepository(unit)
+        self.credentials: CredentialRepository = SqlCredentialRepository(unit)
 
     @property
     def connection(self) -> Connection:

@@ -101,6 +101,7 @@ volumes = sa.Table(
     sa.Column("availability_zone", sa.String(255), nullable=False),
     sa.Column("migration_status", sa.String(32), nullable=True),
     sa.Column("replication_status", sa.String(32), nullable=True),
+    sa.Column("multiattach", sa.Boolean, nullable=False),
     sa.Index(None, "project_id", "created_at"),
     sa.Index(None, "status"),
     sa.Index(None, "name"),
@@ -152,6 +153,38 @@ operations = sa.Table(
     sa.Index(None, "project_id", "created_at"),
     sa.Index(None, "phase"),
     sa.Index(None, "resource_id"),
+)
+
+attachments = sa.Table(
+    "attachments",
+    metadata,
+    _id(primary_key=True),
+    # RESTRICT: a volume with attachments is never deleted.
+    _id("volume_id", sa.ForeignKey("volumes.id"), nullable=False),
+    sa.Column("project_id", sa.String(255), nullable=False),
+    sa.Column("user_id", sa.String(255), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("mode", sa.String(8), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("instance_id", sa.String(255), nullable=True),
+    sa.Column("connector", sa.JSON, nullable=True),
+    sa.Column("attached_host", sa.String(255), nullable=True),
+    sa.Column("mountpoint", sa.String(255), nullable=True),
+    sa.Column("attached_at", UTCDateTime, nullable=True),
+    sa.Column("metadata", sa.JSON, nullable=False),
+    sa.Index(None, "volume_id"),
+    sa.Index(None, "project_id", "created_at"),
+    sa.Index(None, "status"),
+)
+
+chap_credentials = sa.Table(
+    "chap_credentials",
+    metadata,
+    sa.Column("project_id", sa.String(255), primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("secret", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
 )
 
 # SQLite only autoincrements an INTEGER PRIMARY KEY (the rowid); PostgreSQL gets BIGSERIAL.

@@ -49,6 +49,7 @@ def _values(volume: Volume) -> dict[str, Any]:
         "availability_zone": volume.availability_zone,
         "migration_status": volume.migration_status,
         "replication_status": volume.replication_status,
+        "multiattach": volume.multiattach,
     }
 
 
@@ -88,6 +89,7 @@ def _volume(m: RowValues) -> Volume:
         availability_zone=m["availability_zone"],
         migration_status=m["migration_status"],
         replication_status=m["replication_status"],
+        multiattach=bool(m["multiattach"]),
     )
 
 

@@ -12,7 +12,15 @@ import pytest
 from basalt.drivers.base import SupportsManage
 from basalt.drivers.solidfire import SolidFireClient, SolidFireDriver, SolidFireOptions
 from basalt.drivers.solidfire.errors import SolidFireVersionError
-from basalt.drivers.types import GIB, SnapshotRef, VolumeRef, no_progress
+from basalt.drivers.types import (
+    GIB,
+    ChapCredentials,
+    Connector,
+    ExportSpec,
+    SnapshotRef,
+    VolumeRef,
+    no_progress,
+)
 from basalt.errors import DriverError, PoolNotFoundError
 from basalt_emulators.solidfire import SolidFireBackend, SolidFireTransport
 
@@ -218,11 +226,17 @@ def test_connection_info_has_the_accounts_chap_and_the_svip_portal(
 ) -> None:
     volume = new_volume()
     driver.create_volume(volume)
-    info = driver.connection_info(volume, {"initiator": "iqn.1993-08.org.debian:01:abc"})
+    initiator = "iqn.1993-08.org.debian:01:abc"
+    unused = ChapCredentials(username="basalt-side", secret="not-used-by-element")
+    info = driver.connect(
+        volume,
+        Connector(host="h1", initiator=initiator),
+        ExportSpec(initiators=frozenset({initiator}), chap=unused),
+    )
     found = only_volume(backend, f"UUID-{volume.id}")
     (account,) = backend.accounts()
-    assert info["driver_volume_type"] == "iscsi"
-    data = info["data"]
+    assert info.driver_volume_type == "iscsi"
+    data = info.data
     assert (data["target_iqn"], data["target_portal"], data["target_lun"]) == (
         found["iqn"],
         "127.0.0.1:3260",

@@ -9,6 +9,7 @@ BASALT_REQUIRE_ISCSI=1 (CI), when they fail instead.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -17,6 +18,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 import basalt
@@ -26,11 +28,13 @@ from basalt.errors import ExportUnavailableError
 from tests.support.iscsi import (
     free_control_port,
     free_tcp_port,
+    kill_tgtd,
     login_error,
     qemu_io,
     read_capacity,
     require_iscsi,
 )
+from tests.support.server import start_server
 
 pytestmark = pytest.mark.slow
 GIB = 1024**3
@@ -296,3 +300,40 @@ def test_local_attach_gives_a_loop_device_holding_the_volume(b: basalt.Basalt) -
         check=True,
     )
     assert listed.stdout.strip() == ""
+
+
+def test_after_a_crash_of_basalt_and_tgtd_the_restarted_service_serves_the_same_login(
+    tmp_path: Path,
+) -> None:
+    require_iscsi()
+    env = {
+        "BASALT_ISCSI__PORTALS": json.dumps([f"127.0.0.1:{free_tcp_port()}"]),
+        "BASALT_ISCSI__CONTROL_PORT": str(free_control_port()),
+    }
+    data_dir = tmp_path / "data"
+    server = start_server(data_dir, env=env)
+    try:
+        with httpx.Client(base_url=server.project_url, timeout=30) as http:
+            volume_id = http.post("/volumes", json={"volume": {"size": 1}}).json()["volume"]["id"]
+            body = {"attachment": {"volume_uuid": volume_id, "connector": HOST_A}}
+            info = http.post("/attachments", json=body).json()["attachment"]["connection_info"]
+        data = info["data"]
+        where = {
+            "portal": data["target_portal"],
+            "iqn": data["target_iqn"],
+            "user": data["auth_username"],
+            "secret": data["auth_password"],
+        }
+        initiator = HOST_A["initiator"]
+        written = qemu_io(**where, initiator=initiator, commands=[f"write -P 0x66 0 {MIB}"])
+        assert written.returncode == 0, written.stderr
+        tgtd_pid = int((data_dir / "iscsi" / "tgtd.pid").read_text())
+        server.kill_hard()
+        kill_tgtd(tgtd_pid, server.control_port)  # the whole machine went down, say
+        assert login_error(**where, initiator=initiator) != ""
+        server = start_server(data_dir, env=env)
+        read = qemu_io(**where, initiator=initiator, commands=[f"read -P 0x66 0 {MIB}"])
+        assert read.returncode == 0 and "verification failed" not in read.stdout, read
+        assert "re-created the target" in server.log()
+    finally:
+        server.stop()

@@ -277,3 +277,24 @@ def test_a_restart_rolls_back_an_interrupted_connect_and_keeps_completed_attachm
         (back,) = second.attachments.list(volume_id=interrupted)
         assert (back.status, back.connector) == (AttachStatus.RESERVED, None)
         assert second.operations.get(operation.id).phase == "rolled_back"
+
+
+def test_volumes_in_error_or_being_created_cannot_be_attached(
+    b: basalt.Basalt, backend: SolidFireBackend
+) -> None:
+    backend.faults.inject("xVolumeCreateFailed", method="CreateVolume", times=1)
+    failed = b.volumes.create(size_gib=1)
+    with pytest.raises(basalt.errors.DriverError):
+        failed.wait(timeout=WAIT)
+    assert status(b, failed.resource_id) == "error"
+    with pytest.raises(InvalidStateError, match="its status is 'error'"):
+        b.attachments.attach(failed.resource_id, HOST_A)
+    with pytest.raises(InvalidStateError, match="'error'"):
+        b.attachments.reserve(failed.resource_id)
+    backend.faults.latency(2.0, method="CreateVolume")
+    creating = b.volumes.create(size_gib=1)
+    with pytest.raises(InvalidStateError, match="'creating'"):
+        b.attachments.attach(creating.resource_id, HOST_A)
+    backend.faults.clear()
+    creating.wait(timeout=WAIT)
+    assert b.attachments.list() == []

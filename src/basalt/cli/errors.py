@@ -18,6 +18,7 @@ from basalt.errors import (
     ConfigError,
     ConflictError,
     DriverError,
+    ExportError,
     InvalidInputError,
     InvalidStateError,
     NotFoundError,
@@ -25,6 +26,7 @@ from basalt.errors import (
     OperationTimeoutError,
     PermissionDeniedError,
     PersistenceError,
+    VolumeAttachedError,
 )
 
 EXIT_OK = 0
@@ -51,12 +53,14 @@ EXIT_CODES: dict[type[BaseException], int] = {
     NotFoundError: 3,
     InvalidInputError: 4,  # includes ManageExistingInvalidReferenceError
     InvalidStateError: 5,
+    VolumeAttachedError: 5,
     ConflictError: 5,
     OperationFailedError: 6,
     OperationTimeoutError: 6,
     WaitFailedError: 6,
     CapacityError: 7,
     DriverError: 8,
+    ExportError: 8,
     PermissionDeniedError: 9,
     ConfigError: 10,
     PersistenceError: 10,

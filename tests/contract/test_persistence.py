@@ -16,6 +16,7 @@ from typing import Any
 import psycopg
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
@@ -124,6 +125,36 @@ def test_concurrent_first_migrations_do_not_collide(db: SqlDatabase, tmp_path: P
         assert results == [None] * 4
         with migrated(url) as again, again.transaction(write=False) as tx:
             assert tx.volumes.ids() == set()
+
+
+def test_upgrading_a_database_with_rows_keeps_them(db: SqlDatabase, tmp_path: Path) -> None:
+    """An existing deployment (volumes with snapshots) upgrades from the first revision."""
+    if db.dialect == "sqlite":
+        fresh: AbstractContextManager[str] = nullcontext(f"sqlite:///{tmp_path / 'old.db'}")
+    else:
+        fresh = postgres_database()
+    volume = make_volume()
+    with fresh as url:
+        old = open_database(url)
+        try:
+            config = Config()
+            config.set_main_option("script_location", str(MIGRATIONS_DIR))
+            with old.transaction() as tx:
+                config.attributes["connection"] = tx.connection
+                command.upgrade(config, "0001")
+                values = {c.name: getattr(volume, c.name, None) for c in volumes_table.c}
+                del values["multiattach"]  # not in revision 0001
+                values.update(status=str(volume.status), metadata={}, bootable=False)
+                tx.connection.execute(sa.insert(volumes_table).values(values))
+                snap = make_snapshot(volume)
+                tx.snapshots.add(snap)
+            old.migrate()
+            with old.transaction(write=False) as tx:
+                found = tx.volumes.get(volume.id)
+                assert found is not None and found.multiattach is False
+                assert [s.id for s in tx.snapshots.for_volume(volume.id)] == [snap.id]
+        finally:
+            old.close()
 
 
 def test_migrated_schema_matches_tables(db: SqlDatabase) -> None:

@@ -27,10 +27,12 @@ def _id(name: str = "id", *, nullable: bool = False) -> sa.Column[str]:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("volumes") as batch:
-        batch.add_column(
-            sa.Column("multiattach", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # A plain ADD COLUMN (SQLite has it): batch mode would copy and drop the volumes
+    # table, which foreign keys from snapshots forbid once there are rows.
+    op.add_column(
+        "volumes",
+        sa.Column("multiattach", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
 
     op.create_table(
         "attachments",
@@ -75,5 +77,4 @@ def downgrade() -> None:
     op.drop_index("ix_attachments_project_id_created_at", table_name="attachments")
     op.drop_index("ix_attachments_volume_id", table_name="attachments")
     op.drop_table("attachments")
-    with op.batch_alter_table("volumes") as batch:
-        batch.drop_column("multiattach")
+    op.drop_column("volumes", "multiattach")

@@ -74,6 +74,11 @@ class SolidFireSettings(BaseModel):
     volume_prefix: str = Field(default="UUID-", pattern=r"^[A-Za-z0-9_.:-]{1,16}$")
     pool_name: str = Field(default="default", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     emulate_512: bool = True
+    enable_vag: bool = Field(
+        default=False,
+        description="Admit only attached initiators, through volume access groups "
+        "(the seed's sf_enable_vag); off: the account's CHAP alone decides",
+    )
     timeout_seconds: float = Field(default=30.0, gt=0.0)
     retry_attempts: int = Field(default=6, ge=1, le=100)
     retry_total_seconds: float = Field(default=30.0, ge=0.0)

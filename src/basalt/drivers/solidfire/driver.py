@@ -16,6 +16,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from basalt.drivers.solidfire.access import AccessGroups
 from basalt.drivers.solidfire.client import RetryPolicy, SolidFireClient
 from basalt.drivers.solidfire.common import new_attributes
 from basalt.drivers.solidfire.copies import SolidFireCopies
@@ -86,6 +87,7 @@ class SolidFireDriver(SolidFireManage, SolidFireCopies):
                 volume_prefix=settings.volume_prefix, account_prefix=settings.account_prefix
             ),
             emulate_512=settings.emulate_512,
+            enable_vag=settings.enable_vag,
             poll_interval_seconds=settings.poll_interval_seconds,
             settle_seconds=settings.create_settle_seconds,
         )
@@ -283,9 +285,9 @@ class SolidFireDriver(SolidFireManage, SolidFireCopies):
         """iSCSI connection info with the volume's account CHAP.
 
         Element authenticates initiators by the account's CHAP secrets, so the
-        project's Basalt credentials in ``export`` are not used, and access groups
-        (initiator ACLs) are not created: the seed driver's default, and what
-        docs/drivers/solidfire.md lists as not yet done.
+        project's Basalt credentials in ``export`` are not used. With
+        ``enable_vag`` the volume also joins the access group of every initiator
+        in ``export`` (initiator ACLs on the array).
 
         Raises:
             InvalidInputError: a local attach was asked (an array has no local device).
@@ -298,6 +300,8 @@ class SolidFireDriver(SolidFireManage, SolidFireCopies):
                 hint="connect over iSCSI (give the connector an initiator)",
             )
         found = self.require_volume(volume, action="connect")
+        if self.options.enable_vag:
+            AccessGroups(self.array).admit(found.volume_id, export.initiators)
         account = self.array.account(self.naming.account_name(volume.project_id))
         if account is None or account.account_id != found.account_id:
             account = self.array.account_by_id(found.account_id)
@@ -325,11 +329,38 @@ class SolidFireDriver(SolidFireManage, SolidFireCopies):
     def disconnect(
         self, volume: VolumeRef, connector: Connector | None, remaining: ExportSpec
     ) -> None:
-        """Nothing to undo: without access groups, access is the account's CHAP."""
+        """With ``enable_vag``, take the volume out of the access groups of initiators
+        that no longer need it; otherwise nothing to undo (access is the account's CHAP).
+
+        Raises:
+            SolidFireError: a call failed.
+        """
+        if not self.options.enable_vag:
+            return
+        for found in self.find_volumes(volume):
+            if connector is None:
+                AccessGroups(self.array).release(found.volume_id, None)
+            elif connector.initiator and connector.initiator not in remaining.initiators:
+                AccessGroups(self.array).release(found.volume_id, [connector.initiator])
 
     def ensure_exports(self, exports: Mapping[str, tuple[VolumeRef, ExportSpec]]) -> Sequence[str]:
-        """Nothing to re-create: the array keeps its accounts and volumes across restarts."""
-        return []
+        """The array keeps accounts, volumes and access groups across restarts; with
+        ``enable_vag`` make sure each attached initiator's group holds its volumes.
+
+        Raises:
+            SolidFireError: a call failed.
+        """
+        if not self.options.enable_vag:
+            return []
+        changes: list[str] = []
+        groups = AccessGroups(self.array)
+        for volume_id, (ref, spec) in exports.items():
+            found = self.find_volumes(ref)
+            if not found:
+                changes.append(f"volume {volume_id} is missing on the cluster; not exported")
+                continue
+            groups.admit(found[0].volume_id, spec.initiators)
+        return changes
 
 
 def _bytes(capacity: Mapping[str, Any], key: str) -> int:

@@ -149,6 +149,41 @@ class IscsiSettings(BaseModel):
     backing_store: Literal["rdwr", "aio"] = "rdwr"
     backing_store_flags: list[Literal["direct", "sync"]] = Field(default_factory=list)
     io_threads: int | None = Field(default=None, ge=1, le=1024)
+    # iSCSI login keys each new target offers (tgtadm --mode target --op update, before
+    # any login; sessions negotiate them). None keeps tgt's own value (in brackets).
+    max_recv_data_segment_bytes: int | None = Field(
+        default=None,
+        ge=512,
+        le=16_777_215,
+        description="MaxRecvDataSegmentLength: the largest PDU of write data tgt takes [8192]",
+    )
+    max_xmit_data_segment_bytes: int | None = Field(
+        default=None,
+        ge=512,
+        le=16_777_215,
+        description="MaxXmitDataSegmentLength (tgt's own key): the largest PDU of read "
+        "data tgt sends, further capped by the initiator's MaxRecvDataSegmentLength [8192]",
+    )
+    first_burst_bytes: int | None = Field(
+        default=None,
+        ge=512,
+        le=16_777_215,
+        description="FirstBurstLength: write data an initiator may send unasked [65536]",
+    )
+    max_burst_bytes: int | None = Field(
+        default=None,
+        ge=512,
+        le=16_777_215,
+        description="MaxBurstLength: write data per R2T, and read data per sequence [262144]",
+    )
+    initial_r2t: bool | None = Field(
+        default=None,
+        description="InitialR2T: whether write data beyond the immediate data waits for "
+        "an R2T [Yes]",
+    )
+    immediate_data: bool | None = Field(
+        default=None, description="ImmediateData: write data in the command PDU [Yes]"
+    )
     keep_tgtd_running: bool = Field(
         default=False,
         description="Leave the managed tgtd (and so the data path) running when Basalt "
@@ -175,6 +210,34 @@ class IscsiSettings(BaseModel):
                 f"{value!r} is not an IQN prefix (iqn.YYYY-MM.reversed.domain, lower case)"
             )
         return value
+
+    @model_validator(mode="after")
+    def _bursts(self) -> IscsiSettings:
+        first, most = self.first_burst_bytes, self.max_burst_bytes
+        if first is not None and most is not None and first > most:
+            raise ValueError("first_burst_bytes must not exceed max_burst_bytes (RFC 7143)")
+        return self
+
+    def target_params(self) -> dict[str, str]:
+        """The iSCSI keys to set on each new target (tgt's names and values).
+
+        Returns:
+            Key to value (``"MaxRecvDataSegmentLength": "262144"``) for every key
+            that is not None; an empty dict keeps all of tgt's defaults.
+        """
+        values: dict[str, int | bool | None] = {
+            "MaxRecvDataSegmentLength": self.max_recv_data_segment_bytes,
+            "MaxXmitDataSegmentLength": self.max_xmit_data_segment_bytes,
+            "FirstBurstLength": self.first_burst_bytes,
+            "MaxBurstLength": self.max_burst_bytes,
+            "InitialR2T": self.initial_r2t,
+            "ImmediateData": self.immediate_data,
+        }
+        return {
+            key: ("Yes" if value else "No") if isinstance(value, bool) else str(value)
+            for key, value in values.items()
+            if value is not None
+        }
 
 
 class BackendSettings(BaseModel):

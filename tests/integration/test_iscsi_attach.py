@@ -337,3 +337,33 @@ def test_after_a_crash_of_basalt_and_tgtd_the_restarted_service_serves_the_same_
         assert "re-created the target" in server.log()
     finally:
         server.stop()
+
+
+def test_racing_attaches_of_a_single_attach_volume_leak_no_target_or_account(
+    b: basalt.Basalt,
+) -> None:
+    assert b.exporter is not None
+    volume = b.volumes.create(size_gib=1).wait(timeout=WAIT)
+    hosts = [{"host": f"r{i}", "initiator": f"iqn.2026-11.test.race:{i}"} for i in range(6)]
+    outcomes: list[object] = []
+    barrier = threading.Barrier(len(hosts))
+
+    def attach_one(connector: dict[str, object]) -> None:
+        barrier.wait()
+        try:
+            outcomes.append(b.attachments.attach(volume.id, connector))
+        except basalt.BasaltError as exc:
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=attach_one, args=(h,)) for h in hosts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    winners = [o for o in outcomes if not isinstance(o, Exception)]
+    assert len(winners) == 1, outcomes
+    state = b.exporter.exported()
+    assert set(state) == {volume.id} and len(state[volume.id].initiators) == 1
+    assert len(b.exporter.accounts()) == 1
+    b.attachments.detach_volume(volume.id)
+    assert b.exporter.exported() == {} and b.exporter.accounts() == []

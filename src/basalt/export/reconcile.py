@@ -4,7 +4,8 @@ A Basalt target holds exactly: LUN 1 on the volume's file (configured bstype and
 flags, ``thin_provisioning=1`` so UNMAP punches holes, SCSI id and serial derived
 from the volume id so they survive tgtd restarts, ``readonly`` per spec), the
 project's CHAP account as its only account, and the spec's initiator names as its
-only ACL entries.
+only ACL entries. The configured iSCSI keys (``MaxRecvDataSegmentLength``...) are
+set when the target is created, before any login; an existing target keeps its own.
 
 tgtd cannot show an account's password, so the Reconciler remembers which secret
 it set for each account in the current tgtd; an account whose secret it does not
@@ -19,7 +20,7 @@ import hashlib
 import logging
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -100,11 +101,19 @@ class Reconciler:
     Args:
         admin: the tgtd's TgtAdmin.
         lun_config: bstype and flags for data LUNs.
+        target_params: iSCSI keys set on each new target (``IscsiSettings.target_params()``).
     """
 
-    def __init__(self, admin: TgtAdmin, *, lun_config: LunConfig) -> None:
+    def __init__(
+        self,
+        admin: TgtAdmin,
+        *,
+        lun_config: LunConfig,
+        target_params: Mapping[str, str] | None = None,
+    ) -> None:
         self.admin = admin
         self.lun_config = lun_config
+        self.target_params = dict(target_params or {})
         self._secrets: dict[str, str] = {}
 
     def forget_secrets(self) -> None:
@@ -134,6 +143,8 @@ class Reconciler:
         try:
             if current is None:
                 current = self._new_target(desired.iqn, targets)
+                for name, value in self.target_params.items():
+                    self.admin.update_target_param(current.tid, name, value)
             changed = self._apply_lun(desired, current, recreate=recreate_lun)
             changed |= self._apply_account(desired, current, targets)
             changed |= self._apply_acl(desired, current)

@@ -164,6 +164,27 @@ class TgtAdmin:
             if not (missing_ok and failed_because(exc, NO_TARGET)):
                 raise
 
+    def target_params(self, tid: int) -> dict[str, str]:
+        """The iSCSI keys target ``tid`` offers at login (``MaxBurstLength``: ``"262144"``...).
+
+        Raises:
+            ExportError: tgtadm refused (e.g. :data:`NO_TARGET`).
+        """
+        shown = self._adm("--op", "show", "--mode", "target", "--tid", str(tid))
+        pairs = (line.strip().partition("=") for line in shown.splitlines())
+        return {key: value for key, sep, value in pairs if sep and key and " " not in key}
+
+    def update_target_param(self, tid: int, name: str, value: str) -> None:
+        """Set iSCSI key ``name`` of target ``tid`` (sessions logged in later negotiate it).
+
+        Raises:
+            ExportError: tgtadm refused (unknown key, value out of range).
+        """
+        self._adm(
+            "--op", "update", "--mode", "target", "--tid", str(tid),
+            "--name", name, "--value", value,
+        )  # fmt: skip
+
     def new_lun(
         self, tid: int, lun: int, *, path: Path, bstype: str, bsoflags: Sequence[str] = ()
     ) -> None:

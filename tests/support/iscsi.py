@@ -15,6 +15,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import time
 import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -253,6 +254,13 @@ def kill_tgtd(pid: int | None, control_port: int) -> None:
         return
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5.0
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)  # maybe not our child: wait until it is gone or a zombie
+    from basalt.export.daemon import SOCKET_DIR
+
+    for suffix in ("", ".lock"):  # SIGKILL leaves tgtd's control socket behind
+        (SOCKET_DIR / f"socket.{control_port}{suffix}").unlink(missing_ok=True)
 
 
 def stop_tgtd_of(data_dir: Path, control_port: int) -> None:
@@ -263,3 +271,11 @@ def stop_tgtd_of(data_dir: Path, control_port: int) -> None:
     except (OSError, ValueError):
         return
     kill_tgtd(pid, control_port)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"

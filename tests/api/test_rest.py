@@ -179,3 +179,38 @@ def test_another_project_cannot_see_or_touch(client: httpx.Client, server: Serve
     assert own.status_code == 403 and "forbidden" in own.json()
     listed = httpx.get(f"{server.url}/v3/project-a/volumes", headers=other).json()["volumes"]
     assert listed == []
+
+
+def test_version_documents_and_microversion_header(server: ServerProcess) -> None:
+    root = httpx.get(server.url + "/")
+    assert root.status_code == 300  # Multiple Choices, as Cinder answers its root
+    (v3,) = root.json()["versions"]
+    assert (v3["id"], v3["status"], v3["min_version"]) == ("v3.0", "CURRENT", "3.0")
+    assert httpx.get(server.url + "/v3/").json()["version"]["version"] == v3["version"]
+    plain = httpx.get(server.project_url + "/volumes")
+    assert plain.headers["openstack-api-version"] == "volume 3.0"
+    assert "openstack-api-version" in plain.headers["vary"].lower()
+    asked = httpx.get(
+        server.project_url + "/volumes",
+        headers={"OpenStack-API-Version": f"volume {v3['version']}"},
+    )
+    assert asked.headers["openstack-api-version"] == f"volume {v3['version']}"
+    for bad in ("volume 3.999", "volume 2.0", "volume three"):
+        refused = httpx.get(server.project_url + "/volumes", headers={"OpenStack-API-Version": bad})
+        assert refused.status_code == 406, bad
+        assert "notAcceptable" in refused.json()
+
+
+def test_routes_answer_with_and_without_the_project_segment(server: ServerProcess) -> None:
+    headers = {"X-Auth-Token": "alice:proj-a"}
+    with httpx.Client(base_url=server.url, headers=headers, timeout=30) as http:
+        created = http.post("/v3/volumes", json={"volume": {"size": 1, "name": "pl"}})
+        assert created.status_code == 202, created.text
+        volume_id = created.json()["volume"]["id"]
+        assert created.json()["volume"]["os-vol-tenant-attr:tenant_id"] == "proj-a"
+        assert http.get(f"/v3/proj-a/volumes/{volume_id}").status_code == 200
+        assert http.get(f"/v3/volumes/{volume_id}").json()["volume"]["name"] == "pl"
+        listed = http.get("/v3/volumes/detail").json()["volumes"]
+        assert [v["id"] for v in listed] == [volume_id]
+        assert http.get(f"/v3/other-project/volumes/{volume_id}").status_code == 403
+        assert http.delete(f"/v3/volumes/{volume_id}").status_code == 202

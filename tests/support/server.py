@@ -109,7 +109,7 @@ def start_server(
         if process.poll() is not None:
             raise RuntimeError(f"basalt serve exited with {process.returncode}:\n{server.log()}")
         try:
-            if httpx.get(server.url + "/", timeout=1.0).status_code == 200:
+            if httpx.get(server.url + "/", timeout=1.0).status_code in (200, 300):
                 return server
         except httpx.TransportError:
             time.sleep(0.05)

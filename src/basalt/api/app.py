@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from basalt.api import errors
+from basalt.api.auth import caller_project
 from basalt.api.limits import BodyLimit
+from basalt.api.paths import ProjectlessPaths, collections_of
 from basalt.api.routes import attachments, manage, operations, pools, snapshots, volumes
+from basalt.api.versions import Microversions, version_document
 from basalt.errors import BasaltError
 from basalt.service.instance import Basalt
 
@@ -36,7 +40,15 @@ def create_app(basalt: Basalt) -> FastAPI:
     app.add_exception_handler(RequestValidationError, errors.validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_middleware(BodyLimit, limit=basalt.settings.api.max_body_bytes)
+    app.add_middleware(
+        ProjectlessPaths,
+        collections=collections_of(r.prefix for r in ROUTERS),
+        project_of=lambda headers: caller_project(headers, basalt.settings),
+    )
+    app.add_middleware(Microversions)
     app.get("/", include_in_schema=False)(_versions)
+    app.get("/v3", include_in_schema=False)(_v3)
+    app.get("/v3/", include_in_schema=False)(_v3)
     return app
 
 
@@ -49,23 +61,12 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return errors.error_response(exc.status_code, message)
 
 
-def _versions(request: Request) -> dict[str, object]:
+def _versions(request: Request) -> JSONResponse:
     root = str(request.base_url).rstrip("/")
-    return {
-        "versions": [
-            {
-                "id": "v3.0",
-                "status": "CURRENT",
-                "version": "3.0",
-                "min_version": "3.0",
-                "updated": "2026-11-21T00:00:00Z",
-                "links": [{"rel": "self", "href": f"{root}/v3/"}],
-                "media-types": [
-                    {
-                        "base": "application/json",
-                        "type": "application/vnd.openstack.volume+json;version=3",
-                    }
-                ],
-            }
-        ]
-    }
+    # 300 Multiple Choices, as Cinder answers its root; clients read the body either way.
+    return JSONResponse(status_code=300, content={"versions": [version_document(root)]})
+
+
+def _v3(request: Request) -> dict[str, object]:
+    root = str(request.base_url).rstrip("/")
+    return {"version": version_document(root)}

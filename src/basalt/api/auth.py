@@ -9,8 +9,23 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from basalt.config import Settings
 from basalt.errors import PermissionDeniedError
 from basalt.service.context import RequestContext
+
+
+def caller_identity(token: str, settings: Settings) -> tuple[str, str]:
+    """(user, project) that a ``noauth`` token names; the defaults without a token."""
+    user, _, project = token.partition(":")
+    user = user or settings.default_user_id
+    project = project or (settings.default_project_id if not token else user)
+    return user, project
+
+
+def caller_project(headers: dict[bytes, bytes], settings: Settings) -> str:
+    """The caller's project from raw request headers (for project-less URLs)."""
+    token = headers.get(b"x-auth-token", b"").decode("latin-1")
+    return caller_identity(token, settings)[1]
 
 
 def context_from(request: Request) -> RequestContext:
@@ -20,10 +35,7 @@ def context_from(request: Request) -> RequestContext:
         PermissionDeniedError: the path names another project than the caller's.
     """
     settings = request.app.state.basalt.settings
-    token = request.headers.get("x-auth-token", "")
-    user, _, project = token.partition(":")
-    user = user or settings.default_user_id
-    project = project or (settings.default_project_id if not token else user)
+    user, project = caller_identity(request.headers.get("x-auth-token", ""), settings)
     admin = user in settings.api.admin_users
     roles = frozenset({"admin", "member", "reader"} if admin else {"member", "reader"})
     ctx = RequestContext(user_id=user, project_id=project, roles=roles, is_admin=admin)

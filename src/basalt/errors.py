@@ -5,6 +5,7 @@
     │   ├── VolumeNotFoundError
     │   ├── SnapshotNotFoundError
     │   ├── AttachmentNotFoundError
+    │   ├── MetadataKeyNotFoundError
     │   ├── OperationNotFoundError
     │   ├── BackendNotFoundError
     │   └── PoolNotFoundError
@@ -79,6 +80,11 @@ class SnapshotNotFoundError(NotFoundError):
 class AttachmentNotFoundError(NotFoundError):
     code = "attachment_not_found"
     kind = "attachment"
+
+
+class MetadataKeyNotFoundError(NotFoundError):
+    code = "metadata_key_not_found"
+    kind = "metadata key"
 
 
 class OperationNotFoundError(NotFoundError):

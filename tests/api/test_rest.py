@@ -214,3 +214,25 @@ def test_routes_answer_with_and_without_the_project_segment(server: ServerProces
         assert [v["id"] for v in listed] == [volume_id]
         assert http.get(f"/v3/other-project/volumes/{volume_id}").status_code == 403
         assert http.delete(f"/v3/volumes/{volume_id}").status_code == 202
+
+
+def test_volume_metadata_routes(client: httpx.Client) -> None:
+    volume = _create(client, metadata={"a": "1"})
+    base = f"/volumes/{volume['id']}/metadata"
+    assert client.get(base).json() == {"metadata": {"a": "1"}}
+    merged = client.post(base, json={"metadata": {"b": "2"}})
+    assert merged.status_code == 200 and merged.json() == {"metadata": {"a": "1", "b": "2"}}
+    assert client.get(f"{base}/b").json() == {"meta": {"b": "2"}}
+    assert client.put(f"{base}/b", json={"meta": {"b": "3"}}).json() == {"meta": {"b": "3"}}
+    wrong = client.put(f"{base}/b", json={"meta": {"c": "3"}})
+    assert wrong.status_code == 400 and "badRequest" in wrong.json()
+    assert client.delete(f"{base}/a").status_code == 200
+    missing = client.delete(f"{base}/a")
+    assert (
+        missing.status_code == 404 and "metadata key a" in missing.json()["itemNotFound"]["message"]
+    )
+    replaced = client.put(base, json={"metadata": {"only": "x"}})
+    assert replaced.json() == {"metadata": {"only": "x"}}
+    too_long = client.post(base, json={"metadata": {"k" * 300: "v"}})
+    assert too_long.status_code == 400
+    assert client.get(base).json() == {"metadata": {"only": "x"}}

@@ -9,6 +9,7 @@ from functools import partial
 
 from basalt.errors import (
     InvalidInputError,
+    MetadataKeyNotFoundError,
     ResourceBusyError,
     VolumeAttachedError,
     VolumeHasSnapshotsError,
@@ -123,6 +124,56 @@ class VolumeService(VolumeCreation):
                 )
             )
             return volume
+
+    def set_metadata(
+        self,
+        volume_id: str,
+        items: Mapping[str, object],
+        *,
+        replace: bool = False,
+        ctx: RequestContext | None = None,
+    ) -> dict[str, str]:
+        """Add or change metadata items (all of it with ``replace``); return the result.
+
+        Raises:
+            InvalidInputError: a bad key or value, or too many items in the end.
+            VolumeNotFoundError.
+        """
+        given = validate_metadata(items)
+        with self.db.transaction() as tx:
+            volume = self._volume(tx, volume_id, self._ctx(ctx))
+            merged = given if replace else {**volume.metadata, **given}
+            volume.metadata = validate_metadata(merged)
+            self._save_note(tx, volume, f"metadata {'replaced' if replace else 'set'}")
+            return dict(volume.metadata)
+
+    def delete_metadata_key(
+        self, volume_id: str, key: str, *, ctx: RequestContext | None = None
+    ) -> None:
+        """Remove one metadata item.
+
+        Raises:
+            MetadataKeyNotFoundError: the volume has no such key. VolumeNotFoundError.
+        """
+        with self.db.transaction() as tx:
+            volume = self._volume(tx, volume_id, self._ctx(ctx))
+            if key not in volume.metadata:
+                raise MetadataKeyNotFoundError(key, hint=f"volume {volume_id} has no such key")
+            del volume.metadata[key]
+            self._save_note(tx, volume, f"metadata key {key!r} removed")
+
+    def _save_note(self, tx: Transaction, volume: Volume, message: str) -> None:
+        volume.updated_at = utcnow()
+        tx.volumes.save(volume)
+        tx.events.add(
+            Event(
+                resource_kind="volume",
+                resource_id=volume.id,
+                kind=EventKind.NOTE,
+                at=volume.updated_at,
+                message=message,
+            )
+        )
 
     def extend(
         self, volume_id: str, new_size_gib: object, *, ctx: RequestContext | None = None

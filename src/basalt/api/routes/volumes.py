@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from basalt.api.auth import context_from
 from basalt.api.routes.common import basalt_of, base_url, list_query, next_link, settle
 from basalt.api.schemas import (
+    MetadataBody,
     VolumeCreateRequest,
     VolumeUpdateRequest,
     connection_info_view,
@@ -18,7 +19,7 @@ from basalt.api.schemas import (
     volume_detail,
     volume_summary,
 )
-from basalt.errors import InvalidInputError, NotSupportedError
+from basalt.errors import InvalidInputError, MetadataKeyNotFoundError, NotSupportedError
 from basalt.model import Volume
 from basalt.persistence.base import VOLUME_SORT_KEYS
 from basalt.service.context import RequestContext
@@ -129,6 +130,71 @@ def delete_volume(project_id: str, volume_id: str, request: Request) -> Response
     handle = basalt_of(request).volumes.delete(volume_id, cascade=cascade, ctx=ctx)
     settle(request, handle)
     return Response(status_code=202, headers={"x-basalt-operation-id": handle.operation_id})
+
+
+@router.get("/{volume_id}/metadata")
+def show_metadata(project_id: str, volume_id: str, request: Request) -> dict[str, object]:
+    """All metadata items."""
+    volume = basalt_of(request).volumes.get(volume_id, ctx=context_from(request))
+    return {"metadata": volume.metadata}
+
+
+@router.post("/{volume_id}/metadata")
+def set_metadata(
+    project_id: str, volume_id: str, body: MetadataBody, request: Request
+) -> dict[str, object]:
+    """Add or change items; the others stay (cinder metadata set)."""
+    items = _metadata_items(body.metadata)
+    merged = basalt_of(request).volumes.set_metadata(volume_id, items, ctx=context_from(request))
+    return {"metadata": merged}
+
+
+@router.put("/{volume_id}/metadata")
+def replace_metadata(
+    project_id: str, volume_id: str, body: MetadataBody, request: Request
+) -> dict[str, object]:
+    """Replace every item."""
+    items = _metadata_items(body.metadata)
+    result = basalt_of(request).volumes.set_metadata(
+        volume_id, items, replace=True, ctx=context_from(request)
+    )
+    return {"metadata": result}
+
+
+@router.get("/{volume_id}/metadata/{key}")
+def show_metadata_key(
+    project_id: str, volume_id: str, key: str, request: Request
+) -> dict[str, object]:
+    """One item, as ``{"meta": {key: value}}``."""
+    volume = basalt_of(request).volumes.get(volume_id, ctx=context_from(request))
+    if key not in volume.metadata:
+        raise MetadataKeyNotFoundError(key, hint=f"volume {volume_id} has no such key")
+    return {"meta": {key: volume.metadata[key]}}
+
+
+@router.put("/{volume_id}/metadata/{key}")
+def set_metadata_key(
+    project_id: str, volume_id: str, key: str, body: dict[str, Any], request: Request
+) -> dict[str, object]:
+    """Set one item: the body is ``{"meta": {key: value}}`` with the key of the URL."""
+    meta = body.get("meta")
+    if not isinstance(meta, dict) or list(meta) != [key]:
+        raise InvalidInputError("meta", f'must be {{"meta": {{"{key[:64]}": <value>}}}}')
+    basalt_of(request).volumes.set_metadata(volume_id, meta, ctx=context_from(request))
+    return {"meta": meta}
+
+
+@router.delete("/{volume_id}/metadata/{key}", status_code=200)
+def delete_metadata_key(project_id: str, volume_id: str, key: str, request: Request) -> Response:
+    """Remove one item (cinder metadata unset)."""
+    basalt_of(request).volumes.delete_metadata_key(volume_id, key, ctx=context_from(request))
+    return Response(status_code=200)
+
+
+def _metadata_items(value: object) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise InvalidInputError("metadata", 'must be an object: {"metadata": {"key": "value"}}')
+    return value
 
 
 @router.post("/{volume_id}/action", status_code=202)

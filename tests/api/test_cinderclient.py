@@ -1,0 +1,108 @@
+"""python-cinderclient, unchanged, against a real `basalt serve` (noauth, project-less URLs).
+
+The `cinder` command line is run as a user would run it; every step is checked
+against what the server holds, through Basalt's own REST view.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.server import ServerProcess, start_server
+
+pytestmark = pytest.mark.slow
+CINDER = Path(sys.executable).with_name("cinder")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    if not CINDER.exists() and shutil.which("cinder") is None:
+        pytest.fail("python-cinderclient is a dev dependency: run uv sync")
+    process = start_server(tmp_path_factory.mktemp("cinder") / "data")
+    yield process
+    process.stop()
+
+
+def cinder(server: ServerProcess, *args: str) -> str:
+    argv = [
+        str(CINDER),
+        "--os-auth-type",
+        "noauth",
+        "--os-endpoint",
+        f"{server.url}/v3",
+        "--os-user-id",
+        "basalt",
+        "--os-project-id",
+        "basalt",
+        *args,
+    ]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, f"cinder {' '.join(args)}: {done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+def field(table: str, name: str) -> str:
+    """A value from cinderclient's Property/Value table."""
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 2 and cells[0] == name:
+            return cells[1]
+    raise AssertionError(f"{name} not in\n{table}")
+
+
+def held(server: ServerProcess, kind: str, resource_id: str) -> dict[str, object]:
+    response = httpx.get(f"{server.project_url}/{kind}s/{resource_id}", timeout=30)
+    if response.status_code == 404:
+        return {}
+    body: dict[str, object] = response.json()[kind]
+    return body
+
+
+def test_the_cinder_cli_manages_a_volume_lifecycle(server: ServerProcess) -> None:
+    created = cinder(server, "create", "--name", "cc-vol", "--metadata", "tier=gold", "1")
+    volume_id = field(created, "id")
+    assert held(server, "volume", volume_id)["name"] == "cc-vol"
+    assert held(server, "volume", volume_id)["metadata"] == {"tier": "gold"}
+    assert volume_id in cinder(server, "list")
+    assert field(cinder(server, "show", volume_id), "status") == "available"
+
+    cinder(server, "rename", volume_id, "cc-renamed")
+    assert held(server, "volume", volume_id)["name"] == "cc-renamed"
+    cinder(server, "extend", volume_id, "2")
+    assert held(server, "volume", volume_id)["size"] == 2
+    cinder(server, "metadata", volume_id, "set", "owner=ops")
+    assert held(server, "volume", volume_id)["metadata"] == {"tier": "gold", "owner": "ops"}
+    cinder(server, "metadata", volume_id, "unset", "tier")
+    assert held(server, "volume", volume_id)["metadata"] == {"owner": "ops"}
+
+    snap = cinder(server, "snapshot-create", "--name", "cc-snap", volume_id)
+    snapshot_id = field(snap, "id")
+    assert held(server, "snapshot", snapshot_id)["volume_id"] == volume_id
+    assert snapshot_id in cinder(server, "snapshot-list")
+    restored = cinder(server, "create", "--snapshot-id", snapshot_id, "--name", "cc-from", "2")
+    restored_id = field(restored, "id")
+    assert held(server, "volume", restored_id)["snapshot_id"] == snapshot_id
+
+    cinder(server, "delete", restored_id)
+    cinder(server, "snapshot-delete", snapshot_id)
+    _wait_gone(server, "snapshot", snapshot_id)
+    cinder(server, "delete", volume_id)
+    _wait_gone(server, "volume", volume_id)
+    assert json.loads(httpx.get(f"{server.project_url}/volumes", timeout=30).text)["volumes"] == []
+
+
+def _wait_gone(server: ServerProcess, kind: str, resource_id: str) -> None:
+    import time
+
+    deadline = time.monotonic() + 30
+    while held(server, kind, resource_id) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not held(server, kind, resource_id), f"{kind} {resource_id} is still there"

@@ -66,6 +66,21 @@ class Attachment:
         return self.status in EXPORTING and self.connector is not None
 
 
+HOLDS_ATTACHMENTS: frozenset[VolumeStatus] = frozenset(
+    {
+        VolumeStatus.RESERVED,
+        VolumeStatus.ATTACHING,
+        VolumeStatus.IN_USE,
+        VolumeStatus.DETACHING,
+        VolumeStatus.EXTENDING,  # an attached volume being grown
+        VolumeStatus.ERROR_EXTENDING,  # ... whose extend failed
+    }
+)
+"""The statuses a volume that has attachments can be in; in any other it has none
+(attach needs an attachment-owned status, and only extend leaves those while attached).
+Lets hot paths skip the attachment query for the common available volume."""
+
+
 # Most telling first: a volume any host has attached is in use, whatever else is going on.
 _PRECEDENCE: tuple[tuple[frozenset[AttachStatus], VolumeStatus], ...] = (
     (frozenset({AttachStatus.ATTACHED, AttachStatus.ERROR_DETACHING}), VolumeStatus.IN_USE),

@@ -25,6 +25,7 @@ from basalt.model import (
     VolumeStatus,
     volume_status_for,
 )
+from basalt.model.attachment import HOLDS_ATTACHMENTS
 from basalt.model.validation import (
     validate_description,
     validate_metadata,
@@ -246,7 +247,8 @@ class VolumeService(VolumeCreation):
         context = self._ctx(ctx)
         with self.db.transaction() as tx:
             volume = self._volume(tx, volume_id, context)
-            attached = tx.attachments.for_volume(volume.id)
+            held = volume.status in HOLDS_ATTACHMENTS
+            attached = tx.attachments.for_volume(volume.id) if held else []
             if attached:
                 raise VolumeAttachedError(
                     volume.id,

@@ -21,6 +21,7 @@ from basalt.api.schemas import (
 )
 from basalt.errors import InvalidInputError, MetadataKeyNotFoundError, NotSupportedError
 from basalt.model import Volume
+from basalt.model.attachment import HOLDS_ATTACHMENTS
 from basalt.persistence.base import VOLUME_SORT_KEYS
 from basalt.service.context import RequestContext
 from basalt.service.instance import Basalt
@@ -86,8 +87,11 @@ def _details(request: Request, volumes: list[Volume]) -> list[dict[str, object]]
     """Full volume views, each with its attachments."""
     admin = context_from(request).is_admin
     root = base_url(request)
-    attached = basalt_of(request).attachments.for_volumes([v.id for v in volumes])
-    return [volume_detail(v, root, admin=admin, attachments=attached[v.id]) for v in volumes]
+    holders = [v.id for v in volumes if v.status in HOLDS_ATTACHMENTS]
+    attached = basalt_of(request).attachments.for_volumes(holders) if holders else {}
+    return [
+        volume_detail(v, root, admin=admin, attachments=attached.get(v.id, ())) for v in volumes
+    ]
 
 
 def _page(request: Request) -> tuple[list[Any], list[dict[str, str]]]:

@@ -1,25 +1,27 @@
 """Benchmark 4: the iSCSI data path against the raw file, and what each tgt setting gives.
 
-For each variant of Basalt's ``[iscsi]`` settings (tgt backing store, I/O threads,
-iSCSI keys), Basalt exports a 1 GiB volume filled with data, and ``qemu-img bench``
-runs the same four cases, interleaved, on the LUN (qemu's libiscsi driver, as
-Basalt's CHAP user) and on the volume's backing file (qemu's file driver):
-sequential 1 MiB read and write at queue depth 8 (MiB/s) and 4 KiB read and write
-at queue depth 32 (IOPS), the depths CrystalDiskMark uses. Medians of several runs;
-the ratio is iSCSI over raw file. Targets: >= 0.6 sequential, >= 0.5 random 4 KiB.
+Basalt exports one filled 1 GiB volume per variant of its ``[iscsi]`` settings (tgt
+backing store, I/O threads, iSCSI keys), all at once, each through its own tgtd.
+``qemu-img bench`` then runs four cases on every LUN (qemu's libiscsi driver, as
+Basalt's CHAP user) and on its backing file (qemu's file driver): 1 MiB sequential
+read and write at queue depth 8 (MiB/s) and 4 KiB read and write at queue depth 32
+(IOPS), CrystalDiskMark's depths. Rounds interleave every variant and both sides
+(orders rotate), so load from elsewhere hits all cells alike; cells are medians.
+Targets for iSCSI / raw: >= 0.6 sequential, >= 0.5 random 4 KiB.
 
-Why qemu-img bench: there is no kernel initiator here, and Debian's fio has no
-libiscsi engine (``fio --enghelp``); fio could only reach the LUN through an extra
-qemu-nbd hop. qemu-img bench issues the same request stream (size, depth, step) through
-the same qemu block layer to both images, one process and thread each time, so the
-ratio is what tgt + iSCSI + loopback TCP add. It has no random mode: "random" is a
-stride of 104729 blocks (a prime, ~409 MiB) modulo the volume, which visits every
-block once in scattered order (no readahead, no merging; the same order on both sides).
+Why qemu-img bench: there is no kernel initiator here and Debian's fio has no libiscsi
+engine (``fio --enghelp``), so fio could reach the LUN only through an extra qemu-nbd
+hop. qemu-img bench sends the same request stream (size, depth, offsets) through the
+same qemu block layer to both images, so the ratio is what tgt + iSCSI + loopback TCP
+add. It has no random mode: "random" steps 104729 blocks (a prime, ~409 MiB) modulo
+the volume, visiting every block once in a scattered order, the same on both sides.
 
-Caching is matched: tgt's rdwr store without ``direct`` works through the page cache,
-so its baseline is the file read and written buffered (``-t writeback``); ``aio``
-(always O_DIRECT) and rdwr + ``direct`` are compared with the file under O_DIRECT
-(``-t none -i native``). Neither side flushes after writes.
+Caching is matched: tgt's rdwr store without ``direct`` goes through the page cache,
+so its baseline is the file buffered (``-t writeback``); aio (always O_DIRECT) and
+rdwr + ``direct`` are compared with the file under O_DIRECT (``-t none``). The file
+side uses io_uring, qemu's fastest path here. Neither side flushes after writes.
+Each tgtd also inherits ``IscsiSettings.tgtd_environment()`` from the bench, so the
+malloc setting is measured whether or not the exporter passes it to tgtd itself.
 
 Needs root, tgt and qemu-img with the iscsi driver; prints why and exits 0 otherwise.
 
@@ -56,26 +58,7 @@ VOLUME_GIB = 1
 STRIDE_BLOCKS = 104729  # prime, so the stride visits every block of the volume once
 INITIATOR = "iqn.2026-11.bench:datapath"
 RUN_TIMEOUT_SECONDS = 120.0
-# tgt 1.0.85's own values for the keys IscsiSettings can set ("before tuning").
-TGT_KEYS: dict[str, object] = {
-    "max_recv_data_segment_bytes": 8192,
-    "max_xmit_data_segment_bytes": 8192,
-    "first_burst_bytes": 65536,
-    "max_burst_bytes": 262144,
-    "initial_r2t": True,
-    "immediate_data": True,
-}
-BIG_PDUS: dict[str, object] = {
-    **TGT_KEYS,
-    "max_recv_data_segment_bytes": 262144,
-    "max_xmit_data_segment_bytes": 262144,
-}
-BIG_BURSTS: dict[str, object] = {
-    **BIG_PDUS,
-    "first_burst_bytes": 262144,
-    "max_burst_bytes": 1048576,
-    "initial_r2t": False,
-}
+MALLOC_VARIABLES = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
 
 
 @dataclass(frozen=True)
@@ -110,15 +93,28 @@ CASES = (
     Case("rand_read", "rand read 4 KiB", 4096, 32, 16384, scattered=True),
     Case("rand_write", "rand write 4 KiB", 4096, 32, 16384, write=True, scattered=True),
 )
+CONTEXT_CASES = (  # other initiator queue depths: the host's choice, not Basalt's
+    Case("seq_read_qd1", "seq read 1 MiB", MIB, 1, 128),
+    Case("seq_write_qd1", "seq write 1 MiB", MIB, 1, 128, write=True),
+    Case("rand_read_qd1", "rand read 4 KiB", 4096, 1, 4096, scattered=True),
+    Case("rand_write_qd1", "rand write 4 KiB", 4096, 1, 4096, write=True, scattered=True),
+    Case("rand_read_qd8", "rand read 4 KiB", 4096, 8, 8192, scattered=True),
+    Case("rand_write_qd8", "rand write 4 KiB", 4096, 8, 8192, write=True, scattered=True),
+)
 
 
 @dataclass(frozen=True)
 class Variant:
-    """One set of ``[iscsi]`` settings to measure (overrides of IscsiSettings)."""
+    """One set of ``[iscsi]`` settings (IscsiSettings overrides) to measure.
+
+    ``bench_keys`` are iSCSI keys Basalt has no setting for, set on the target by
+    the bench before any login, to see whether they would matter.
+    """
 
     name: str
     settings: dict[str, object] = field(default_factory=dict)
     against: str = ""  # the variant this one changes one thing of, for the notes
+    bench_keys: dict[str, str] = field(default_factory=dict)
 
     @property
     def direct(self) -> bool:
@@ -126,22 +122,49 @@ class Variant:
         iscsi = IscsiSettings.model_validate(self.settings)
         return iscsi.backing_store == "aio" or "direct" in iscsi.backing_store_flags
 
+    def legend_row(self) -> list[object]:
+        """The effective tuning settings, for the variants table."""
+        iscsi = IscsiSettings.model_validate(self.settings)
+        malloc = iscsi.tgtd_malloc_mmap_threshold_bytes
+        return [
+            self.name,
+            iscsi.backing_store + "".join(f" + {flag}" for flag in iscsi.backing_store_flags),
+            iscsi.io_threads or "tgt's 16",
+            iscsi.max_recv_data_segment_bytes or "tgt's 8192",
+            f"{malloc // MIB} MiB" if malloc else "glibc's",
+            ", ".join(f"{k}={v}" for k, v in self.bench_keys.items()) or "tgt's",
+        ]
 
-AIO: dict[str, object] = {"backing_store": "aio"}
+
+TGT_OWN: dict[str, object] = {  # tgt's and glibc's own values for what Basalt now sets
+    "max_recv_data_segment_bytes": 8192,
+    "tgtd_malloc_mmap_threshold_bytes": None,
+}
 RDWR: dict[str, object] = {"backing_store": "rdwr"}
-BEFORE = "tgt defaults"
+BEFORE, DEFAULTS, PAGE_CACHE = "tgt defaults", "Basalt defaults", "rdwr (page cache)"
 VARIANTS = (
-    Variant(BEFORE, {**RDWR, **TGT_KEYS}),
-    Variant("rdwr, io_threads 4", {**RDWR, **TGT_KEYS, "io_threads": 4}, BEFORE),
-    Variant("rdwr, io_threads 64", {**RDWR, **TGT_KEYS, "io_threads": 64}, BEFORE),
-    Variant("rdwr + direct", {**RDWR, "backing_store_flags": ["direct"], **TGT_KEYS}, BEFORE),
-    Variant("aio", {**AIO, **TGT_KEYS}, "rdwr + direct"),
-    Variant("aio + 256 KiB PDUs", {**AIO, **BIG_PDUS}, "aio"),
-    Variant("aio + 256 KiB PDUs + bursts", {**AIO, **BIG_BURSTS}, "aio + 256 KiB PDUs"),
-    Variant("rdwr + 256 KiB PDUs + bursts", {**RDWR, **BIG_BURSTS}, BEFORE),
-    Variant("Basalt defaults", {}, BEFORE),
+    Variant(BEFORE, {**RDWR, **TGT_OWN}),
+    Variant(DEFAULTS, {}, BEFORE),
+    Variant(PAGE_CACHE, RDWR, DEFAULTS),
+    Variant("rdwr + direct", {**RDWR, "backing_store_flags": ["direct"]}, DEFAULTS),
+    Variant("8 KiB write PDUs", {"max_recv_data_segment_bytes": 8192}, DEFAULTS),
+    Variant("glibc malloc thresholds", {"tgtd_malloc_mmap_threshold_bytes": None}, DEFAULTS),
+    Variant("io_threads 4", {"io_threads": 4}, DEFAULTS),
+    Variant("io_threads 64", {"io_threads": 64}, DEFAULTS),
+    Variant(
+        "bursts, InitialR2T=No",
+        {},
+        DEFAULTS,
+        {
+            "FirstBurstLength": "262144",
+            "MaxBurstLength": "1048576",
+            "InitialR2T": "No",
+            "MaxXmitDataSegmentLength": "262144",
+        },
+    ),
 )
-QUICK_VARIANTS = (VARIANTS[0], VARIANTS[-1])
+QUICK_VARIANTS = (VARIANTS[0], VARIANTS[1], VARIANTS[2])
+CONTEXT_VARIANTS = (DEFAULTS, PAGE_CACHE)
 
 
 @dataclass(frozen=True)
@@ -153,27 +176,20 @@ class Lun:
     user: str
     secret: str
     path: Path
-    target_params: dict[str, str]
-    applied_by: str
+    tgtd_state: dict[str, str]  # the target's iSCSI keys and tgtd's malloc variables
+    basalt_set_keys: bool
 
     def image(self, *, iscsi: bool, direct: bool) -> list[str]:
         """qemu-img arguments naming this LUN (iscsi) or its file, with the cache mode."""
-        if iscsi:
-            opts = [
-                "driver=iscsi", "transport=tcp", f"portal={self.portal}", f"target={self.iqn}",
-                "lun=1", f"initiator-name={INITIATOR}", f"user={self.user}",
-                f"password={self.secret}",
-            ]  # fmt: skip
-            return ["--image-opts", "-t", "none" if direct else "writeback", ",".join(opts)]
-        return [
-            "-f",
-            "raw",
-            "-t",
-            "none" if direct else "writeback",
-            "-i",
-            "io_uring",
-            str(self.path),
-        ]
+        cache = ["-t", "none" if direct else "writeback"]
+        if not iscsi:
+            return ["-f", "raw", *cache, "-i", "io_uring", str(self.path)]
+        opts = [
+            "driver=iscsi", "transport=tcp", f"portal={self.portal}", f"target={self.iqn}",
+            "lun=1", f"initiator-name={INITIATOR}", f"user={self.user}",
+            f"password={self.secret}",
+        ]  # fmt: skip
+        return ["--image-opts", *cache, ",".join(opts)]
 
 
 class BenchRunError(RuntimeError):
@@ -222,49 +238,71 @@ def fill(path: Path, size_bytes: int) -> None:
         os.close(fd)
 
 
-def check_target_params(iscsi: IscsiSettings, portal: str, iqn: str) -> tuple[dict[str, str], str]:
-    """The keys the new target offers; sets the configured ones if Basalt did not.
+def set_target_keys(
+    iscsi: IscsiSettings, iqn: str, extra: dict[str, str]
+) -> tuple[bool, dict[str, str]]:
+    """Check the new target holds the configured keys; set them (and ``extra``) if not.
 
     Returns:
-        The target's keys, and who set the configured ones ("basalt" or "bench",
-        when the exporter does not pass ``target_params`` to its Reconciler yet).
+        Whether Basalt itself had set the configured keys, and the keys the target
+        now offers. No initiator has logged in yet, so every login sees them.
     """
     admin = TgtAdmin(iscsi.control_port, tgtadm_path=iscsi.tgtadm_path)
     tid = next(t.tid for t in admin.targets() if t.iqn == iqn)
-    wanted = iscsi.target_params()
     held = admin.target_params(tid)
-    if all(held.get(key) == value for key, value in wanted.items()):
-        return held, "basalt"
-    for key, value in wanted.items():  # no initiator has logged in yet
-        admin.update_target_param(tid, key, value)
-    return admin.target_params(tid), "bench"
+    configured = iscsi.target_params()
+    by_basalt = all(held.get(key) == value for key, value in configured.items())
+    for key, value in {**configured, **extra}.items():
+        if held.get(key) != value:
+            admin.update_target_param(tid, key, value)
+    return by_basalt, admin.target_params(tid)
+
+
+@contextmanager
+def tgtd_inherits(env: dict[str, str]) -> Iterator[None]:
+    """Let a tgtd started meanwhile inherit ``env`` (and no other glibc malloc variables)."""
+    saved = {key: os.environ.pop(key, None) for key in MALLOC_VARIABLES}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            os.environ.pop(key, None)
+            if value is not None:
+                os.environ[key] = value
+
+
+def tgtd_malloc_environment(data_dir: Path) -> dict[str, str]:
+    """The glibc malloc variables the running tgtd of a Basalt got (from its pid file)."""
+    pid = (data_dir / "iscsi" / "tgtd.pid").read_text().strip()
+    entries = Path(f"/proc/{pid}/environ").read_bytes().decode().split("\0")
+    return dict(e.split("=", 1) for e in entries if e.split("=", 1)[0] in MALLOC_VARIABLES)
 
 
 @contextmanager
 def exported_volume(work: Path, variant: Variant) -> Iterator[Lun]:
     """A Basalt (own tgtd) with ``variant``'s settings exporting one filled 1 GiB volume."""
-    iscsi = IscsiSettings.model_validate(
-        {
-            **variant.settings,
-            "portals": [f"127.0.0.1:{free_tcp_port()}"],
-            "control_port": free_control_port(),
-        }
-    )
+    port = {"portals": [f"127.0.0.1:{free_tcp_port()}"], "control_port": free_control_port()}
+    iscsi = IscsiSettings.model_validate({**variant.settings, **port})
     data_dir = Path(tempfile.mkdtemp(prefix="basalt-", dir=work))
-    with basalt.open(basalt.Settings(data_dir=data_dir, iscsi=iscsi)) as b:
+    with ExitStack() as stack:
+        inherit = stack.enter_context(ExitStack())  # closed once tgtd runs
+        inherit.enter_context(tgtd_inherits(iscsi.tgtd_environment()))
+        b = stack.enter_context(basalt.open(basalt.Settings(data_dir=data_dir, iscsi=iscsi)))
         volume = b.volumes.create(size_gib=VOLUME_GIB).wait(timeout=60)
-        path = b.settings.data_dir / "pools" / "file" / "default" / "volumes" / f"{volume.id}.raw"
+        path = data_dir / "pools" / "file" / "default" / "volumes" / f"{volume.id}.raw"
         fill(path, VOLUME_GIB * 1024 * MIB)
         result = b.attachments.attach(volume.id, {"host": "bench", "initiator": INITIATOR})
-        try:
-            b.attachments.complete(result.attachment.id)
-            data = result.connection_info.data
-            portal, iqn = str(data["target_portal"]), str(data["target_iqn"])
-            held, applied_by = check_target_params(iscsi, portal, iqn)
-            user, secret = str(data["auth_username"]), str(data["auth_password"])
-            yield Lun(portal, iqn, user, secret, path, held, applied_by)
-        finally:
-            b.attachments.detach(result.attachment.id)
+        stack.callback(b.attachments.detach, result.attachment.id)
+        inherit.close()
+        b.attachments.complete(result.attachment.id)
+        data = {key: str(value) for key, value in result.connection_info.data.items()}
+        by_basalt, held = set_target_keys(iscsi, data["target_iqn"], variant.bench_keys)
+        held.update(tgtd_malloc_environment(data_dir))
+        yield Lun(
+            data["target_portal"], data["target_iqn"], data["auth_username"],
+            data["auth_password"], path, held, by_basalt,
+        )  # fmt: skip
 
 
 Samples = dict[str, dict[str, list[float]]]
@@ -273,17 +311,17 @@ Samples = dict[str, dict[str, list[float]]]
 def measure(
     exports: list[tuple[Variant, Lun]], cases: tuple[Case, ...], *, runs: int
 ) -> dict[str, Samples]:
-    """Every case on every variant, both sides, ``runs`` rounds, all interleaved.
+    """Every case on every export, both sides, ``runs`` rounds, all interleaved.
 
-    Each round walks the cases, and for each case every variant (the variant order
-    rotates each round), running the file and the LUN back to back (which goes first
+    Each round walks the cases, and for each case every export (their order rotates
+    each round), running the file and the LUN back to back (which goes first
     alternates), so load from elsewhere on the machine hits every cell alike.
     """
     samples: dict[str, Samples] = {
         v.name: {c.key: {"iscsi": [], "raw": []} for c in cases} for v, _ in exports
     }
     for run in range(runs):
-        print(f"  {len(cases)} case(s), round {run + 1}/{runs}", file=sys.stderr, flush=True)
+        print(f"  {len(cases)} cases, round {run + 1}/{runs}", file=sys.stderr, flush=True)
         rotated = exports[run % len(exports) :] + exports[: run % len(exports)]
         for case in cases:
             for variant, lun in rotated:
@@ -303,63 +341,86 @@ def summary(samples: Samples, cases: tuple[Case, ...]) -> dict[str, dict[str, fl
     return out
 
 
-def context_cases(scale: int) -> tuple[Case, ...]:
-    """Other initiator queue depths (the host's choice, not Basalt's), for context."""
-    return (
-        Case("seq_read_qd1", "seq read 1 MiB", MIB, 1, 128 // scale),
-        Case("seq_write_qd1", "seq write 1 MiB", MIB, 1, 128 // scale, write=True),
-        Case("rand_read_qd1", "rand read 4 KiB", 4096, 1, 4096 // scale, scattered=True),
-        Case("rand_write_qd1", "rand write 4 KiB", 4096, 1, 4096 // scale, True, True),
-        Case("rand_read_qd8", "rand read 4 KiB", 4096, 8, 8192 // scale, scattered=True),
-        Case("rand_write_qd8", "rand write 4 KiB", 4096, 8, 8192 // scale, True, True),
-    )
+Result = dict[str, object]
+
+
+def run_all(
+    variants: tuple[Variant, ...], cases: tuple[Case, ...], context: tuple[Case, ...], runs: int
+) -> list[Result]:
+    """Export one volume per variant (all at once), measure, and clean up even on failure."""
+    work = Path(tempfile.mkdtemp(prefix="basalt-bench-datapath-"))
+    try:
+        with ExitStack() as stack:
+            print(f"  exporting {len(variants)} filled volumes", file=sys.stderr, flush=True)
+            exports = [(v, stack.enter_context(exported_volume(work, v))) for v in variants]
+            samples = measure(exports, cases, runs=runs)
+            chosen = [(v, lun) for v, lun in exports if v.name in CONTEXT_VARIANTS]
+            extra = measure(chosen, context, runs=runs)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return [
+        {
+            "variant": v.name,
+            "settings": v.settings,
+            "bench_keys": v.bench_keys,
+            "baseline": "O_DIRECT" if v.direct else "buffered",
+            "tgtd_state": lun.tgtd_state,
+            "basalt_set_keys": lun.basalt_set_keys,
+            "samples": samples[v.name],
+            "medians": summary(samples[v.name], cases),
+            "context_medians": summary(extra[v.name], context) if v.name in extra else {},
+        }
+        for v, lun in exports
+    ]
+
+
+def medians_of(result: Result, key: str, *, context: bool = False) -> dict[str, float]:
+    medians = result["context_medians" if context else "medians"]
+    assert isinstance(medians, dict)
+    return dict(medians[key])
 
 
 def cell(medians: dict[str, float], case: Case) -> list[str]:
     ratio = medians["ratio"]
-    mark = "✓" if ratio >= case.target else "✗"
-    return [f"{medians['iscsi']:,.0f} / {medians['raw']:,.0f}", f"{ratio:.2f} {mark}"]
+    return [
+        f"{medians['iscsi']:,.0f} / {medians['raw']:,.0f}",
+        f"{ratio:.2f} " + "✗✓"[ratio >= case.target],
+    ]
 
 
-def render(results: list[dict[str, object]]) -> str:
+def render(results: list[Result]) -> str:
     headers = ["variant", "raw file"]
     for case in CASES:
         headers += [f"{case.label} {case.unit} (iSCSI / raw)", "ratio"]
     rows = []
     for result in results:
-        medians = result["medians"]
-        assert isinstance(medians, dict)
         row = [str(result["variant"]), str(result["baseline"])]
         for case in CASES:
-            row += cell(medians[case.key], case)
+            row += cell(medians_of(result, case.key), case)
         rows.append(row)
     return table(headers, rows)
 
 
-def render_context(result: dict[str, object], context: tuple[Case, ...]) -> str:
-    medians = result["context_medians"]
-    assert isinstance(medians, dict)
-    main = result["medians"]
-    assert isinstance(main, dict)
-    rows = [[c.label, c.depth, *cell(medians[c.key], c)] for c in context]
-    rows += [[c.label, f"{c.depth} (main table)", *cell(main[c.key], c)] for c in CASES]
-    rows.sort(key=lambda row: (str(row[0]), int(str(row[1]).split()[0])))
-    return table(["case", "queue depth", "iSCSI / raw", "ratio"], rows)
+def render_context(results: list[Result], context: tuple[Case, ...]) -> str:
+    """Ratios at other queue depths for the CONTEXT_VARIANTS (depth 8/32 from the main table)."""
+    chosen = [r for r in results if r["variant"] in CONTEXT_VARIANTS]
+    rows = []
+    for case in sorted((*context, *CASES), key=lambda c: (c.label, c.depth)):
+        row: list[object] = [case.label, case.depth]
+        for result in chosen:
+            row += cell(medians_of(result, case.key, context=case in context), case)
+        rows.append(row)
+    headers: list[str] = ["case", "queue depth"]
+    for result in chosen:
+        headers += [f"{result['variant']} iSCSI / raw", "ratio"]
+    return table(headers, rows)
 
 
-def ratio_of(result: dict[str, object], key: str) -> float:
-    medians = result["medians"]
-    assert isinstance(medians, dict)
-    return float(medians[key]["ratio"])
+def ratio_of(result: Result, key: str) -> float:
+    return medians_of(result, key)["ratio"]
 
 
-def iscsi_of(result: dict[str, object], key: str) -> float:
-    medians = result["medians"]
-    assert isinstance(medians, dict)
-    return float(medians[key]["iscsi"])
-
-
-def setting_notes(results: list[dict[str, object]], variants: tuple[Variant, ...]) -> str:
+def setting_notes(results: list[Result], variants: tuple[Variant, ...]) -> str:
     """What each setting gave: ratio before -> after, and the iSCSI side's own change."""
     by_name = {str(r["variant"]): r for r in results}
     lines = []
@@ -369,17 +430,17 @@ def setting_notes(results: list[dict[str, object]], variants: tuple[Variant, ...
             continue
         now = by_name[variant.name]
         parts = [
-            f"{c.label} {ratio_of(ref, c.key):.2f} -> {ratio_of(now, c.key):.2f} "
-            f"(iSCSI {iscsi_of(now, c.key) / iscsi_of(ref, c.key) - 1:+.0%})"
+            f"{c.label} {ratio_of(ref, c.key):.2f} -> {ratio_of(now, c.key):.2f} (iSCSI "
+            f"{medians_of(now, c.key)['iscsi'] / medians_of(ref, c.key)['iscsi'] - 1:+.0%})"
             for c in CASES
         ]
         lines.append(f"- {variant.name} vs {variant.against}: {'; '.join(parts)}")
     return "\n".join(lines)
 
 
-def verdict(results: list[dict[str, object]]) -> tuple[bool, str]:
+def verdict(results: list[Result]) -> tuple[bool, str]:
     """Whether Basalt's defaults meet every target, and the variants that do."""
-    ours = results[-1]
+    ours = next(r for r in results if r["variant"] == DEFAULTS)
     met = {c.key: ratio_of(ours, c.key) >= c.target for c in CASES}
     held = ", ".join(
         f"{c.label} {ratio_of(ours, c.key):.2f} {'MET' if met[c.key] else 'MISSED'}" for c in CASES
@@ -388,8 +449,8 @@ def verdict(results: list[dict[str, object]]) -> tuple[bool, str]:
         str(r["variant"]) for r in results if all(ratio_of(r, c.key) >= c.target for c in CASES)
     ]
     text = (
-        f"Targets (iSCSI / raw >= 0.6 sequential, >= 0.5 random 4 KiB) with {ours['variant']}: "
-        f"{held}.\nVariants meeting all four: {', '.join(every) or 'none'}."
+        f"Targets (iSCSI / raw >= 0.6 sequential, >= 0.5 random 4 KiB) with {DEFAULTS}: "
+        f"{held}. Variants meeting all four: {', '.join(every) or 'none'}."
     )
     return all(met.values()), text
 
@@ -407,38 +468,31 @@ def why_skipped() -> str | None:
     return None
 
 
-def run_all(
-    variants: tuple[Variant, ...], cases: tuple[Case, ...], context: tuple[Case, ...], runs: int
-) -> list[dict[str, object]]:
-    """Export one volume per variant (all at once), measure, and clean up even on failure."""
-    work = Path(tempfile.mkdtemp(prefix="basalt-bench-datapath-"))
-    try:
-        with ExitStack() as stack:
-            print(f"  exporting {len(variants)} filled volumes ...", file=sys.stderr, flush=True)
-            exports = [(v, stack.enter_context(exported_volume(work, v))) for v in variants]
-            samples = measure(exports, cases, runs=runs)
-            extra = measure(exports[-1:], context, runs=runs)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    return [
-        {
-            "variant": v.name,
-            "settings": v.settings,
-            "baseline": "O_DIRECT" if v.direct else "buffered",
-            "target_params": lun.target_params,
-            "target_params_applied_by": lun.applied_by,
-            "samples": samples[v.name],
-            "medians": summary(samples[v.name], cases),
-            "context_samples": extra.get(v.name, {}),
-            "context_medians": summary(extra[v.name], context) if v.name in extra else {},
-        }
-        for v, lun in exports
-    ]
+def report(results: list[Result], variants: tuple[Variant, ...], runs: int) -> tuple[bool, str]:
+    """Print the tables and notes; return the verdict."""
+    met, text = verdict(results)
+    print(render(results))
+    print(f"\n{runs} run(s) per cell, medians. {text}\n")
+    print("Initiator queue depth (the host's choice; context):\n")
+    print(render_context(results, CONTEXT_CASES))
+    print("\nVariants (the keys in the last column are set by the bench; Basalt has no setting):\n")
+    headers = ["variant", "backing store", "io_threads", "MaxRecvDataSegmentLength"]
+    headers += ["tgtd malloc mmap threshold", "other iSCSI keys"]
+    print(table(headers, [v.legend_row() for v in variants]))
+    print("\nWhat each setting gave (ratio before -> after; the iSCSI rate's own change):\n")
+    print(setting_notes(results, variants))
+    if not all(r["basalt_set_keys"] for r in results):
+        print(
+            "\nNote: Basalt's exporter did not set IscsiSettings.target_params() on its "
+            "targets (iscsi.py does not pass them to the Reconciler); the bench set them "
+            "before any login."
+        )
+    return met, text
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="2 variants, 1 run, 1/4 the I/O")
+    parser.add_argument("--quick", action="store_true", help="3 variants, 1 run, 1/4 the I/O")
     args = parser.parse_args()
     reason = why_skipped()
     if reason is not None:
@@ -446,34 +500,22 @@ def main() -> int:
         return 0
     variants, runs, scale = (QUICK_VARIANTS, 1, 4) if args.quick else (VARIANTS, 5, 1)
     cases = tuple(dataclasses.replace(c, requests=c.requests // scale) for c in CASES)
-    context = context_cases(scale)
-    load_before = os.getloadavg()[0]
+    context = tuple(dataclasses.replace(c, requests=c.requests // scale) for c in CONTEXT_CASES)
+    load = [os.getloadavg()[0]]
     results = run_all(variants, cases, context, runs)
-    load_after = os.getloadavg()[0]
-    met, text = verdict(results)
-    print(render(results))
-    print(f"\n{runs} run(s) per cell, medians. {text}\n")
-    print(f"Initiator queue depth, with {results[-1]['variant']} (context: the host's choice):\n")
-    print(render_context(results[-1], context))
-    print("\nWhat each setting gave (ratio before -> after; the iSCSI rate's own change):\n")
-    print(setting_notes(results, variants))
-    print(f"\nLoad average (1 min) {load_before:.1f} before, {load_after:.1f} after.")
-    if any(r["target_params_applied_by"] == "bench" for r in results):
-        print(
-            "Note: the exporter does not pass IscsiSettings.target_params() to its Reconciler "
-            "yet; the bench set the keys on each new target before any login."
-        )
+    load.append(os.getloadavg()[0])
+    met, text = report(results, variants, runs)
+    print(f"\n1-minute load average {load[0]:.1f} before the run, {load[1]:.1f} after.")
     payload: dict[str, object] = {
         "tool": "qemu-img bench",
         "runs": runs,
-        "cases": [dataclasses.asdict(c) for c in cases],
-        "context_cases": [dataclasses.asdict(c) for c in context],
-        "load_average_1min": [load_before, load_after],
+        "cases": [dataclasses.asdict(c) for c in (*cases, *context)],
+        "load_average_1min": load,
         "results": results,
         "target": text,
         "target_met": met,
     }
-    print(f"\nRaw results: {save('datapath', payload)}")
+    print(f"Raw results: {save('datapath', payload)}")
     return 0
 
 

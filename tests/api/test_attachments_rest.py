@@ -68,7 +68,7 @@ def test_attachments_resource_reserve_update_complete_delete(
     data = info["data"]
     assert data["target_iqn"].endswith(f":{volume_id}") and data["target_lun"] == 1
     assert data["auth_method"] == "CHAP" and data["access_mode"] == "rw"
-    assert data["discard"] is True and "qos_specs" in data
+    assert data["discard"] is False and "qos_specs" in data  # aio frees nothing on UNMAP
     where = {
         "portal": data["target_portal"],
         "iqn": data["target_iqn"],

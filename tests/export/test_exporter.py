@@ -61,14 +61,17 @@ def test_export_writes_reach_the_backing_file(
     assert data[:MIB] == b"\0" * MIB
     state = exporter.exported()[volume_id]
     assert state.backing_path == path
-    assert state.lun1 is not None and state.lun1.thin_provisioning
+    assert state.lun1 is not None
+    assert state.lun1.backing_type == exporter.settings.backing_store == "aio"  # the default
+    assert not state.lun1.thin_provisioning and not exporter.discard  # aio frees nothing
     assert state.lun1.scsi_sn == scsi_serial(volume_id) == uuid.UUID(volume_id).hex
 
 
 def test_unmap_punches_holes_in_the_backing_file(
     make_exporter: MakeExporter, volume_file: VolumeFile
 ) -> None:
-    exporter = make_exporter(iscsi_settings(backing_store_flags=["direct"]))
+    exporter = make_exporter(iscsi_settings(backing_store="rdwr", backing_store_flags=["direct"]))
+    assert exporter.discard
     volume_id, path = new_id(), volume_file("vol-unmap", size_mib=16)
     iqn = exporter.export(volume_id, path, spec())
 
@@ -310,3 +313,21 @@ def test_accounts_and_daemon_pid_before_and_after_first_use(
     assert exporter.accounts() == [CHAP.username]
     assert exporter.daemon_pid() == exporter.daemon.pid is not None
     assert exporter.running()
+
+
+def test_new_targets_offer_the_configured_login_keys_and_tgtd_gets_the_malloc_tuning(
+    make_exporter: MakeExporter, volume_file: VolumeFile
+) -> None:
+    exporter = make_exporter(iscsi_settings(max_recv_data_segment_bytes=131072))
+    volume_id, path = new_id(), volume_file("vol-keys")
+    exporter.export(volume_id, path, spec())
+    tid = exporter.exported()[volume_id].tid
+    assert exporter.admin.target_params(tid)["MaxRecvDataSegmentLength"] == "131072"
+    pid = exporter.daemon_pid()
+    assert pid is not None
+    environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    threshold = exporter.settings.tgtd_malloc_mmap_threshold_bytes
+    assert f"MALLOC_MMAP_THRESHOLD_={threshold}".encode() in environ
+    assert qemu_io_ok(
+        qemu_io(portal(exporter), exporter.iqn_for(volume_id), "write -P 0x1 0 1M", **CREDS)
+    )

@@ -192,6 +192,7 @@ class TgtDaemon:
                     stdout=log_file,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
+                    env={**os.environ, **self.settings.tgtd_environment()},
                 )
             except OSError as exc:
                 raise CommandNotFoundError(argv[0], exc.strerror or str(exc)) from exc

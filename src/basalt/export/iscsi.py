@@ -65,7 +65,9 @@ class IscsiExporter:
         )
         self.daemon = TgtDaemon(settings, state_dir=state_dir, admin=self.admin)
         lun_config = LunConfig(settings.backing_store, tuple(settings.backing_store_flags))
-        self._reconciler = Reconciler(self.admin, lun_config=lun_config)
+        self._reconciler = Reconciler(
+            self.admin, lun_config=lun_config, target_params=settings.target_params()
+        )
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._desired: dict[str, DesiredExport] = {}
@@ -82,6 +84,11 @@ class IscsiExporter:
     def portals(self) -> tuple[str, ...]:
         """The portals (``host:port``) initiators log in through."""
         return tuple(self.settings.portals)
+
+    @property
+    def discard(self) -> bool:
+        """Whether data LUNs offer UNMAP that frees space (the rdwr backing store)."""
+        return self._reconciler.lun_config.discard
 
     def iqn_for(self, volume_id: str) -> str:
         """The target IQN of a volume: ``<iqn_prefix>:<volume_id>``.

@@ -62,6 +62,12 @@ class LunConfig:
     bstype: str
     bsoflags: tuple[str, ...]
 
+    @property
+    def discard(self) -> bool:
+        """Whether UNMAP frees space in the file: tgt's rdwr punches holes, aio does not
+        (it answers UNMAP with success and frees nothing), so aio LUNs do not offer it."""
+        return self.bstype == "rdwr"
+
 
 def scsi_serial(volume_id: str) -> str:
     """A stable 32-character SCSI id/serial for a volume (its UUID's hex digits).
@@ -78,12 +84,12 @@ def scsi_serial(volume_id: str) -> str:
         return hashlib.sha256(volume_id.encode()).hexdigest()[:32]
 
 
-def lun_params(volume_id: str, *, read_only: bool) -> dict[str, str]:
-    """The ``--params`` every Basalt data LUN gets."""
+def lun_params(volume_id: str, *, read_only: bool, discard: bool = True) -> dict[str, str]:
+    """The ``--params`` every Basalt data LUN gets (thin provisioning = UNMAP offered)."""
     serial = scsi_serial(volume_id)
     return {
         "readonly": "1" if read_only else "0",
-        "thin_provisioning": "1",
+        "thin_provisioning": "1" if discard else "0",
         "scsi_id": serial,
         "scsi_sn": serial,
     }
@@ -217,7 +223,7 @@ class Reconciler:
     def _apply_lun(self, desired: DesiredExport, target: TargetState, *, recreate: bool) -> bool:
         lun1 = target.lun1
         read_only = desired.spec.read_only
-        params = lun_params(desired.volume_id, read_only=read_only)
+        params = lun_params(desired.volume_id, read_only=read_only, discard=self.lun_config.discard)
         extras = [lu.lun for lu in target.luns if lu.lun > DATA_LUN]
         for extra in extras:
             self.admin.delete_lun(target.tid, extra)
@@ -246,7 +252,11 @@ class Reconciler:
         bsoflags = self.lun_config.bsoflags if self.lun_config.bstype == "rdwr" else ()
         bstype = self.lun_config.bstype
         self.admin.new_lun(tid, DATA_LUN, path=path, bstype=bstype, bsoflags=bsoflags)
-        self.admin.update_lun(tid, DATA_LUN, lun_params(volume_id, read_only=read_only))
+        self.admin.update_lun(
+            tid,
+            DATA_LUN,
+            lun_params(volume_id, read_only=read_only, discard=self.lun_config.discard),
+        )
 
     def _lun_matches(self, lun1: LunState, path: Path) -> bool:
         flags = self.lun_config.bsoflags if self.lun_config.bstype == "rdwr" else ()
@@ -321,7 +331,7 @@ def naming(iqn: str, exc: ExportError) -> ExportError:
 def _params_match(lun1: LunState, params: dict[str, str]) -> bool:
     return (
         lun1.read_only == (params["readonly"] == "1")
-        and lun1.thin_provisioning
+        and lun1.thin_provisioning == (params["thin_provisioning"] == "1")
         and lun1.scsi_id == params["scsi_id"]
         and lun1.scsi_sn == params["scsi_sn"]
     )

@@ -137,7 +137,7 @@ class FileExport:
             "auth_password": export.chap.secret,
             "volume_id": volume.id,
             "access_mode": mode,
-            "discard": True,
+            "discard": self._exporter.discard,
             "encrypted": False,
             "qos_specs": None,
         }

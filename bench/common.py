@@ -36,7 +36,7 @@ def save(name: str, payload: dict[str, object]) -> Path:
     }
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(payload, indent=2))
-    return path
+    return path.relative_to(RESULTS.parent.parent)  # printed into docs: no machine paths
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -54,7 +54,12 @@ NOTES = {
         "instead of rdwr + direct (random 4 KiB read ~1.5x). No measurable effect: "
         "io_threads 4 or 64 instead of tgt's 16, FirstBurstLength, MaxBurstLength, "
         "InitialR2T=No, MaxXmitDataSegmentLength (an R2T round trip costs almost nothing "
-        "on loopback; over a real network they may matter). 'Random' is a fixed prime "
+        "on loopback; over a real network they may matter). One caveat of this VM: one "
+        "volume file can land on storage that takes O_DIRECT 4 KiB writes 2-4x faster than "
+        "its identical siblings, for the raw side and the LUN alike, run after run; the "
+        "raw baseline is therefore pooled over all files of a caching mode, and a row whose "
+        "random-write iSCSI rate stands far from the rows with the same settings is that "
+        "file, not tgt (each file's own raw median is in the JSON). 'Random' is a fixed prime "
         "stride over the volume (qemu-img bench has no random mode), the same order on "
         "both sides."
     ),

@@ -236,3 +236,18 @@ def test_volume_metadata_routes(client: httpx.Client) -> None:
     too_long = client.post(base, json={"metadata": {"k" * 300: "v"}})
     assert too_long.status_code == 400
     assert client.get(base).json() == {"metadata": {"only": "x"}}
+
+
+def test_set_bootable_and_readonly_flags(client: httpx.Client) -> None:
+    volume = _create(client)
+    action = f"/volumes/{volume['id']}/action"
+    assert client.post(action, json={"os-set_bootable": {"bootable": True}}).status_code == 200
+    assert client.get(f"/volumes/{volume['id']}").json()["volume"]["bootable"] == "true"
+    flag = client.post(action, json={"os-update_readonly_flag": {"readonly": True}})
+    assert flag.status_code == 202
+    shown = client.get(f"/volumes/{volume['id']}").json()["volume"]
+    assert shown["metadata"].get("readonly") == "True"
+    bad = client.post(action, json={"os-set_bootable": {"bootable": "maybe"}})
+    assert bad.status_code == 400 and "bootable" in bad.json()["badRequest"]["message"]
+    missing = client.post(action, json={"os-update_readonly_flag": {}})
+    assert missing.status_code == 400

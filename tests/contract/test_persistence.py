@@ -143,7 +143,7 @@ def test_upgrading_a_database_with_rows_keeps_them(db: SqlDatabase, tmp_path: Pa
                 config.attributes["connection"] = tx.connection
                 command.upgrade(config, "0001")
                 values = {c.name: getattr(volume, c.name, None) for c in volumes_table.c}
-                del values["multiattach"]  # not in revision 0001
+                del values["multiattach"], values["readonly"]  # not in revision 0001
                 values.update(status=str(volume.status), metadata={}, bootable=False)
                 tx.connection.execute(sa.insert(volumes_table).values(values))
                 snap = make_snapshot(volume)
@@ -151,7 +151,7 @@ def test_upgrading_a_database_with_rows_keeps_them(db: SqlDatabase, tmp_path: Pa
             old.migrate()
             with old.transaction(write=False) as tx:
                 found = tx.volumes.get(volume.id)
-                assert found is not None and found.multiattach is False
+                assert found is not None and (found.multiattach, found.readonly) == (False, False)
                 assert [s.id for s in tx.snapshots.for_volume(volume.id)] == [snap.id]
         finally:
             old.close()

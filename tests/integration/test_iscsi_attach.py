@@ -367,3 +367,20 @@ def test_racing_attaches_of_a_single_attach_volume_leak_no_target_or_account(
     assert len(b.exporter.accounts()) == 1
     b.attachments.detach_volume(volume.id)
     assert b.exporter.exported() == {} and b.exporter.accounts() == []
+
+
+def test_a_readonly_volume_is_exported_read_only_to_every_host(b: basalt.Basalt) -> None:
+    volume = b.volumes.create(size_gib=1).wait(timeout=WAIT)
+    assert b.volumes.set_readonly(volume.id, True).readonly
+    result = b.attachments.attach(volume.id, HOST_A)  # asked rw
+    assert result.attachment.mode == "ro"
+    assert result.connection_info.data["access_mode"] == "ro"
+    written = io(result.connection_info, HOST_A["initiator"], f"write -P 0x22 0 {MIB}")
+    assert written.returncode != 0 or "error" in (written.stdout + written.stderr).lower()
+    with pytest.raises(basalt.VolumeAttachedError, match="is attached"):
+        b.volumes.set_readonly(volume.id, False)
+    b.attachments.detach(result.attachment.id)
+    b.volumes.set_readonly(volume.id, False)
+    again = b.attachments.attach(volume.id, HOST_A)
+    assert again.connection_info.data["access_mode"] == "rw"
+    assert io(again.connection_info, HOST_A["initiator"], f"write -P 0x22 0 {MIB}").returncode == 0

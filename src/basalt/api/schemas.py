@@ -146,7 +146,7 @@ def volume_detail(
         "attachments": [volume_attachment(a) for a in attachments if a.status == A.ATTACHED],
         "bootable": "true" if volume.bootable else "false",
         "encrypted": False,
-        "metadata": volume.metadata,
+        "metadata": {**volume.metadata, **({"readonly": "True"} if volume.readonly else {})},
         "snapshot_id": volume.snapshot_id,
         "source_volid": volume.source_volume_id,
         "user_id": volume.user_id,

@@ -36,6 +36,8 @@ class Volume:
     replication_status: str | None = None
     multiattach: bool = False
     """Whether several attachments (hosts) may use the volume at once."""
+    readonly: bool = False
+    """Every host gets it read-only (os-update_readonly_flag)."""
 
     @property
     def host(self) -> str:

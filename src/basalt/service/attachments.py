@@ -148,7 +148,8 @@ class AttachmentService(UseCases):
         with self.db.transaction() as tx:
             volume = self._volume(tx, volume_id, context)
             self._admit(volume, tx.attachments.for_volume(volume.id))
-            attachment = self._new_attachment(volume, context, A.RESERVED, checked_mode, instance)
+            mode_now = AttachMode.READ_ONLY if volume.readonly else checked_mode
+            attachment = self._new_attachment(volume, context, A.RESERVED, mode_now, instance)
             operation = self._instant_operation(tx, OperationKind.RESERVE_VOLUME, volume, context)
             tx.attachments.add(attachment)
             self._note(tx, attachment, f"reserved for {instance or 'a host'}", operation.id)
@@ -191,16 +192,16 @@ class AttachmentService(UseCases):
             reserved = _reservation(existing, instance)
             if reserved is None:
                 self._admit(volume, existing)
-                attachment = self._new_attachment(
-                    volume, context, A.ATTACHING, checked_mode, instance
-                )
+                mode_now = AttachMode.READ_ONLY if volume.readonly else checked_mode
+                attachment = self._new_attachment(volume, context, A.ATTACHING, mode_now, instance)
                 attachment.connector = checked.as_dict()
                 attachment.attached_host = checked.host
                 tx.attachments.add(attachment)
                 created = True
             else:
                 attachment = reserved
-                self._take_connector(tx, attachment, checked, checked_mode)
+                mode_now = AttachMode.READ_ONLY if volume.readonly else checked_mode
+                self._take_connector(tx, attachment, checked, mode_now)
                 created = False
             operation = self._connect_operation(tx, volume, attachment, context, created)
         return self._connect(operation, attachment, volume, checked, created=created)
@@ -602,7 +603,7 @@ class AttachmentService(UseCases):
 
         info = self.runner.run_inline(operation, body)
         assert isinstance(info, ConnectionInfo)
-        return AttachResult(attachment=attachment, connection_info=info)
+        return AttachResult(attachment=attachment, connection_info=_for(attachment, volume, info))
 
     def _reconnect(
         self, attachment: Attachment, volume: Volume, connector: Connector
@@ -611,7 +612,7 @@ class AttachmentService(UseCases):
         driver = self.pools.driver(volume.backend)
         with self._volume_lock(volume.id):
             info = driver.connect(volume_ref(volume), connector, self._spec(volume))
-        return AttachResult(attachment=attachment, connection_info=info)
+        return AttachResult(attachment=attachment, connection_info=_for(attachment, volume, info))
 
     def _undo_connect(
         self,
@@ -688,7 +689,9 @@ class AttachmentService(UseCases):
         initiators = frozenset(
             a.initiator for a in attachments if a.initiator is not None and a not in local
         )
-        read_only = bool(attachments) and all(a.mode == AttachMode.READ_ONLY for a in attachments)
+        read_only = volume.readonly or (
+            bool(attachments) and all(a.mode == AttachMode.READ_ONLY for a in attachments)
+        )
         return ExportSpec(initiators=initiators, chap=chap, read_only=read_only, local=bool(local))
 
     def _credentials(self, tx: Transaction, project_id: str) -> ChapCredentials:
@@ -817,6 +820,15 @@ class AttachmentService(UseCases):
         lock = self._stripes[zlib.crc32(volume_id.encode()) % _LOCK_STRIPES]
         with lock:
             yield
+
+
+def _for(attachment: Attachment, volume: Volume, info: ConnectionInfo) -> ConnectionInfo:
+    """The info as this attachment sees it: its own access mode (the LUN is read-only
+    only when every attachment is; a read-only host on a shared LUN is told ro)."""
+    read_only = volume.readonly or attachment.mode == AttachMode.READ_ONLY
+    return ConnectionInfo(
+        info.driver_volume_type, {**info.data, "access_mode": "ro" if read_only else "rw"}
+    )
 
 
 def _random(length: int) -> str:

@@ -28,6 +28,7 @@ from basalt.model import (
 from basalt.model.attachment import HOLDS_ATTACHMENTS
 from basalt.model.validation import (
     validate_description,
+    validate_flag,
     validate_metadata,
     validate_name,
     validate_size_gib,
@@ -162,6 +163,45 @@ class VolumeService(VolumeCreation):
                 raise MetadataKeyNotFoundError(key, hint=f"volume {volume_id} has no such key")
             del volume.metadata[key]
             self._save_note(tx, volume, f"metadata key {key!r} removed")
+
+    def set_bootable(
+        self, volume_id: str, bootable: object, *, ctx: RequestContext | None = None
+    ) -> Volume:
+        """Mark the volume bootable (or not); any status.
+
+        Raises:
+            InvalidInputError: not true or false. VolumeNotFoundError.
+        """
+        flag = validate_flag(bootable, field="bootable")
+        with self.db.transaction() as tx:
+            volume = self._volume(tx, volume_id, self._ctx(ctx))
+            volume.bootable = flag
+            self._save_note(tx, volume, f"bootable set to {flag}")
+            return volume
+
+    def set_readonly(
+        self, volume_id: str, readonly: object, *, ctx: RequestContext | None = None
+    ) -> Volume:
+        """Make every later attachment read-only (or not).
+
+        Raises:
+            InvalidInputError: not true or false.
+            VolumeAttachedError: it has attachments (their exports would disagree).
+            VolumeNotFoundError.
+        """
+        flag = validate_flag(readonly, field="readonly")
+        with self.db.transaction() as tx:
+            volume = self._volume(tx, volume_id, self._ctx(ctx))
+            held = volume.status in HOLDS_ATTACHMENTS
+            if held and tx.attachments.for_volume(volume.id):
+                raise VolumeAttachedError(
+                    volume.id,
+                    "is attached; its hosts keep the access they connected with",
+                    hint="detach it, change the flag, attach again",
+                )
+            volume.readonly = flag
+            self._save_note(tx, volume, f"readonly set to {flag}")
+            return volume
 
     def _save_note(self, tx: Transaction, volume: Volume, message: str) -> None:
         volume.updated_at = utcnow()

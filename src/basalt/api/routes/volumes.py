@@ -213,8 +213,8 @@ def volume_action(
         raise InvalidInputError("action", "the body must name exactly one action")
     action, args = next(iter(body.items()))
     basalt = basalt_of(request)
-    if action in ATTACH_ACTIONS:
-        return ATTACH_ACTIONS[action](basalt, volume_id, _args(action, args), ctx)
+    if action in SIMPLE_ACTIONS:
+        return SIMPLE_ACTIONS[action](basalt, volume_id, _args(action, args), ctx)
     if action == "os-extend":
         if not isinstance(args, dict) or "new_size" not in args:
             raise InvalidInputError("os-extend", 'needs {"new_size": <GiB>}')
@@ -222,7 +222,7 @@ def volume_action(
     elif action == "os-unmanage":
         handle = basalt.manage.unmanage_volume(volume_id, ctx=ctx)
     else:
-        supported = ", ".join(["os-extend", "os-unmanage", *ATTACH_ACTIONS])
+        supported = ", ".join(["os-extend", "os-unmanage", *SIMPLE_ACTIONS])
         raise InvalidInputError(
             "action", f"{action[:64]!r} is not supported", hint=f"supported: {supported}"
         )
@@ -305,7 +305,27 @@ def _roll_detaching(
     return Response(status_code=202)
 
 
-ATTACH_ACTIONS: dict[str, Action] = {
+def _set_bootable(
+    basalt: Basalt, volume_id: str, args: dict[str, Any], ctx: RequestContext
+) -> Response:
+    if "bootable" not in args:
+        raise InvalidInputError("os-set_bootable", 'needs {"bootable": true|false}')
+    basalt.volumes.set_bootable(volume_id, args["bootable"], ctx=ctx)
+    return Response(status_code=200)
+
+
+def _update_readonly(
+    basalt: Basalt, volume_id: str, args: dict[str, Any], ctx: RequestContext
+) -> Response:
+    if "readonly" not in args:
+        raise InvalidInputError("os-update_readonly_flag", 'needs {"readonly": true|false}')
+    basalt.volumes.set_readonly(volume_id, args["readonly"], ctx=ctx)
+    return Response(status_code=202)
+
+
+SIMPLE_ACTIONS: dict[str, Action] = {
+    "os-set_bootable": _set_bootable,
+    "os-update_readonly_flag": _update_readonly,
     "os-reserve": _reserve,
     "os-unreserve": _unreserve,
     "os-initialize_connection": _initialize,

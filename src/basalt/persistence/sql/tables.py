@@ -102,6 +102,7 @@ volumes = sa.Table(
     sa.Column("migration_status", sa.String(32), nullable=True),
     sa.Column("replication_status", sa.String(32), nullable=True),
     sa.Column("multiattach", sa.Boolean, nullable=False),
+    sa.Column("readonly", sa.Boolean, nullable=False),
     sa.Index(None, "project_id", "created_at"),
     sa.Index(None, "status"),
     sa.Index(None, "name"),

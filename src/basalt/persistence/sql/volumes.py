@@ -50,6 +50,7 @@ def _values(volume: Volume) -> dict[str, Any]:
         "migration_status": volume.migration_status,
         "replication_status": volume.replication_status,
         "multiattach": volume.multiattach,
+        "readonly": volume.readonly,
     }
 
 
@@ -90,6 +91,7 @@ def _volume(m: RowValues) -> Volume:
         migration_status=m["migration_status"],
         replication_status=m["replication_status"],
         multiattach=bool(m["multiattach"]),
+        readonly=bool(m["readonly"]),
     )
 
 

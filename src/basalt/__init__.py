@@ -9,6 +9,7 @@ with basalt.open(data_dir="/tmp/demo") as b:
 
 from basalt.config import Settings, load_settings
 from basalt.errors import (
+    AuthenticationError,
     BasaltError,
     CapacityError,
     ConfigError,
@@ -46,6 +47,7 @@ from basalt.service.runner import OperationHandle
 
 __all__ = [
     "Basalt",
+    "AuthenticationError",
     "BasaltError",
     "CapacityError",
     "ConfigError",

@@ -48,8 +48,30 @@ class ApiSettings(BaseModel):
         "202 with the resource in its transitional state.",
     )
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
-    admin_users: list[str] = Field(default_factory=lambda: ["admin", "basalt"])
+    auth_strategy: Literal["noauth", "token"] = Field(
+        default="noauth",
+        description="noauth: X-Auth-Token 'user:project' names the caller (no token: the "
+        "default user and project); token: only tokens listed in token_file are accepted",
+    )
+    token_file: Path | None = Field(
+        default=None,
+        description="TOML file of [[tokens]] (token or token_sha256, user_id, project_id, "
+        "roles) for auth_strategy 'token'",
+    )
+    admin_users: list[str] = Field(
+        default_factory=lambda: ["admin", "basalt"],
+        description="noauth: users that get the admin role (others are members)",
+    )
+    reader_users: list[str] = Field(
+        default_factory=list, description="noauth: users that get only the reader role"
+    )
     access_log: bool = False
+
+    @model_validator(mode="after")
+    def _token_file_for_token_auth(self) -> ApiSettings:
+        if self.auth_strategy == "token" and self.token_file is None:
+            raise ValueError("auth_strategy 'token' needs token_file (a TOML file of [[tokens]])")
+        return self
 
 
 class SolidFireSettings(BaseModel):

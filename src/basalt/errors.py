@@ -13,7 +13,8 @@
     │   └── ManageExistingInvalidReferenceError
     ├── InvalidStateError                resource is in the wrong state for the action
     ├── VolumeAttachedError              attached elsewhere (no multiattach), or still attached
-    ├── PermissionDeniedError            the caller may not do this
+    ├── PermissionDeniedError            the caller's roles or project do not allow it
+    ├── AuthenticationError              no valid credentials (HTTP 401)
     ├── ConflictError
     │   ├── VolumeHasSnapshotsError
     │   ├── IdempotencyConflictError     same key, different request
@@ -147,13 +148,34 @@ class VolumeAttachedError(BasaltError):
 
 
 class PermissionDeniedError(BasaltError):
-    """The caller's roles do not allow the action."""
+    """The caller may not do this: its roles fall short of the action's policy rule, or it
+    acts in a project that is not its own."""
 
     code = "permission_denied"
 
-    def __init__(self, action: str) -> None:
-        super().__init__(f"{action} is restricted to administrators")
+    def __init__(
+        self,
+        action: str,
+        *,
+        needed: str = "admin",
+        held: list[str] | None = None,
+        message: str | None = None,
+    ) -> None:
+        roles = ", ".join(held) if held else "none"
+        super().__init__(
+            message
+            or f"policy does not allow {action}: it needs the {needed} role "
+            f"(the caller has: {roles})"
+        )
         self.action = action
+        self.needed = needed
+
+
+class AuthenticationError(BasaltError):
+    """The request carries no credentials Basalt accepts (token mode: a missing or unknown
+    token). Its message never repeats the token."""
+
+    code = "unauthorized"
 
 
 class ConflictError(BasaltError):

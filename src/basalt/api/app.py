@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from basalt.api import errors
-from basalt.api.auth import caller_project
+from basalt.api.auth import authenticator_for, caller_project
 from basalt.api.limits import BodyLimit
 from basalt.api.paths import ProjectlessPaths, collections_of
 from basalt.api.routes import attachments, manage, operations, pools, snapshots, volumes
@@ -34,6 +34,8 @@ def create_app(basalt: Basalt) -> FastAPI:
         description="Block storage control plane (OpenStack Block Storage v3 shapes)",
     )
     app.state.basalt = basalt
+    authenticator = authenticator_for(basalt.settings)
+    app.state.authenticator = authenticator
     for router in ROUTERS:
         app.include_router(router)
     app.add_exception_handler(BasaltError, errors.basalt_error_handler)
@@ -43,7 +45,7 @@ def create_app(basalt: Basalt) -> FastAPI:
     app.add_middleware(
         ProjectlessPaths,
         collections=collections_of(r.prefix for r in ROUTERS),
-        project_of=lambda headers: caller_project(headers, basalt.settings),
+        project_of=lambda headers: caller_project(headers, authenticator),
     )
     app.add_middleware(Microversions)
     app.get("/", include_in_schema=False)(_versions)

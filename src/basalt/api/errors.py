@@ -20,6 +20,7 @@ STATUS_BY_ERROR: dict[type[BaseException], int] = {
     e.InvalidStateError: 400,
     e.VolumeAttachedError: 400,
     e.PermissionDeniedError: 403,
+    e.AuthenticationError: 401,
     e.VolumeHasSnapshotsError: 400,
     e.IdempotencyConflictError: 409,
     e.ResourceBusyError: 409,
@@ -38,6 +39,7 @@ STATUS_BY_ERROR: dict[type[BaseException], int] = {
 
 KIND_BY_STATUS = {
     400: "badRequest",
+    401: "unauthorized",
     403: "forbidden",
     404: "itemNotFound",
     405: "badMethod",
@@ -74,7 +76,10 @@ def error_response(
 async def basalt_error_handler(request: Request, exc: Exception) -> JSONResponse:
     """Turn a BasaltError into its status and body."""
     assert isinstance(exc, e.BasaltError)
-    return error_response(status_for(exc), exc.message, code=exc.code, hint=exc.hint)
+    response = error_response(status_for(exc), exc.message, code=exc.code, hint=exc.hint)
+    if isinstance(exc, e.AuthenticationError):
+        response.headers["WWW-Authenticate"] = 'Token realm="basalt"'
+    return response
 
 
 async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:

@@ -105,7 +105,7 @@ class AttachmentService(UseCases):
             AttachmentNotFoundError: it does not exist or belongs to another project.
         """
         with self.db.transaction(write=False) as tx:
-            return self._attachment(tx, attachment_id, self._ctx(ctx))
+            return self._attachment(tx, attachment_id, self._ctx(ctx, "volume:get"))
 
     def list(
         self,
@@ -115,7 +115,7 @@ class AttachmentService(UseCases):
         all_projects: bool = False,
     ) -> builtins.list[Attachment]:
         """Attachments visible to the caller, oldest first, optionally of one volume."""
-        context = self._ctx(ctx)
+        context = self._ctx(ctx, "volume:get")
         project = None if (all_projects and context.is_admin) else context.project_id
         with self.db.transaction(write=False) as tx:
             return tx.attachments.find(project_id=project, volume_id=volume_id)
@@ -142,7 +142,7 @@ class AttachmentService(UseCases):
             VolumeNotFoundError, InvalidStateError: the volume cannot be attached now.
             VolumeAttachedError: it is attached elsewhere and does not allow multiattach.
         """
-        context = self._ctx(ctx)
+        context = self._ctx(ctx, "volume:attach")
         checked_mode = validate_attach_mode(mode)
         instance = _instance(instance_id)
         with self.db.transaction() as tx:
@@ -177,7 +177,7 @@ class AttachmentService(UseCases):
             ExportUnavailableError, ExportError, DriverError: the backend could not export
                 it; nothing is left attached or exported.
         """
-        context = self._ctx(ctx)
+        context = self._ctx(ctx, "volume:attach")
         checked = validate_connector(connector)
         checked_mode = validate_attach_mode(mode)
         instance = _instance(instance_id)
@@ -215,7 +215,7 @@ class AttachmentService(UseCases):
             AttachmentNotFoundError, InvalidInputError, InvalidStateError, and the export
             errors of :meth:`attach`.
         """
-        context = self._ctx(ctx)
+        context = self._ctx(ctx, "volume:attach")
         checked = validate_connector(connector)
         with self.db.transaction(write=False) as tx:
             attachment = self._attachment(tx, attachment_id, context)
@@ -249,7 +249,7 @@ class AttachmentService(UseCases):
         Raises:
             AttachmentNotFoundError; InvalidStateError when it was never connected.
         """
-        context = self._ctx(ctx)
+        context = self._ctx(ctx, "volume:attach")
         where = None if mountpoint is None else _text(mountpoint, "mountpoint")
         with self.db.transaction() as tx:
             attachment = self._attachment(tx, attachment_id, context)
@@ -279,7 +279,7 @@ class AttachmentService(UseCases):
             ExportError, DriverError: the export could not be changed; the attachment is
                 left in error_detaching and a retry tries again.
         """
-        context = self._ctx(ctx)
+        context = self._ctx(ctx, "volume:detach")
         with self.db.transaction() as tx:
             attachment = self._attachment(tx, attachment_id, context)
             volume = self._volume(tx, attachment.volume_id, context)
@@ -316,7 +316,7 @@ class AttachmentService(UseCases):
         Raises:
             InvalidInputError: a bad connector; VolumeAttachedError: nothing matches it.
         """
-        context = self._ctx(ctx)
+        context = self._ctx(ctx, "volume:detach")
         checked = None if connector is None else validate_connector(connector)
         with self.db.transaction(write=False) as tx:
             volume = self._volume(tx, volume_id, context)
@@ -386,7 +386,7 @@ class AttachmentService(UseCases):
         Raises:
             VolumeNotFoundError; VolumeAttachedError when there is none.
         """
-        context = self._ctx(ctx)
+        context = self._ctx(ctx, "volume:detach")
         with self.db.transaction() as tx:
             volume = self._volume(tx, volume_id, context)
             reserved = [a for a in tx.attachments.for_volume(volume.id) if a.status == A.RESERVED]
@@ -413,7 +413,7 @@ class AttachmentService(UseCases):
         Raises:
             VolumeAttachedError: no connection waits to be completed.
         """
-        context = self._ctx(ctx)
+        context = self._ctx(ctx, "volume:attach")
         host = None if host_name is None else _text(host_name, "host_name")
         instance = _instance(instance_id)
         with self.db.transaction(write=False) as tx:
@@ -449,7 +449,7 @@ class AttachmentService(UseCases):
             VolumeAttachedError: the volume is not attached, or has several attachments
                 and none was named.
         """
-        context = self._ctx(ctx)
+        context = self._ctx(ctx, "volume:detach")
         with self.db.transaction(write=False) as tx:
             volume = self._volume(tx, volume_id, context)
             attachments = tx.attachments.for_volume(volume.id)
@@ -473,7 +473,9 @@ class AttachmentService(UseCases):
         Raises:
             VolumeAttachedError: it has no attached attachment, or several.
         """
-        return self._flip(volume_id, A.ATTACHED, A.DETACHING, "begin detaching", self._ctx(ctx))
+        return self._flip(
+            volume_id, A.ATTACHED, A.DETACHING, "begin detaching", self._ctx(ctx, "volume:detach")
+        )
 
     def roll_detaching(self, volume_id: str, *, ctx: RequestContext | None = None) -> Attachment:
         """Legacy os-roll_detaching: a detach that the host gave up on; attached again.
@@ -481,7 +483,13 @@ class AttachmentService(UseCases):
         Raises:
             VolumeAttachedError: nothing is detaching.
         """
-        return self._flip(volume_id, A.DETACHING, A.ATTACHED, "roll back detaching", self._ctx(ctx))
+        return self._flip(
+            volume_id,
+            A.DETACHING,
+            A.ATTACHED,
+            "roll back detaching",
+            self._ctx(ctx, "volume:detach"),
+        )
 
     def _flip(
         self,

@@ -36,6 +36,7 @@ from basalt.persistence.base import (
 from basalt.service.clock import new_id, utcnow
 from basalt.service.context import RequestContext
 from basalt.service.journal import move
+from basalt.service.policy import authorize
 from basalt.service.pools import PoolService
 from basalt.service.runner import OperationHandle, OperationRunner, OperationScope
 from basalt.service.undo import UndoList
@@ -68,8 +69,13 @@ class UseCases:
         self.pools = pools
         self.default_context = default_context
 
-    def _ctx(self, ctx: RequestContext | None) -> RequestContext:
-        return ctx or self.default_context
+    def _ctx(self, ctx: RequestContext | None, action: str) -> RequestContext:
+        """The caller (the default context when None), once policy allows ``action``.
+
+        Raises:
+            PermissionDeniedError: the caller's roles do not allow it.
+        """
+        return authorize(ctx or self.default_context, action)
 
     def _volume(self, tx: Transaction, volume_id: str, ctx: RequestContext) -> Volume:
         volume = tx.volumes.get(volume_id)
@@ -84,6 +90,7 @@ class UseCases:
         *,
         all_projects: bool,
         what: str,
+        action: str,
         find: Callable[[Transaction, ListQuery], list[T]],
     ) -> list[T]:
         """One page of a listing, limited to the caller's project unless an admin asks.
@@ -91,7 +98,7 @@ class UseCases:
         Raises:
             InvalidInputError: an unknown marker, sort key or other bad parameter.
         """
-        context = self._ctx(ctx)
+        context = self._ctx(ctx, action)
         query = query or ListQuery()
         project = None if (all_projects and context.is_admin) else context.project_id
         query = replace(query, project_id=project)

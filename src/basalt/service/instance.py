@@ -18,6 +18,7 @@ from basalt.service.attachments import AttachmentService
 from basalt.service.context import RequestContext
 from basalt.service.manage import ManageService
 from basalt.service.operations import OperationService
+from basalt.service.policy import authorize
 from basalt.service.pools import PoolService
 from basalt.service.reconcile import Reconciler, ReconcileReport
 from basalt.service.runner import OperationRunner
@@ -63,7 +64,6 @@ class Basalt:
             user_id=settings.default_user_id,
             project_id=settings.default_project_id,
             roles=frozenset({"admin"}),
-            is_admin=True,
         )
         self.runner = OperationRunner(self.db, workers=settings.workers)
         self.pools = PoolService(drivers, backends)
@@ -95,8 +95,13 @@ class Basalt:
             self.close()
             raise
 
-    def list_pools(self, *, refresh: bool = True) -> list[Pool]:
-        """Every pool with fresh capacity figures."""
+    def list_pools(self, *, refresh: bool = True, ctx: RequestContext | None = None) -> list[Pool]:
+        """Every pool with its capacity figures (fresh ones unless ``refresh`` is off).
+
+        Raises:
+            PermissionDeniedError: the caller is not an administrator.
+        """
+        authorize(ctx or self.default_context, "pool:get")
         return self.pools.list(refresh=refresh)
 
     def check(self) -> None:

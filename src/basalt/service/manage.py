@@ -10,7 +10,6 @@ from basalt.errors import (
     InvalidStateError,
     ManageExistingInvalidReferenceError,
     NotSupportedError,
-    PermissionDeniedError,
     VolumeHasSnapshotsError,
 )
 from basalt.model import (
@@ -41,14 +40,14 @@ class ManageService(UseCases):
         self, pool: str | None = None, *, ctx: RequestContext | None = None
     ) -> list[ManageableObject]:
         """Volumes on the backend, each saying whether it could be managed."""
-        backend, pool_name = self._admin_pool(ctx, pool, "list manageable volumes")
+        backend, pool_name = self._admin_pool(ctx, pool, "volume:list_manageable")
         return list(self._manager(backend).list_manageable_volumes(pool_name))
 
     def manageable_snapshots(
         self, pool: str | None = None, *, ctx: RequestContext | None = None
     ) -> list[ManageableObject]:
         """Snapshots on the backend, each saying whether it could be managed."""
-        backend, pool_name = self._admin_pool(ctx, pool, "list manageable snapshots")
+        backend, pool_name = self._admin_pool(ctx, pool, "snapshot:list_manageable")
         return list(self._manager(backend).list_manageable_snapshots(pool_name))
 
     def manage_volume(
@@ -69,8 +68,8 @@ class ManageService(UseCases):
             ManageExistingInvalidReferenceError: the reference names nothing usable.
             NotSupportedError: the backend cannot manage.
         """
-        context = self._ctx(ctx)
-        backend, pool_name = self._admin_pool(context, pool, "manage a volume")
+        context = self._ctx(ctx, "volume:manage")
+        backend, pool_name = self.pools.resolve(pool)
         ref = _checked_reference(reference)
         fields = (
             validate_name(name),
@@ -152,7 +151,7 @@ class ManageService(UseCases):
             PermissionDeniedError, VolumeNotFoundError, VolumeHasSnapshotsError,
             InvalidStateError.
         """
-        context = self._require_admin(ctx, "unmanage a volume")
+        context = self._ctx(ctx, "volume:unmanage")
         with self.db.transaction() as tx:
             volume = self._volume(tx, volume_id, context)
             self._manager(volume.backend)
@@ -205,7 +204,7 @@ class ManageService(UseCases):
             PermissionDeniedError, VolumeNotFoundError, ManageExistingInvalidReferenceError,
             NotSupportedError.
         """
-        context = self._require_admin(ctx, "manage a snapshot")
+        context = self._ctx(ctx, "snapshot:manage")
         ref = _checked_reference(reference)
         fields = (
             validate_name(name),
@@ -287,7 +286,7 @@ class ManageService(UseCases):
         self, snapshot_id: str, *, ctx: RequestContext | None = None
     ) -> OperationHandle[Snapshot]:
         """Stop managing a snapshot; its data stays on the backend."""
-        context = self._require_admin(ctx, "unmanage a snapshot")
+        context = self._ctx(ctx, "snapshot:unmanage")
         with self.db.transaction() as tx:
             snapshot = self._snapshot(tx, snapshot_id, context)
             volume = self._volume(tx, snapshot.volume_id, context)
@@ -326,16 +325,10 @@ class ManageService(UseCases):
             done=done,
         )
 
-    def _require_admin(self, ctx: RequestContext | None, action: str) -> RequestContext:
-        context = self._ctx(ctx)
-        if not context.is_admin:
-            raise PermissionDeniedError(action)
-        return context
-
     def _admin_pool(
         self, ctx: RequestContext | None, pool: str | None, action: str
     ) -> tuple[str, str]:
-        self._require_admin(ctx, action)
+        self._ctx(ctx, action)
         return self.pools.resolve(pool)
 
     def _manager(self, backend: str) -> SupportsManage:

@@ -8,6 +8,7 @@ from basalt.errors import OperationNotFoundError
 from basalt.model import Operation
 from basalt.persistence.base import Database
 from basalt.service.context import RequestContext
+from basalt.service.policy import authorize
 
 
 class OperationService:
@@ -23,7 +24,7 @@ class OperationService:
         Raises:
             OperationNotFoundError: unknown, or another project's.
         """
-        context = ctx or self.default_context
+        context = authorize(ctx or self.default_context, "operation:get")
         with self.db.transaction(write=False) as tx:
             operation = tx.operations.get(operation_id)
         if operation is None or not context.can_see(operation.project_id):
@@ -40,7 +41,7 @@ class OperationService:
         all_projects: bool = False,
     ) -> builtins.list[Operation]:
         """Newest first."""
-        context = ctx or self.default_context
+        context = authorize(ctx or self.default_context, "operation:get")
         project = None if (all_projects and context.is_admin) else context.project_id
         with self.db.transaction(write=False) as tx:
             return tx.operations.find(

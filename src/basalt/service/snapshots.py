@@ -46,7 +46,7 @@ class SnapshotService(UseCases):
             SnapshotNotFoundError: it does not exist or belongs to another project.
         """
         with self.db.transaction(write=False) as tx:
-            return self._snapshot(tx, snapshot_id, self._ctx(ctx))
+            return self._snapshot(tx, snapshot_id, self._ctx(ctx, "snapshot:get"))
 
     def list(
         self,
@@ -65,6 +65,7 @@ class SnapshotService(UseCases):
             ctx,
             all_projects=all_projects,
             what="snapshot",
+            action="snapshot:get",
             find=lambda tx, q: tx.snapshots.find(q),
         )
 
@@ -72,7 +73,7 @@ class SnapshotService(UseCases):
         self, snapshot_id: str, *, ctx: RequestContext | None = None
     ) -> builtins.list[Event]:
         """The snapshot's timeline, oldest first."""
-        context = self._ctx(ctx)
+        context = self._ctx(ctx, "snapshot:get")
         with self.db.transaction(write=False) as tx:
             if tx.snapshots.get(snapshot_id) is not None or not context.is_admin:
                 self._snapshot(tx, snapshot_id, context)
@@ -100,7 +101,7 @@ class SnapshotService(UseCases):
             InvalidInputError, VolumeNotFoundError, InvalidStateError,
             IdempotencyConflictError.
         """
-        context = self._ctx(ctx)
+        context = self._ctx(ctx, "snapshot:create")
         name_ = validate_name(name)
         description_ = validate_description(description)
         metadata_ = validate_metadata(metadata or {})
@@ -226,7 +227,7 @@ class SnapshotService(UseCases):
         Raises:
             InvalidInputError, SnapshotNotFoundError.
         """
-        context = self._ctx(ctx)
+        context = self._ctx(ctx, "snapshot:update")
         new_name = None if name is None else validate_name(name)
         new_description = None if description is None else validate_description(description)
         new_metadata = None if metadata is None else validate_metadata(metadata)
@@ -260,7 +261,7 @@ class SnapshotService(UseCases):
             SnapshotNotFoundError, InvalidStateError, ResourceBusyError (a volume is being
             created from it).
         """
-        context = self._ctx(ctx)
+        context = self._ctx(ctx, "snapshot:delete")
         with self.db.transaction() as tx:
             snapshot = self._snapshot(tx, snapshot_id, context)
             if tx.volumes.copies_in_progress(snapshot.id):

@@ -69,7 +69,7 @@ class VolumeCreation(UseCases):
             InvalidInputError, NotFoundError, InvalidStateError, InsufficientCapacityError,
             IdempotencyConflictError.
         """
-        context = self._ctx(ctx)
+        context = self._ctx(ctx, "volume:create")
         size = validate_size_gib(size_gib)
         fields = (
             validate_name(name),
@@ -121,7 +121,7 @@ class VolumeCreation(UseCases):
         size = (
             size_gib
             if size_gib is not None
-            else self._load_volume(volume_id, self._ctx(ctx)).size_gib
+            else self._load_volume(volume_id, self._ctx(ctx, "volume:create")).size_gib
         )
         return self.create(
             size_gib=size,

@@ -54,7 +54,7 @@ class VolumeService(VolumeCreation):
             VolumeNotFoundError: it does not exist or belongs to another project.
         """
         with self.db.transaction(write=False) as tx:
-            return self._volume(tx, volume_id, self._ctx(ctx))
+            return self._volume(tx, volume_id, self._ctx(ctx, "volume:get"))
 
     def list(
         self,
@@ -73,12 +73,13 @@ class VolumeService(VolumeCreation):
             ctx,
             all_projects=all_projects,
             what="volume",
+            action="volume:get",
             find=lambda tx, q: tx.volumes.find(q),
         )
 
     def events(self, volume_id: str, *, ctx: RequestContext | None = None) -> builtins.list[Event]:
         """The volume's timeline, oldest first (also after it was deleted, for admins)."""
-        context = self._ctx(ctx)
+        context = self._ctx(ctx, "volume:get")
         with self.db.transaction(write=False) as tx:
             if tx.volumes.get(volume_id) is not None or not context.is_admin:
                 self._volume(tx, volume_id, context)
@@ -101,7 +102,7 @@ class VolumeService(VolumeCreation):
         Raises:
             InvalidInputError, VolumeNotFoundError.
         """
-        context = self._ctx(ctx)
+        context = self._ctx(ctx, "volume:update")
         new_name = None if name is None else validate_name(name)
         new_description = None if description is None else validate_description(description)
         new_metadata = None if metadata is None else validate_metadata(metadata)
@@ -143,7 +144,7 @@ class VolumeService(VolumeCreation):
         """
         given = validate_metadata(items)
         with self.db.transaction() as tx:
-            volume = self._volume(tx, volume_id, self._ctx(ctx))
+            volume = self._volume(tx, volume_id, self._ctx(ctx, "volume:update"))
             merged = given if replace else {**volume.metadata, **given}
             volume.metadata = validate_metadata(merged)
             self._save_note(tx, volume, f"metadata {'replaced' if replace else 'set'}")
@@ -158,7 +159,7 @@ class VolumeService(VolumeCreation):
             MetadataKeyNotFoundError: the volume has no such key. VolumeNotFoundError.
         """
         with self.db.transaction() as tx:
-            volume = self._volume(tx, volume_id, self._ctx(ctx))
+            volume = self._volume(tx, volume_id, self._ctx(ctx, "volume:update"))
             if key not in volume.metadata:
                 raise MetadataKeyNotFoundError(key, hint=f"volume {volume_id} has no such key")
             del volume.metadata[key]
@@ -174,7 +175,7 @@ class VolumeService(VolumeCreation):
         """
         flag = validate_flag(bootable, field="bootable")
         with self.db.transaction() as tx:
-            volume = self._volume(tx, volume_id, self._ctx(ctx))
+            volume = self._volume(tx, volume_id, self._ctx(ctx, "volume:update"))
             volume.bootable = flag
             self._save_note(tx, volume, f"bootable set to {flag}")
             return volume
@@ -191,7 +192,7 @@ class VolumeService(VolumeCreation):
         """
         flag = validate_flag(readonly, field="readonly")
         with self.db.transaction() as tx:
-            volume = self._volume(tx, volume_id, self._ctx(ctx))
+            volume = self._volume(tx, volume_id, self._ctx(ctx, "volume:update_readonly_flag"))
             held = volume.status in HOLDS_ATTACHMENTS
             if held and tx.attachments.for_volume(volume.id):
                 raise VolumeAttachedError(
@@ -226,7 +227,7 @@ class VolumeService(VolumeCreation):
             InvalidStateError: the volume is neither available nor in use.
             InsufficientCapacityError: the pool cannot take the growth.
         """
-        context = self._ctx(ctx)
+        context = self._ctx(ctx, "volume:extend")
         size = validate_size_gib(new_size_gib, field="new_size")
         seen = self._load_volume(volume_id, context)
         _require_growth(seen, size)
@@ -284,7 +285,7 @@ class VolumeService(VolumeCreation):
             VolumeAttachedError: it is attached (or reserved) to a host.
             InvalidStateError: it (or a snapshot) is busy, or a copy is being made from it.
         """
-        context = self._ctx(ctx)
+        context = self._ctx(ctx, "volume:delete")
         with self.db.transaction() as tx:
             volume = self._volume(tx, volume_id, context)
             held = volume.status in HOLDS_ATTACHMENTS

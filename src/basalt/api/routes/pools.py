@@ -6,7 +6,6 @@ from fastapi import APIRouter, Request
 
 from basalt.api.auth import context_from
 from basalt.api.routes.common import basalt_of
-from basalt.errors import PermissionDeniedError
 
 router = APIRouter(prefix="/v3/{project_id}/scheduler-stats", tags=["pools"])
 
@@ -14,11 +13,10 @@ router = APIRouter(prefix="/v3/{project_id}/scheduler-stats", tags=["pools"])
 @router.get("/get_pools")
 def get_pools(project_id: str, request: Request) -> dict[str, object]:
     """Pools; ``?detail=true`` adds capabilities (administrators)."""
-    if not context_from(request).is_admin:
-        raise PermissionDeniedError("listing pools")
+    ctx = context_from(request)
     detail = request.query_params.get("detail", "false").lower() in ("1", "true", "yes")
     pools = []
-    for pool in basalt_of(request).list_pools(refresh=False):
+    for pool in basalt_of(request).list_pools(refresh=False, ctx=ctx):
         entry: dict[str, object] = {"name": f"basalt@{pool.backend}#{pool.name}"}
         if detail:
             entry["capabilities"] = {

@@ -23,6 +23,7 @@
     │   └── InsufficientCapacityError
     ├── DriverError                      a backend failed; carries the backend name
     │   └── NotSupportedError            the backend lacks the feature
+    ├── FeatureUnavailableError          Basalt lacks the feature (yet), whatever the backend
     ├── ExportError                      the iSCSI target (tgt) failed
     │   ├── (basalt.export.errors: CommandFailedError, CommandTimeoutError, TargetExportError)
     │   └── ExportUnavailableError       tgt is not installed or Basalt is not root
@@ -129,8 +130,12 @@ class InvalidStateError(BasaltError):
 
     code = "invalid_state"
 
-    def __init__(self, *, kind: str, resource_id: str, status: str, action: str) -> None:
-        super().__init__(f"cannot {action} {kind} {resource_id}: its status is {status!r}")
+    def __init__(
+        self, *, kind: str, resource_id: str, status: str, action: str, hint: str | None = None
+    ) -> None:
+        super().__init__(
+            f"cannot {action} {kind} {resource_id}: its status is {status!r}", hint=hint
+        )
         self.kind = kind
         self.resource_id = resource_id
         self.status = status
@@ -234,6 +239,16 @@ class DriverError(BasaltError):
     def __init__(self, backend: str, message: str, *, hint: str | None = None) -> None:
         super().__init__(f"backend {backend}: {message}", hint=hint)
         self.backend = backend
+
+
+class FeatureUnavailableError(BasaltError):
+    """Basalt does not offer this feature (yet), whatever the backend: HTTP 501."""
+
+    code = "not_implemented"
+
+    def __init__(self, feature: str, reason: str, *, hint: str | None = None) -> None:
+        super().__init__(f"{feature} is not available: {reason}", hint=hint)
+        self.feature = feature
 
 
 class NotSupportedError(DriverError):

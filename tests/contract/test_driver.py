@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import pytest
 
-from basalt.drivers.base import SupportsManage, VolumeDriver
+from basalt.drivers.base import SupportsManage, SupportsRevert, VolumeDriver
 from basalt.drivers.types import GIB, ManageableObject, SnapshotRef, VolumeRef, no_progress
 from basalt.errors import DriverError, ManageExistingInvalidReferenceError
 
@@ -278,6 +278,64 @@ def get_size(driver: SupportsManage, kind: Kind, pool: str, reference: dict[str,
     if kind == "volume":
         return driver.manage_volume_get_size(pool, reference)
     return driver.manage_snapshot_get_size(pool, reference)
+
+
+class TestRevert:
+    @pytest.fixture(autouse=True)
+    def _reverts(self, driver: VolumeDriver) -> None:
+        if not isinstance(driver, SupportsRevert):
+            pytest.skip(f"{driver.driver_name} does not revert volumes")
+
+    def test_revert_gives_back_the_snapshot_bytes_and_is_idempotent(
+        self, driver: VolumeDriver, io: BackendAccess
+    ) -> None:
+        assert isinstance(driver, SupportsRevert)
+        volume = new_volume(io)
+        driver.create_volume(volume)
+        write_patterns(io, volume, seed=70)
+        old_digest = io.digest(volume)
+        snapshot = new_snapshot(volume)
+        driver.create_snapshot(snapshot, volume)
+        write_patterns(io, volume, seed=71)
+        assert io.digest(volume) != old_digest
+        calls, progress = recorder()
+        driver.revert_volume_to_snapshot(volume, snapshot, progress=progress)
+        assert io.digest(volume) == old_digest
+        assert_sane_progress(calls)
+        driver.revert_volume_to_snapshot(volume, snapshot, progress=no_progress)
+        assert io.digest(volume) == old_digest == io.digest(snapshot)
+        write_patterns(io, volume, seed=72)  # the volume stays writable, the snapshot intact
+        assert io.digest(snapshot) == old_digest
+
+    def test_revert_after_an_extend_keeps_the_size_and_zeros_the_tail(
+        self, driver: VolumeDriver, io: BackendAccess
+    ) -> None:
+        assert isinstance(driver, SupportsRevert)
+        volume = new_volume(io)
+        driver.create_volume(volume)
+        written = write_patterns(io, volume, seed=73)
+        snapshot = new_snapshot(volume)
+        driver.create_snapshot(snapshot, volume)
+        driver.extend_volume(volume, 2)
+        grown = VolumeRef(id=volume.id, size_gib=2, pool=volume.pool)
+        io.write(grown, GIB + 4 * MIB, pattern(74, MIB))
+        driver.revert_volume_to_snapshot(grown, snapshot, progress=no_progress)
+        assert io.size_bytes(grown) == 2 * GIB
+        assert read_patterns(io, grown, GIB) == written
+        assert io.digest(grown, start=GIB, length=GIB) == zero_digest(GIB)
+
+    def test_revert_to_a_missing_snapshot_fails_and_changes_nothing(
+        self, driver: VolumeDriver, io: BackendAccess
+    ) -> None:
+        assert isinstance(driver, SupportsRevert)
+        volume = new_volume(io)
+        driver.create_volume(volume)
+        write_patterns(io, volume, seed=75)
+        before = io.digest(volume)
+        with pytest.raises(DriverError):
+            driver.revert_volume_to_snapshot(volume, new_snapshot(volume), progress=no_progress)
+        assert io.digest(volume) == before
+        assert io.size_bytes(volume) == GIB
 
 
 class TestManage:

@@ -27,6 +27,7 @@ STATUS_BY_ERROR: dict[type[BaseException], int] = {
     e.ConflictError: 409,
     e.CapacityError: 400,
     e.NotSupportedError: 400,
+    e.FeatureUnavailableError: 501,
     e.OperationTimeoutError: 504,
     e.DriverError: 500,
     e.ExportUnavailableError: 503,
@@ -48,6 +49,7 @@ KIND_BY_STATUS = {
     413: "overLimit",
     415: "badMediaType",
     500: "computeFault",
+    501: "notImplemented",
     503: "serviceUnavailable",
     504: "serviceUnavailable",
 }

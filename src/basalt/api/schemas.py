@@ -1,108 +1,16 @@
-"""Wire shapes: request bodies (pydantic) and response views, separate from the model.
-
-Values are checked by basalt.model.validation in the service, so request models
-accept loose types (Cinder clients send sizes as numbers or strings) and leave the
-wording of errors to the one place that owns each rule.
-"""
+"""Wire shapes of responses (views), separate from the model; request bodies are in
+basalt.api.bodies."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from basalt.drivers.types import ConnectionInfo, ManageableObject
 from basalt.model import Attachment, AttachStatus, Event, Operation, Snapshot, Volume
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
 A = AttachStatus
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class VolumeCreate(_Body):
-    size: Any = None
-    name: Any = None
-    description: Any = None
-    display_name: Any = None
-    display_description: Any = None
-    metadata: Any = None
-    snapshot_id: str | None = None
-    source_volid: str | None = None
-    availability_zone: str | None = None
-    volume_type: str | None = None
-    imageRef: str | None = None  # noqa: N815 - Cinder's field name
-    backup_id: str | None = None
-    multiattach: bool | None = None
-
-
-class VolumeCreateRequest(_Body):
-    volume: VolumeCreate
-
-
-class VolumeUpdate(_Body):
-    name: Any = None
-    description: Any = None
-    display_name: Any = None
-    display_description: Any = None
-    metadata: Any = None
-
-
-class VolumeUpdateRequest(_Body):
-    volume: VolumeUpdate
-
-
-class SnapshotCreate(_Body):
-    volume_id: str
-    name: Any = None
-    description: Any = None
-    display_name: Any = None
-    display_description: Any = None
-    metadata: Any = None
-    force: Any = False
-
-
-class SnapshotCreateRequest(_Body):
-    snapshot: SnapshotCreate
-
-
-class SnapshotUpdateRequest(_Body):
-    snapshot: VolumeUpdate
-
-
-class VolumeManage(_Body):
-    host: str | None = None
-    ref: Any = None
-    name: Any = None
-    description: Any = None
-    metadata: Any = None
-    availability_zone: str | None = None
-    volume_type: str | None = None
-    bootable: bool | None = None
-
-
-class VolumeManageRequest(_Body):
-    volume: VolumeManage
-
-
-class SnapshotManage(_Body):
-    volume_id: str
-    ref: Any = None
-    name: Any = None
-    description: Any = None
-    metadata: Any = None
-
-
-class SnapshotManageRequest(_Body):
-    snapshot: SnapshotManage
-
-
-class MetadataBody(_Body):
-    metadata: dict[str, Any] = Field(default_factory=dict)
 
 
 def stamp(moment: datetime | None) -> str | None:
@@ -251,25 +159,6 @@ def manageable_view(item: ManageableObject, *, host: str, detailed: bool) -> dic
             }
         )
     return view
-
-
-class AttachmentCreate(_Body):
-    volume_uuid: str
-    instance_uuid: Any = None
-    connector: Any = None
-    mode: Any = "rw"
-
-
-class AttachmentCreateRequest(_Body):
-    attachment: AttachmentCreate
-
-
-class AttachmentUpdate(_Body):
-    connector: Any
-
-
-class AttachmentUpdateRequest(_Body):
-    attachment: AttachmentUpdate
 
 
 def volume_attachment(attachment: Attachment) -> dict[str, object]:

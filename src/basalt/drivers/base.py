@@ -193,3 +193,22 @@ class SupportsManage(Protocol):
     def list_manageable_snapshots(self, pool: str) -> Sequence[ManageableObject]:
         """Snapshots on the backend, with whether each could be managed."""
         ...
+
+
+@runtime_checkable
+class SupportsRevert(Protocol):
+    """Revert a volume in place to one of its snapshots."""
+
+    def revert_volume_to_snapshot(
+        self, volume: VolumeRef, snapshot: SnapshotRef, *, progress: ProgressCallback
+    ) -> None:
+        """Make the volume's data that of ``snapshot``, keeping the volume's size.
+
+        Atomic from the outside: when it raises, the volume holds what it held
+        before; running it again after a crash gives the same result. Bytes past
+        the snapshot's size (the volume was extended since) read as zeros.
+
+        Raises:
+            DriverError: the volume or snapshot is missing, or the backend failed.
+        """
+        ...

@@ -15,6 +15,7 @@ class OperationKind(StrEnum):
     CREATE_VOLUME_FROM_SNAPSHOT = "create_volume_from_snapshot"
     DELETE_VOLUME = "delete_volume"
     EXTEND_VOLUME = "extend_volume"
+    REVERT_VOLUME = "revert_volume"
     UPDATE_VOLUME = "update_volume"
     MANAGE_VOLUME = "manage_volume"
     UNMANAGE_VOLUME = "unmanage_volume"

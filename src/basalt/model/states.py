@@ -41,6 +41,7 @@ class SnapshotStatus(StrEnum):
     MANAGING = "managing"
     ERROR_MANAGING = "error_managing"
     UNMANAGING = "unmanaging"
+    RESTORING = "restoring"
 
 
 class AttachStatus(StrEnum):
@@ -125,6 +126,8 @@ SNAPSHOT_TRANSITIONS: frozenset[tuple[SnapshotStatus, SnapshotStatus]] = frozens
         (S.DELETING, S.ERROR_DELETING),  # the backend could not delete it
         (S.AVAILABLE, S.UNMANAGING),  # release it, the data stays
         (S.UNMANAGING, S.AVAILABLE),  # the backend refused to release it
+        (S.AVAILABLE, S.RESTORING),  # its volume is being reverted to it
+        (S.RESTORING, S.AVAILABLE),  # the revert ended, well or not
         (S.AVAILABLE, S.ERROR),  # reconciliation found the backend object gone
     }
 )
@@ -172,6 +175,7 @@ SNAPSHOT_STRANDED: dict[SnapshotStatus, SnapshotStatus] = {
     S.MANAGING: S.ERROR_MANAGING,
     S.DELETING: S.ERROR_DELETING,
     S.UNMANAGING: S.AVAILABLE,
+    S.RESTORING: S.AVAILABLE,
 }
 """Where a busy snapshot goes when a restart finds no operation that owns it."""
 
@@ -192,7 +196,7 @@ VOLUME_BUSY: frozenset[VolumeStatus] = frozenset(
 """States that a restart must resolve: work was under way."""
 
 SNAPSHOT_BUSY: frozenset[SnapshotStatus] = frozenset(
-    {S.CREATING, S.MANAGING, S.DELETING, S.UNMANAGING}
+    {S.CREATING, S.MANAGING, S.DELETING, S.UNMANAGING, S.RESTORING}
 )
 
 OPERATION_OPEN: frozenset[OperationPhase] = frozenset({P.PENDING, P.RUNNING})

@@ -53,6 +53,8 @@ class ListQuery:
     status: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
     volume_id: str | None = None  # snapshots only
+    bootable: bool | None = None  # volumes only
+    availability_zone: str | None = None  # volumes only
     limit: int | None = None
     marker: str | None = None
     sort: tuple[tuple[str, SortDirection], ...] = (("created_at", "desc"),)
@@ -90,8 +92,12 @@ class VolumeRepository(Protocol):
     def delete(self, volume_id: str) -> None: ...
     def ids(self) -> set[str]: ...
     def in_statuses(self, statuses: Collection[VolumeStatus]) -> list[Volume]: ...
-    def usage(self, project_id: str) -> tuple[int, int]:
-        """(volume count, GiB) for the project."""
+    def usage(self, project_id: str | None) -> tuple[int, int]:
+        """(volume count, GiB) for the project (None: every project)."""
+        ...
+
+    def metadata_of(self, project_id: str | None) -> list[dict[str, str]]:
+        """The metadata of every volume of the project (None: all) that has any."""
         ...
 
     def provisioned_gib(self, backend: str, pool: str) -> int: ...

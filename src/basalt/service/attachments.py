@@ -336,6 +336,45 @@ class AttachmentService(UseCases):
             released.append(self._release(attachment, volume, context))
         return released
 
+    def force_detach(
+        self,
+        volume_id: str,
+        *,
+        attachment_id: str | None = None,
+        connector: object | None = None,
+        ctx: RequestContext | None = None,
+    ) -> builtins.list[str]:
+        """Detach attachments whatever their status (administrators, os-force_detach):
+        the named one, those of the connector's host, or every one. Each loses its export.
+
+        Returns:
+            The ids of the attachments detached.
+
+        Raises:
+            PermissionDeniedError: not an administrator.
+            InvalidInputError: a bad connector.
+            VolumeAttachedError: nothing matches.
+            ExportError, DriverError: an export could not be removed (that attachment is
+                left in error_detaching; retrying tries again).
+        """
+        context = self._ctx(ctx, "volume:force_detach")
+        checked = None if connector is None else validate_connector(connector)
+        with self.db.transaction(write=False) as tx:
+            volume = self._volume(tx, volume_id, context)
+            chosen = [
+                a
+                for a in tx.attachments.for_volume(volume.id)
+                if (attachment_id is None or a.id == attachment_id)
+                and (checked is None or _connector_matches(a, checked))
+            ]
+        if not chosen:
+            raise VolumeAttachedError(
+                volume.id, "has no attachment that matches", hint="list them: basalt volume show"
+            )
+        for attachment in chosen:
+            self.detach(attachment.id, ctx=context)
+        return [a.id for a in chosen]
+
     def run_detach(self, scope: OperationScope, attachment: Attachment, volume: Volume) -> None:
         """Narrow the export, then delete the attachment (also used after a restart)."""
         connector = _stored_connector(attachment)

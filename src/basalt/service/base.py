@@ -11,6 +11,8 @@ from typing import TypeVar
 from basalt.errors import (
     IdempotencyConflictError,
     InvalidInputError,
+    MetadataKeyNotFoundError,
+    ResourceBusyError,
     SnapshotNotFoundError,
     VolumeNotFoundError,
 )
@@ -25,7 +27,7 @@ from basalt.model import (
     Volume,
     VolumeStatus,
 )
-from basalt.model.validation import validate_request_id
+from basalt.model.validation import validate_metadata, validate_request_id
 from basalt.persistence.base import (
     Database,
     IdempotencyRecord,
@@ -123,6 +125,71 @@ class UseCases:
         if snapshot is None or not ctx.can_see(snapshot.project_id):
             raise SnapshotNotFoundError(snapshot_id)
         return snapshot
+
+    def _save_note(self, tx: Transaction, resource: Volume | Snapshot, message: str) -> None:
+        """Save a changed resource (not its status) with a note on its timeline."""
+        resource.updated_at = utcnow()
+        kind = "volume" if isinstance(resource, Volume) else "snapshot"
+        if isinstance(resource, Volume):
+            tx.volumes.save(resource)
+        else:
+            tx.snapshots.save(resource)
+        tx.events.add(
+            Event(
+                resource_kind=kind,
+                resource_id=resource.id,
+                kind=EventKind.NOTE,
+                at=resource.updated_at,
+                message=message,
+            )
+        )
+
+    def _merge_metadata(
+        self,
+        tx: Transaction,
+        resource: Volume | Snapshot,
+        items: dict[str, str],
+        *,
+        replace: bool,
+    ) -> dict[str, str]:
+        """Add or change checked items (all of them with ``replace``); return the result.
+
+        Raises:
+            InvalidInputError: too many items in the end.
+        """
+        merged = items if replace else {**resource.metadata, **items}
+        resource.metadata = validate_metadata(merged)
+        self._save_note(tx, resource, f"metadata {'replaced' if replace else 'set'}")
+        return dict(resource.metadata)
+
+    def _drop_metadata_key(self, tx: Transaction, resource: Volume | Snapshot, key: str) -> None:
+        """Remove one metadata item.
+
+        Raises:
+            MetadataKeyNotFoundError: the resource has no such key.
+        """
+        if key not in resource.metadata:
+            kind = "volume" if isinstance(resource, Volume) else "snapshot"
+            raise MetadataKeyNotFoundError(key, hint=f"{kind} {resource.id} has no such key")
+        del resource.metadata[key]
+        self._save_note(tx, resource, f"metadata key {key!r} removed")
+
+    def _refuse_if_busy(self, tx: Transaction, resource: Volume | Snapshot, action: str) -> None:
+        """Refuse an administrator's override while an operation still works on the resource.
+
+        Raises:
+            ResourceBusyError: naming the open operation.
+        """
+        running = tx.operations.find(
+            project_id=None, resource_id=resource.id, open_only=True, limit=1
+        )
+        if running:
+            kind = "volume" if isinstance(resource, Volume) else "snapshot"
+            raise ResourceBusyError(
+                f"cannot {action} {kind} {resource.id}: operation {running[0].id} "
+                f"({running[0].kind}) is still working on it",
+                hint="wait for that operation to finish (basalt operation show)",
+            )
 
     def _new_operation(
         self,

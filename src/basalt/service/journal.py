@@ -184,6 +184,48 @@ def move(
         )
 
 
+def override_status(
+    tx: Transaction,
+    resource: Volume | Snapshot,
+    new: VolumeStatus | SnapshotStatus,
+    *,
+    actor: str,
+    action: str,
+) -> None:
+    """An administrator's override (reset-status, force-delete): set the status without
+    the transition table, still as a compare-and-set, and say so on the timeline.
+
+    Raises:
+        ResourceBusyError: another request changed the status first.
+        VolumeNotFoundError, SnapshotNotFoundError: the resource is gone.
+    """
+    now = utcnow()
+    kind = "volume" if isinstance(resource, Volume) else "snapshot"
+    if isinstance(resource, Volume):
+        changed = tx.volumes.set_status(
+            resource.id, expected=(resource.status,), new=VolumeStatus(new), updated_at=now
+        )
+        gone: bool = not changed and tx.volumes.get(resource.id) is None
+    else:
+        changed = tx.snapshots.set_status(
+            resource.id, expected=(resource.status,), new=SnapshotStatus(new), updated_at=now
+        )
+        gone = not changed and tx.snapshots.get(resource.id) is None
+    if gone:
+        raise (VolumeNotFoundError if kind == "volume" else SnapshotNotFoundError)(resource.id)
+    if not changed:
+        raise ResourceBusyError(
+            f"cannot {action} {kind} {resource.id}: its status changed meanwhile",
+            hint="look at it again, then retry",
+        )
+    event = _status_event(kind, resource.id, str(resource.status), str(new), now, None, None)
+    event.message += f" ({action} by {actor})"
+    event.detail["override"] = True
+    tx.events.add(event)
+    resource.status = new
+    resource.updated_at = now
+
+
 def record(
     tx: Transaction,
     *,

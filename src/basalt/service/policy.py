@@ -52,6 +52,7 @@ RULES: dict[str, Role] = {
     "volume:detach": M,  # begin/roll back detaching, terminate, detach, unreserve
     "volume:reset_status": A,
     "volume:force_delete": A,
+    "volume:force_detach": A,
     "volume:migrate": A,
     "volume:list_manageable": A,
     "volume:manage": A,

@@ -130,6 +130,8 @@ class Reconciler:
             return volume is None or self._redrive_extend(scope, volume, operation)
         if kind == K.UNMANAGE_VOLUME:
             return volume is None or self._settle_unmanaged_volume(scope, volume)
+        if kind == K.REVERT_VOLUME:
+            return volume is None or self._redrive_revert(scope, volume, operation)
         if kind in (K.CREATE_SNAPSHOT, K.MANAGE_SNAPSHOT):
             return snapshot is None or self._settle_created_snapshot(scope, snapshot)
         if kind == K.DELETE_SNAPSHOT:
@@ -180,6 +182,17 @@ class Reconciler:
                 operation_id=scope.operation.id,
             )
         return False
+
+    def _redrive_revert(self, scope: OperationScope, volume: Volume, operation: Operation) -> bool:
+        """A revert is idempotent: run it again to the snapshot it named."""
+        if volume.status != V.REVERTING:
+            return volume.status == V.AVAILABLE
+        with self.db.transaction(write=False) as tx:
+            snapshot = tx.snapshots.get(str(operation.params.get("snapshot_id")))
+        if snapshot is None:  # cannot happen: a restoring snapshot cannot be deleted
+            raise BasaltError(f"the snapshot volume {volume.id} was reverting to is gone")
+        self.volumes.run_revert(scope, volume, snapshot)
+        return True
 
     def _redrive_extend(self, scope: OperationScope, volume: Volume, operation: Operation) -> bool:
         if volume.status != V.EXTENDING:

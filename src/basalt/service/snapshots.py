@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from basalt.drivers.types import DriverUpdate
 from basalt.errors import (
+    InvalidInputError,
     InvalidStateError,
     ResourceBusyError,
     SnapshotNotFoundError,
@@ -22,16 +23,19 @@ from basalt.model import (
     Volume,
     VolumeStatus,
 )
+from basalt.model.states import SNAPSHOT_TRANSITIONS
 from basalt.model.validation import validate_description, validate_metadata, validate_name
 from basalt.persistence.base import ListQuery, Transaction
 from basalt.service.base import Replay, UseCases
 from basalt.service.clock import new_id, utcnow
 from basalt.service.context import RequestContext
-from basalt.service.journal import move_snapshot
+from basalt.service.journal import move_snapshot, override_status
 from basalt.service.refs import snapshot_ref, volume_ref
 from basalt.service.runner import OperationHandle, OperationScope
 
 S = SnapshotStatus
+RESETTABLE_SNAPSHOT_STATUSES = frozenset({S.AVAILABLE, S.ERROR, S.ERROR_DELETING})
+"""What reset-status may set: settled statuses only."""
 SNAPSHOTTABLE = frozenset({VolumeStatus.AVAILABLE, VolumeStatus.IN_USE})
 """Attached volumes too (crash-consistent, as Cinder allows from microversion 3.66)."""
 
@@ -89,10 +93,12 @@ class SnapshotService(UseCases):
         name: object = "",
         description: object = "",
         metadata: Mapping[str, object] | None = None,
+        allow_in_use: bool = True,
         ctx: RequestContext | None = None,
         request_id: str | None = None,
     ) -> OperationHandle[Snapshot]:
-        """Snapshot an available volume.
+        """Snapshot a volume, available or (unless ``allow_in_use`` is off) attached; a
+        snapshot of an attached volume is crash-consistent.
 
         Returns:
             A handle; ``wait()`` returns the available snapshot.
@@ -115,12 +121,15 @@ class SnapshotService(UseCases):
         try:
             with self.db.transaction() as tx:
                 volume = self._volume(tx, volume_id, context)
-                if volume.status not in SNAPSHOTTABLE:
+                if volume.status not in SNAPSHOTTABLE or (
+                    not allow_in_use and volume.status != VolumeStatus.AVAILABLE
+                ):
                     raise InvalidStateError(
                         kind="volume",
                         resource_id=volume.id,
                         status=str(volume.status),
                         action="snapshot",
+                        hint=None if allow_in_use else "force it to snapshot an attached volume",
                     )
                 snapshot, operation = self._insert(
                     tx, context, volume, name_, description_, metadata_, request_id, params
@@ -252,16 +261,74 @@ class SnapshotService(UseCases):
             )
             return snapshot
 
+    def set_metadata(
+        self,
+        snapshot_id: str,
+        items: Mapping[str, object],
+        *,
+        replace: bool = False,
+        ctx: RequestContext | None = None,
+    ) -> dict[str, str]:
+        """Add or change metadata items (all of it with ``replace``); return the result.
+
+        Raises:
+            InvalidInputError: a bad key or value, or too many items in the end.
+            SnapshotNotFoundError.
+        """
+        given = validate_metadata(items)
+        with self.db.transaction() as tx:
+            snapshot = self._snapshot(tx, snapshot_id, self._ctx(ctx, "snapshot:update"))
+            return self._merge_metadata(tx, snapshot, given, replace=replace)
+
+    def delete_metadata_key(
+        self, snapshot_id: str, key: str, *, ctx: RequestContext | None = None
+    ) -> None:
+        """Remove one metadata item.
+
+        Raises:
+            MetadataKeyNotFoundError: the snapshot has no such key. SnapshotNotFoundError.
+        """
+        with self.db.transaction() as tx:
+            snapshot = self._snapshot(tx, snapshot_id, self._ctx(ctx, "snapshot:update"))
+            self._drop_metadata_key(tx, snapshot, key)
+
+    def reset_status(
+        self, snapshot_id: str, status: object, *, ctx: RequestContext | None = None
+    ) -> Snapshot:
+        """Set a snapshot's status to one of RESETTABLE_SNAPSHOT_STATUSES (administrators).
+
+        Raises:
+            PermissionDeniedError: not an administrator.
+            InvalidInputError: another status.
+            ResourceBusyError: an operation still works on the snapshot.
+            SnapshotNotFoundError.
+        """
+        context = self._ctx(ctx, "snapshot:reset_status")
+        allowed = {str(s): s for s in RESETTABLE_SNAPSHOT_STATUSES}
+        if not isinstance(status, str) or status.lower() not in allowed:
+            raise InvalidInputError(
+                "status", f"{str(status)[:64]!r} is not one of {', '.join(sorted(allowed))}"
+            )
+        with self.db.transaction() as tx:
+            snapshot = self._snapshot(tx, snapshot_id, context)
+            self._refuse_if_busy(tx, snapshot, "reset the status of")
+            if snapshot.status != allowed[status.lower()]:
+                override_status(
+                    tx, snapshot, allowed[status.lower()], actor=context.user_id, action="reset"
+                )
+            return snapshot
+
     def delete(
-        self, snapshot_id: str, *, ctx: RequestContext | None = None
+        self, snapshot_id: str, *, force: bool = False, ctx: RequestContext | None = None
     ) -> OperationHandle[Snapshot]:
-        """Delete a snapshot.
+        """Delete a snapshot; ``force`` (administrators) whatever its status, as long as no
+        operation works on it.
 
         Raises:
             SnapshotNotFoundError, InvalidStateError, ResourceBusyError (a volume is being
-            created from it).
+            created from it, or force and an operation works on it).
         """
-        context = self._ctx(ctx, "snapshot:delete")
+        context = self._ctx(ctx, "snapshot:force_delete" if force else "snapshot:delete")
         with self.db.transaction() as tx:
             snapshot = self._snapshot(tx, snapshot_id, context)
             if tx.volumes.copies_in_progress(snapshot.id):
@@ -269,6 +336,9 @@ class SnapshotService(UseCases):
                     f"a volume is being created from snapshot {snapshot.id}",
                     hint="delete it when that volume is available",
                 )
+            if force and (snapshot.status, S.DELETING) not in SNAPSHOT_TRANSITIONS:
+                self._refuse_if_busy(tx, snapshot, "force-delete")
+                override_status(tx, snapshot, S.ERROR, actor=context.user_id, action="force-delete")
             move_snapshot(tx, snapshot, S.DELETING, action="delete")
             volume = tx.volumes.get(snapshot.volume_id)
             assert volume is not None, "a snapshot row outlived its volume"

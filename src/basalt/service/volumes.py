@@ -9,7 +9,6 @@ from functools import partial
 
 from basalt.errors import (
     InvalidInputError,
-    MetadataKeyNotFoundError,
     ResourceBusyError,
     VolumeAttachedError,
     VolumeHasSnapshotsError,
@@ -26,6 +25,7 @@ from basalt.model import (
     volume_status_for,
 )
 from basalt.model.attachment import HOLDS_ATTACHMENTS
+from basalt.model.states import VOLUME_TRANSITIONS
 from basalt.model.validation import (
     validate_description,
     validate_flag,
@@ -36,15 +36,17 @@ from basalt.model.validation import (
 from basalt.persistence.base import ListQuery, Transaction
 from basalt.service.clock import utcnow
 from basalt.service.context import RequestContext
-from basalt.service.journal import move_snapshot, move_volume
+from basalt.service.journal import move_snapshot, move_volume, override_status
 from basalt.service.refs import snapshot_ref, volume_ref
 from basalt.service.runner import OperationHandle, OperationScope
+from basalt.service.volume_admin import VolumeAdmin
 from basalt.service.volume_create import VolumeCreation
+from basalt.service.volume_revert import VolumeRevert
 
 V = VolumeStatus
 
 
-class VolumeService(VolumeCreation):
+class VolumeService(VolumeCreation, VolumeRevert, VolumeAdmin):
     """Everything a caller can do to volumes."""
 
     def get(self, volume_id: str, *, ctx: RequestContext | None = None) -> Volume:
@@ -145,10 +147,7 @@ class VolumeService(VolumeCreation):
         given = validate_metadata(items)
         with self.db.transaction() as tx:
             volume = self._volume(tx, volume_id, self._ctx(ctx, "volume:update"))
-            merged = given if replace else {**volume.metadata, **given}
-            volume.metadata = validate_metadata(merged)
-            self._save_note(tx, volume, f"metadata {'replaced' if replace else 'set'}")
-            return dict(volume.metadata)
+            return self._merge_metadata(tx, volume, given, replace=replace)
 
     def delete_metadata_key(
         self, volume_id: str, key: str, *, ctx: RequestContext | None = None
@@ -160,10 +159,7 @@ class VolumeService(VolumeCreation):
         """
         with self.db.transaction() as tx:
             volume = self._volume(tx, volume_id, self._ctx(ctx, "volume:update"))
-            if key not in volume.metadata:
-                raise MetadataKeyNotFoundError(key, hint=f"volume {volume_id} has no such key")
-            del volume.metadata[key]
-            self._save_note(tx, volume, f"metadata key {key!r} removed")
+            self._drop_metadata_key(tx, volume, key)
 
     def set_bootable(
         self, volume_id: str, bootable: object, *, ctx: RequestContext | None = None
@@ -203,19 +199,6 @@ class VolumeService(VolumeCreation):
             volume.readonly = flag
             self._save_note(tx, volume, f"readonly set to {flag}")
             return volume
-
-    def _save_note(self, tx: Transaction, volume: Volume, message: str) -> None:
-        volume.updated_at = utcnow()
-        tx.volumes.save(volume)
-        tx.events.add(
-            Event(
-                resource_kind="volume",
-                resource_id=volume.id,
-                kind=EventKind.NOTE,
-                at=volume.updated_at,
-                message=message,
-            )
-        )
 
     def extend(
         self, volume_id: str, new_size_gib: object, *, ctx: RequestContext | None = None
@@ -276,16 +259,25 @@ class VolumeService(VolumeCreation):
         )
 
     def delete(
-        self, volume_id: str, *, cascade: bool = False, ctx: RequestContext | None = None
+        self,
+        volume_id: str,
+        *,
+        cascade: bool = False,
+        force: bool = False,
+        ctx: RequestContext | None = None,
     ) -> OperationHandle[Volume]:
         """Delete a volume; with ``cascade`` its snapshots first.
+
+        ``force`` (administrators) also deletes a volume whose status would refuse it
+        (e.g. stuck in maintenance or reverting) as long as no operation works on it.
 
         Raises:
             VolumeHasSnapshotsError: it has snapshots and cascade is off.
             VolumeAttachedError: it is attached (or reserved) to a host.
             InvalidStateError: it (or a snapshot) is busy, or a copy is being made from it.
+            ResourceBusyError: force, and an operation still works on it.
         """
-        context = self._ctx(ctx, "volume:delete")
+        context = self._ctx(ctx, "volume:force_delete" if force else "volume:delete")
         with self.db.transaction() as tx:
             volume = self._volume(tx, volume_id, context)
             held = volume.status in HOLDS_ATTACHMENTS
@@ -300,6 +292,9 @@ class VolumeService(VolumeCreation):
             if snapshots and not cascade:
                 raise VolumeHasSnapshotsError(volume.id, len(snapshots))
             self._refuse_if_copy_source(tx, volume)
+            if force and (volume.status, V.DELETING) not in VOLUME_TRANSITIONS:
+                self._refuse_if_busy(tx, volume, "force-delete")
+                override_status(tx, volume, V.ERROR, actor=context.user_id, action="force-delete")
             move_volume(tx, volume, V.DELETING, action="delete")
             operation = self._new_operation(
                 tx,

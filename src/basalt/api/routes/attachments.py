@@ -12,13 +12,9 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from basalt.api.auth import context_from
-from basalt.api.routes.common import basalt_of
-from basalt.api.schemas import (
-    AttachmentCreateRequest,
-    AttachmentUpdateRequest,
-    attachment_detail,
-    attachment_summary,
-)
+from basalt.api.bodies import AttachmentCreateRequest, AttachmentUpdateRequest
+from basalt.api.routes.common import basalt_of, flag
+from basalt.api.schemas import attachment_detail, attachment_summary
 from basalt.errors import InvalidInputError
 
 router = APIRouter(prefix="/v3/{project_id}/attachments", tags=["attachments"])
@@ -58,9 +54,8 @@ def list_attachments_detail(project_id: str, request: Request) -> dict[str, obje
 def _listed(request: Request) -> list[Any]:
     ctx = context_from(request)
     params = request.query_params
-    all_tenants = params.get("all_tenants", "0").lower() in ("1", "true", "yes")
     return basalt_of(request).attachments.list(
-        volume_id=params.get("volume_id"), ctx=ctx, all_projects=all_tenants
+        volume_id=params.get("volume_id"), ctx=ctx, all_projects=flag(params.get("all_tenants"))
     )
 
 

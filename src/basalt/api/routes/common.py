@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from fastapi import Request
 
+from basalt.api.versions import ApiVersion, api_version
 from basalt.errors import InvalidInputError, OperationTimeoutError
 from basalt.persistence.base import ListQuery, SortDirection
 from basalt.service.instance import Basalt
@@ -16,6 +17,7 @@ from basalt.service.runner import OperationHandle
 T = TypeVar("T")
 MAX_PAGE = 1000
 SORT_KEY_ALIASES = {"size": "size_gib", "display_name": "name"}
+BOOTABLE_FILTER_STRICT = ApiVersion(3, 2)
 
 
 def basalt_of(request: Request) -> Basalt:
@@ -64,12 +66,30 @@ def list_query(request: Request, *, allowed_sort_keys: frozenset[str]) -> tuple[
         status=params.get("status"),
         metadata=metadata,
         volume_id=params.get("volume_id"),
+        bootable=None if "bootable" not in params else _bootable(request, params["bootable"]),
+        availability_zone=params.get("availability_zone"),
         limit=limit,
         marker=params.get("marker"),
         sort=sort,
     )
-    all_tenants = params.get("all_tenants", "0").lower() in ("1", "true", "yes")
-    return query, all_tenants
+    return query, flag(params.get("all_tenants"))
+
+
+def flag(raw: str | None) -> bool:
+    """A yes/no query parameter (``all_tenants=1``, ``cascade=true``); absent is no."""
+    return raw is not None and raw.lower() in ("1", "true", "yes", "t", "y", "on")
+
+
+def _bootable(request: Request, raw: str) -> bool:
+    """The bootable filter: from microversion 3.2 a clear yes or no, else an error; before
+    it, anything but false/False means bootable (Cinder's own change at 3.2)."""
+    if api_version(request) < BOOTABLE_FILTER_STRICT:
+        return raw not in ("false", "False")
+    if raw in ("T", "True", "1", "true"):
+        return True
+    if raw in ("F", "False", "0", "false"):
+        return False
+    raise InvalidInputError("bootable", f"{raw[:32]!r} is not one of true/false/1/0/T/F")
 
 
 def _limit(raw: str | None) -> int:

@@ -6,14 +6,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from basalt.api.auth import context_from
+from basalt.api.bodies import SnapshotManageRequest, VolumeManageRequest
 from basalt.api.routes.common import basalt_of, base_url, settle
-from basalt.api.schemas import (
-    SnapshotManageRequest,
-    VolumeManageRequest,
-    manageable_view,
-    snapshot_detail,
-    volume_detail,
-)
+from basalt.api.schemas import manageable_view, snapshot_detail, volume_detail
 
 router = APIRouter(prefix="/v3/{project_id}", tags=["manage"])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from basalt.api.auth import context_from
-from basalt.api.routes.common import basalt_of
+from basalt.api.routes.common import basalt_of, flag
 from basalt.api.schemas import operation_view
 from basalt.errors import InvalidInputError
 
@@ -21,10 +21,10 @@ def list_operations(project_id: str, request: Request) -> dict[str, object]:
         raise InvalidInputError("limit", f"{raw_limit[:32]!r} is not a non-negative integer")
     operations = basalt_of(request).operations.list(
         resource_id=params.get("resource_id"),
-        open_only=params.get("open", "false").lower() in ("1", "true", "yes"),
+        open_only=flag(params.get("open")),
         limit=min(int(raw_limit), 1000),
         ctx=context_from(request),
-        all_projects=params.get("all_tenants", "0").lower() in ("1", "true", "yes"),
+        all_projects=flag(params.get("all_tenants")),
     )
     return {"operations": [operation_view(o) for o in operations]}
 

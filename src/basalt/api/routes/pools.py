@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from basalt.api.auth import context_from
-from basalt.api.routes.common import basalt_of
+from basalt.api.routes.common import basalt_of, flag
 
 router = APIRouter(prefix="/v3/{project_id}/scheduler-stats", tags=["pools"])
 
@@ -14,7 +14,7 @@ router = APIRouter(prefix="/v3/{project_id}/scheduler-stats", tags=["pools"])
 def get_pools(project_id: str, request: Request) -> dict[str, object]:
     """Pools; ``?detail=true`` adds capabilities (administrators)."""
     ctx = context_from(request)
-    detail = request.query_params.get("detail", "false").lower() in ("1", "true", "yes")
+    detail = flag(request.query_params.get("detail"))
     pools = []
     for pool in basalt_of(request).list_pools(refresh=False, ctx=ctx):
         entry: dict[str, object] = {"name": f"basalt@{pool.backend}#{pool.name}"}

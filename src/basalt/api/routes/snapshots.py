@@ -6,20 +6,27 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from basalt.api.auth import context_from
-from basalt.api.routes.common import basalt_of, list_query, next_link, settle
-from basalt.api.schemas import (
+from basalt.api.bodies import (
+    Closed,
+    Nothing,
     SnapshotCreateRequest,
     SnapshotUpdateRequest,
-    event_view,
-    snapshot_detail,
-    snapshot_summary,
+    one_action,
 )
-from basalt.errors import InvalidInputError
+from basalt.api.routes.common import basalt_of, list_query, next_link, settle
+from basalt.api.routes.metadata import add_metadata_routes
+from basalt.api.schemas import event_view, snapshot_detail, snapshot_summary
+from basalt.api.versions import ApiVersion, api_version
+from basalt.errors import FeatureUnavailableError
+from basalt.model.validation import validate_flag
 from basalt.persistence.base import SNAPSHOT_SORT_KEYS
+from basalt.service.policy import authorize
 
 router = APIRouter(prefix="/v3/{project_id}/snapshots", tags=["snapshots"])
+SNAPSHOT_IN_USE_WITHOUT_FORCE = ApiVersion(3, 66)
 
 
 @router.post("", status_code=202)
@@ -27,13 +34,13 @@ def create_snapshot(project_id: str, body: SnapshotCreateRequest, request: Reque
     """Snapshot a volume."""
     ctx = context_from(request)
     spec = body.snapshot
+    force = validate_flag(spec.force, field="force")
     handle = basalt_of(request).snapshots.create(
         spec.volume_id,
         name=spec.name if spec.name is not None else (spec.display_name or ""),
-        description=spec.description
-        if spec.description is not None
-        else (spec.display_description or ""),
+        description=spec.description or "",
         metadata=spec.metadata if spec.metadata is not None else {},
+        allow_in_use=force or api_version(request) >= SNAPSHOT_IN_USE_WITHOUT_FORCE,
         ctx=ctx,
         request_id=request.headers.get("idempotency-key"),
     )
@@ -88,7 +95,6 @@ def update_snapshot(
         snapshot_id,
         name=spec.name if spec.name is not None else spec.display_name,
         description=spec.description if spec.description is not None else spec.display_description,
-        metadata=spec.metadata,
         ctx=context_from(request),
     )
     return {"snapshot": snapshot_detail(snapshot)}
@@ -102,20 +108,55 @@ def delete_snapshot(project_id: str, snapshot_id: str, request: Request) -> Resp
     return Response(status_code=202, headers={"x-basalt-operation-id": handle.operation_id})
 
 
+class SnapshotResetStatus(Closed):
+    status: str
+
+
+class SnapshotStatusUpdate(Closed):
+    status: str
+    progress: str | None = None
+
+
+class SnapshotActionRequest(BaseModel):
+    """Exactly one snapshot action (Cinder's action names)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    os_reset_status: SnapshotResetStatus | None = Field(default=None, alias="os-reset_status")
+    os_force_delete: Nothing | None = Field(default=None, alias="os-force_delete")
+    os_unmanage: Nothing | None = Field(default=None, alias="os-unmanage")
+    os_update_snapshot_status: SnapshotStatusUpdate | None = Field(
+        default=None, alias="os-update_snapshot_status"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _exactly_one_known(cls, data: Any) -> Any:
+        return one_action(data, (str(f.alias) for f in cls.model_fields.values()))
+
+
 @router.post("/{snapshot_id}/action", status_code=202)
 def snapshot_action(
-    project_id: str, snapshot_id: str, body: dict[str, Any], request: Request
+    project_id: str, snapshot_id: str, body: SnapshotActionRequest, request: Request
 ) -> Response:
-    """Snapshot actions: os-unmanage."""
+    """Snapshot actions: os-reset_status and os-force_delete (administrators), os-unmanage
+    (administrators); os-update_snapshot_status (assisted snapshots) is not available."""
     ctx = context_from(request)
-    if len(body) != 1:
-        raise InvalidInputError("action", "the body must name exactly one action")
-    action = next(iter(body))
-    if action != "os-unmanage":
-        raise InvalidInputError(
-            "action", f"{action[:64]!r} is not supported", hint="supported: os-unmanage"
+    service = basalt_of(request).snapshots
+    if body.os_reset_status is not None:
+        service.reset_status(snapshot_id, body.os_reset_status.status, ctx=ctx)
+        return Response(status_code=202)
+    if body.os_update_snapshot_status is not None:
+        authorize(ctx, "snapshot:reset_status")
+        service.get(snapshot_id, ctx=ctx)
+        raise FeatureUnavailableError(
+            "os-update_snapshot_status",
+            "Basalt takes every snapshot itself; there are no assisted snapshots to report on",
         )
-    handle = basalt_of(request).manage.unmanage_snapshot(snapshot_id, ctx=ctx)
+    if body.os_force_delete is not None:
+        handle = service.delete(snapshot_id, force=True, ctx=ctx)
+    else:
+        handle = basalt_of(request).manage.unmanage_snapshot(snapshot_id, ctx=ctx)
     settle(request, handle)
     return Response(status_code=202, headers={"x-basalt-operation-id": handle.operation_id})
 
@@ -125,3 +166,6 @@ def snapshot_events(project_id: str, snapshot_id: str, request: Request) -> dict
     """The snapshot's event timeline, oldest first."""
     events = basalt_of(request).snapshots.events(snapshot_id, ctx=context_from(request))
     return {"events": [event_view(e) for e in events]}
+
+
+add_metadata_routes(router, kind="snapshot", service=lambda b: b.snapshots)

@@ -34,6 +34,8 @@ from basalt.drivers.file.copy import copy_file, create_sparse, reflink_supported
 from basalt.drivers.file.export import FileExport
 from basalt.drivers.file.layout import (
     PERMISSION_HINT,
+    SNAPSHOT_MODE,
+    VOLUME_MODE,
     ObjectKind,
     PoolSet,
     basalt_id,
@@ -41,7 +43,8 @@ from basalt.drivers.file.layout import (
     is_partial,
     usage_bytes,
 )
-from basalt.drivers.file.manage import SNAPSHOT_MODE, FileManage
+from basalt.drivers.file.manage import FileManage
+from basalt.drivers.file.revert import FileRevert
 from basalt.drivers.types import (
     GIB,
     BackendStats,
@@ -58,13 +61,11 @@ from basalt.errors import DriverError
 if TYPE_CHECKING:
     from basalt.export import IscsiExporter
 
-VOLUME_MODE = 0o600
 
-
-class FileDriver(FileManage, FileExport, VolumeDriver):
+class FileDriver(FileManage, FileExport, FileRevert, VolumeDriver):
     """Volumes as sparse files in pool directories; snapshots and clones by reflink.
 
-    Also implements :class:`basalt.drivers.base.SupportsManage`. Volumes are
+    Also implements :class:`basalt.drivers.base.SupportsManage` and ``SupportsRevert``. Volumes are
     exported over iSCSI through ``exporter`` (shared by every file backend of one
     Basalt); without one, connect answers ExportUnavailableError.
     """

@@ -41,6 +41,12 @@ _HINTS = {
 }
 
 
+VOLUME_MODE = 0o600
+"""Permission bits of a volume file."""
+SNAPSHOT_MODE = 0o440
+"""Permission bits of a snapshot file: read-only, so nothing writes into it by mistake."""
+
+
 class ObjectKind(StrEnum):
     """The two kinds of object a pool holds; the value is the sub-directory name."""
 

@@ -18,11 +18,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from basalt.drivers.file.copy import fsync_directory
-from basalt.drivers.file.layout import ObjectKind, PoolSet, basalt_id
+from basalt.drivers.file.layout import SNAPSHOT_MODE, ObjectKind, PoolSet, basalt_id
 from basalt.drivers.types import GIB, DriverUpdate, ManageableObject, SnapshotRef, VolumeRef
 from basalt.errors import ManageExistingInvalidReferenceError
 
-SNAPSHOT_MODE = 0o440
 SOURCE_NAME = "source-name"
 ALREADY_MANAGED = "already managed"
 _FORBIDDEN_CHARACTERS = ("/", "\\", "\0")

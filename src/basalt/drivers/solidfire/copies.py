@@ -18,7 +18,8 @@ from basalt.errors import DriverError
 
 
 class SolidFireCopies(SolidFireCommon):
-    """create/delete snapshot, clone_volume, create_volume_from_snapshot, snapshot_exists."""
+    """create/delete snapshot, clone_volume, create_volume_from_snapshot, snapshot_exists,
+    revert_volume_to_snapshot."""
 
     def create_snapshot(self, snapshot: SnapshotRef, volume: VolumeRef) -> DriverUpdate:
         """CreateSnapshot of the volume, named after the snapshot; a finished re-run is fine.
@@ -81,6 +82,51 @@ class SolidFireCopies(SolidFireCommon):
             source_label=f"snapshot {snapshot.id}",
             progress=progress,
         )
+
+    def revert_volume_to_snapshot(
+        self, volume: VolumeRef, snapshot: SnapshotRef, *, progress: ProgressCallback
+    ) -> None:
+        """RollbackToSnapshot (saveCurrentState false), then ModifyVolume back to the
+        volume's size when the snapshot is smaller (a rollback takes the snapshot's size).
+
+        A re-run repeats both calls, so a crash between them is finished by the next
+        start; if the ModifyVolume is refused the volume holds the snapshot's data at
+        the snapshot's size, and the error says so.
+
+        Raises:
+            DriverError: the volume or the snapshot is missing, or the cluster refused.
+        """
+        found = self.require_volume(volume, action="revert")
+        snapshots = [s for s in self.find_snapshots(snapshot) if s.volume_id == found.volume_id]
+        if not snapshots:
+            raise DriverError(
+                self.backend_name,
+                f"cannot revert volume {volume.id}: no snapshot named "
+                f"{self.naming.snapshot_name(snapshot.id)} of it on the cluster",
+            )
+        progress(0, volume.size_bytes)
+        self.client.call(
+            "RollbackToSnapshot",
+            {
+                "volumeID": found.volume_id,
+                "snapshotID": snapshots[0].snapshot_id,
+                "saveCurrentState": False,
+            },
+        )
+        snapshot_bytes = snapshots[0].total_size_bytes or snapshot.size_gib * GIB
+        if volume.size_bytes > snapshot_bytes:
+            try:
+                self.client.call(
+                    "ModifyVolume", {"volumeID": found.volume_id, "totalSize": volume.size_bytes}
+                )
+            except DriverError as exc:
+                raise DriverError(
+                    self.backend_name,
+                    f"volume {volume.id} was rolled back to snapshot {snapshot.id} but could "
+                    f"not be grown back to {volume.size_gib} GiB: {exc.message}",
+                    hint="revert again once the cluster accepts ModifyVolume",
+                ) from exc
+        progress(volume.size_bytes, volume.size_bytes)
 
     def snapshot_exists(self, snapshot: SnapshotRef) -> bool:
         """Whether a snapshot carries the snapshot's name.

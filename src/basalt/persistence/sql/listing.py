@@ -81,7 +81,7 @@ def filters(table: sa.Table, query: ListQuery, *, dialect: str) -> list[ColumnEl
     """The WHERE terms for ``query`` on ``table``.
 
     Raises:
-        ValueError: the query filters on ``volume_id`` and ``table`` has no such column.
+        ValueError: the query filters on a column ``table`` does not have.
     """
     terms: list[ColumnElement[bool]] = []
     if query.project_id is not None:
@@ -90,10 +90,15 @@ def filters(table: sa.Table, query: ListQuery, *, dialect: str) -> list[ColumnEl
         terms.append(table.c.name == query.name)
     if query.status is not None:
         terms.append(table.c.status == str(query.status))
-    if query.volume_id is not None:
-        if "volume_id" not in table.c:
-            raise ValueError(f"{table.name} cannot be filtered by volume_id")
-        terms.append(table.c.volume_id == query.volume_id)
+    for column, value in (
+        ("volume_id", query.volume_id),
+        ("bootable", query.bootable),
+        ("availability_zone", query.availability_zone),
+    ):
+        if value is not None:
+            if column not in table.c:
+                raise ValueError(f"{table.name} cannot be filtered by {column}")
+            terms.append(table.c[column] == value)
     for key, value in query.metadata.items():
         terms.append(metadata_matches(table.c["metadata"], key, value, dialect=dialect))
     return terms

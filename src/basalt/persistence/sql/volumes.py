@@ -161,14 +161,22 @@ class SqlVolumeRepository:
         )
         return [_volume(r._mapping) for r in self._unit.core.execute(statement)]
 
-    def usage(self, project_id: str) -> tuple[int, int]:
-        """(volume count, GiB) for the project."""
-        row = self._unit.core.execute(
-            sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(volumes.c.size_gib), 0))
-            .select_from(volumes)
-            .where(volumes.c.project_id == project_id)
-        ).one()
+    def usage(self, project_id: str | None) -> tuple[int, int]:
+        """(volume count, GiB) for the project (None: every project)."""
+        statement = sa.select(
+            sa.func.count(), sa.func.coalesce(sa.func.sum(volumes.c.size_gib), 0)
+        ).select_from(volumes)
+        if project_id is not None:
+            statement = statement.where(volumes.c.project_id == project_id)
+        row = self._unit.core.execute(statement).one()
         return int(row[0]), int(row[1])
+
+    def metadata_of(self, project_id: str | None) -> list[dict[str, str]]:
+        """The metadata of every volume of the project (None: every project) that has any."""
+        statement = sa.select(volumes.c.metadata)
+        if project_id is not None:
+            statement = statement.where(volumes.c.project_id == project_id)
+        return [dict(m) for m in self._unit.core.execute(statement).scalars() if m]
 
     def provisioned_gib(self, backend: str, pool: str) -> int:
         """GiB promised to the volumes in one pool."""

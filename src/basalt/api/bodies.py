@@ -1,0 +1,189 @@
+"""Request bodies (pydantic), in the shapes Cinder accepts.
+
+Which unknown fields are refused follows Cinder's own request schemas: every body
+is closed (an unknown field is a 400 naming it) except the inner ``volume`` of a
+volume create, which Cinder keeps open below microversion 3.53 because clients
+such as python-cinderclient send extra fields (status, attach_status, user_id,
+project_id). Types are what the wire allows; the values themselves (sizes,
+lengths, metadata limits) are checked by basalt.model.validation in the service,
+the one place that owns each rule and its wording.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+
+# The values below are checked by the service (basalt.model.validation), which words
+# the errors; these types only document what the wire takes (OpenAPI).
+Size = Annotated[
+    Any,
+    WithJsonSchema({"anyOf": [{"type": "integer"}, {"type": "string", "pattern": "^[0-9]+$"}]}),
+]
+"""Cinder takes sizes as integers or strings of digits."""
+Name = Annotated[Any, WithJsonSchema({"type": ["string", "null"], "maxLength": 255})]
+Metadata = Annotated[
+    Any,
+    WithJsonSchema(
+        {"type": ["object", "null"], "additionalProperties": {"type": "string", "maxLength": 255}}
+    ),
+]
+Flag = Annotated[Any, WithJsonSchema({"anyOf": [{"type": "boolean"}, {"type": "string"}]})]
+"""A boolean, or "true"/"false" as some clients send it."""
+Connector = Annotated[Any, WithJsonSchema({"type": ["object", "null"]})]
+"""A host's connector (basalt.model.connector checks it)."""
+Reference = Annotated[Any, WithJsonSchema({"type": "object"})]
+"""What names an existing backend object for manage, e.g. ``{"source-name": "disk.raw"}``."""
+
+
+class Closed(BaseModel):
+    """A body part that refuses unknown fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Open(BaseModel):
+    """A body part that ignores unknown fields (as Cinder's volume create below 3.53)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class Nothing(Closed):
+    """An action without arguments (``{"os-reserve": null}`` or ``{}``)."""
+
+
+def one_action(data: Any, known: Iterable[str]) -> Any:
+    """Check an action body names exactly one known action; ``null`` arguments become ``{}``.
+
+    Raises:
+        ValueError: zero or several keys, or an unknown action (the message lists the known).
+    """
+    names = list(known)
+    if not isinstance(data, dict) or len(data) != 1:
+        raise ValueError(f"the body must name exactly one action, one of: {', '.join(names)}")
+    (name,) = data
+    if name not in names:
+        raise ValueError(f"unknown action {str(name)[:64]!r}; supported: {', '.join(names)}")
+    return {name: {}} if data[name] is None else data
+
+
+class VolumeCreate(Open):
+    size: Size | None = None
+    name: Name = None
+    description: Name = None
+    display_name: Name = None
+    display_description: Name = None
+    metadata: Metadata = None
+    snapshot_id: str | None = None
+    source_volid: str | None = None
+    consistencygroup_id: str | None = None
+    availability_zone: str | None = None
+    volume_type: str | None = None
+    imageRef: str | None = None  # noqa: N815 - Cinder's field name
+    image_id: str | None = None
+    backup_id: str | None = None
+    multiattach: Flag | None = None
+
+
+class VolumeCreateRequest(Closed):
+    volume: VolumeCreate
+    scheduler_hints: dict[str, Any] | None = Field(default=None, alias="OS-SCH-HNT:scheduler_hints")
+
+
+class VolumeUpdate(Closed):
+    name: Name = None
+    description: Name = None
+    display_name: Name = None
+    display_description: Name = None
+    metadata: Metadata = None
+
+
+class VolumeUpdateRequest(Closed):
+    volume: VolumeUpdate
+
+
+class SnapshotCreate(Closed):
+    volume_id: str
+    name: Name = None
+    display_name: Name = None
+    description: Name = None
+    force: Flag = False
+    metadata: Metadata = None
+
+
+class SnapshotCreateRequest(Closed):
+    snapshot: SnapshotCreate
+
+
+class SnapshotUpdate(Closed):
+    name: Name = None
+    description: Name = None
+    display_name: Name = None
+    display_description: Name = None
+
+    @model_validator(mode="after")
+    def _something(self) -> SnapshotUpdate:
+        if not self.model_fields_set:
+            raise ValueError("give name, description, display_name or display_description")
+        return self
+
+
+class SnapshotUpdateRequest(Closed):
+    snapshot: SnapshotUpdate
+
+
+class VolumeManage(Closed):
+    ref: Reference
+    host: str | None = None
+    cluster: str | None = None
+    name: Name = None
+    description: Name = None
+    metadata: Metadata = None
+    availability_zone: str | None = None
+    volume_type: str | None = None
+    bootable: Flag | None = None
+
+
+class VolumeManageRequest(Closed):
+    volume: VolumeManage
+
+
+class SnapshotManage(Closed):
+    volume_id: str
+    ref: Reference
+    name: Name = None
+    description: Name = None
+    metadata: Metadata = None
+
+
+class SnapshotManageRequest(Closed):
+    snapshot: SnapshotManage
+
+
+class MetadataBody(Closed):
+    metadata: Metadata
+
+
+class MetadataItemBody(Closed):
+    meta: Metadata
+
+
+class AttachmentCreate(Closed):
+    volume_uuid: str
+    instance_uuid: str | None = None
+    connector: Connector = None
+    mode: Annotated[Any, WithJsonSchema({"type": "string", "enum": ["rw", "ro"]})] = "rw"
+
+
+class AttachmentCreateRequest(Closed):
+    attachment: AttachmentCreate
+
+
+class AttachmentUpdate(Closed):
+    connector: Connector
+
+
+class AttachmentUpdateRequest(Closed):
+    attachment: AttachmentUpdate

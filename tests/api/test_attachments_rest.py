@@ -157,3 +157,22 @@ def test_wrong_state_and_unknown_attachments_are_clear_errors(client: httpx.Clie
     detach = client.post(f"/volumes/{free}/action", json={"os-detach": {}})
     assert detach.status_code == 400 and "not attached" in detach.text
     client.delete(f"/attachments/{first.json()['attachment']['id']}")
+
+
+def test_snapshots_of_attached_volumes_need_force_below_3_66(client: httpx.Client) -> None:
+    volume_id = create_volume(client)
+    created = client.post(
+        "/attachments", json={"attachment": {"volume_uuid": volume_id, "connector": HOST_A}}
+    )
+    assert created.status_code == 200, created.text
+    attachment_id = created.json()["attachment"]["id"]
+    complete = client.post(f"/attachments/{attachment_id}/action", json={"os-complete": None})
+    assert complete.status_code == 204 and volume(client, volume_id)["status"] == "in-use"
+    refused = client.post("/snapshots", json={"snapshot": {"volume_id": volume_id}})
+    assert refused.status_code == 400, refused.text
+    assert "force" in refused.json()["badRequest"]["hint"]
+    assert client.get("/snapshots", params={"volume_id": volume_id}).json()["snapshots"] == []
+    forced = client.post("/snapshots", json={"snapshot": {"volume_id": volume_id, "force": True}})
+    assert forced.status_code == 202, forced.text
+    assert forced.json()["snapshot"]["status"] == "available"
+    assert client.delete(f"/attachments/{attachment_id}").status_code == 200

@@ -106,3 +106,57 @@ def _wait_gone(server: ServerProcess, kind: str, resource_id: str) -> None:
     while held(server, kind, resource_id) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not held(server, kind, resource_id), f"{kind} {resource_id} is still there"
+
+
+def cinder_as(server: ServerProcess, user: str, *args: str) -> subprocess.CompletedProcess[str]:
+    argv = [
+        str(CINDER),
+        "--os-auth-type",
+        "noauth",
+        "--os-endpoint",
+        f"{server.url}/v3",
+        "--os-user-id",
+        user,
+        "--os-project-id",
+        "basalt",
+        *args,
+    ]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+
+
+def rows(table: str) -> list[list[str]]:
+    """The data rows of a cinderclient table."""
+    found = []
+    for line in table.splitlines():
+        if line.startswith("|"):
+            found.append([c.strip() for c in line.strip().strip("|").split("|")])
+    return found[1:]
+
+
+def test_the_cinder_cli_lists_and_manages_a_file_as_admin(server: ServerProcess) -> None:
+    pool = server.data_dir / "pools" / "file" / "default" / "volumes"
+    with (pool / "legacy-disk.raw").open("wb") as image:
+        image.truncate(1536 * 1024 * 1024)  # 1.5 GiB: manage rounds up to 2
+        image.seek(0)
+        image.write(b"legacy data")
+    host = "basalt@file#default"
+
+    listed = rows(cinder(server, "manageable-list", host))
+    (entry,) = [r for r in listed if "legacy-disk.raw" in r[0]]
+    assert entry[1:3] == ["2", "True"]  # size rounded up, safe to manage
+    member = cinder_as(server, "alice", "manageable-list", host)
+    assert member.returncode != 0 and "403" in member.stderr + member.stdout
+
+    managed = cinder(
+        server, "manage", "--name", "adopted", "--metadata", "from=legacy", host, "legacy-disk.raw"
+    )
+    volume_id = field(managed, "id")
+    view = held(server, "volume", volume_id)
+    assert (view["name"], view["size"], view["metadata"]) == ("adopted", 2, {"from": "legacy"})
+    assert (pool / f"{volume_id}.raw").read_bytes()[:11] == b"legacy data"
+    assert not (pool / "legacy-disk.raw").exists()
+    assert all("legacy-disk.raw" not in r[0] for r in rows(cinder(server, "manageable-list", host)))
+    refused = cinder_as(server, "alice", "manage", host, "not-there.raw")
+    assert refused.returncode != 0 and "403" in refused.stderr + refused.stdout
+    cinder(server, "delete", volume_id)
+    _wait_gone(server, "volume", volume_id)

@@ -54,7 +54,7 @@ class ApiVersion:
 
 
 MIN_VERSION = ApiVersion(3, 0)
-MAX_VERSION = ApiVersion(3, 0)
+MAX_VERSION = ApiVersion(3, 10)
 """The highest microversion whose behaviour Basalt implements (docs/api.md)."""
 
 

@@ -20,7 +20,12 @@ from basalt.model import (
     Volume,
     VolumeStatus,
 )
-from basalt.model.validation import validate_description, validate_metadata, validate_name
+from basalt.model.validation import (
+    validate_description,
+    validate_flag,
+    validate_metadata,
+    validate_name,
+)
 from basalt.persistence.base import Transaction
 from basalt.service.base import Replay, UseCases
 from basalt.service.clock import new_id, utcnow
@@ -58,6 +63,7 @@ class ManageService(UseCases):
         name: object = "",
         description: object = "",
         metadata: Mapping[str, object] | None = None,
+        bootable: object = False,
         ctx: RequestContext | None = None,
         request_id: str | None = None,
     ) -> OperationHandle[Volume]:
@@ -76,6 +82,7 @@ class ManageService(UseCases):
             validate_description(description),
             validate_metadata(metadata or {}),
         )
+        bootable_ = validate_flag(bootable, field="bootable")
         request_id = self._checked_request_id(request_id)
         manager = self._manager(backend)
         size = manager.manage_volume_get_size(pool_name, ref)
@@ -98,6 +105,8 @@ class ManageService(UseCases):
             created_at=now,
             updated_at=now,
             metadata=fields[2],
+            bootable=bootable_,
+            availability_zone=self.pools.availability_zone(backend),
         )
         try:
             with self.db.transaction() as tx:

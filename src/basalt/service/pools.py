@@ -95,6 +95,38 @@ class PoolService:
             )
         return matches[0].backend, matches[0].name
 
+    def availability_zone(self, backend: str) -> str:
+        """The availability zone a backend's volumes are in.
+
+        Raises:
+            BackendNotFoundError: no such backend.
+        """
+        self.driver(backend)
+        return self._settings[backend].availability_zone
+
+    def require_zone(self, backend: str, zone: str | None) -> None:
+        """Refuse a placement outside the zone a request asked for (None: any zone).
+
+        Raises:
+            InvalidInputError: no configured backend is in that zone, or the chosen
+                backend is not.
+        """
+        if zone is None or zone == self.availability_zone(backend):
+            return
+        zones = sorted({s.availability_zone for s in self._settings.values()})
+        if zone not in zones:
+            raise InvalidInputError(
+                "availability_zone",
+                f"{zone[:64]!r} is not a zone of this deployment",
+                hint=f"zones: {', '.join(zones)}",
+            )
+        raise InvalidInputError(
+            "availability_zone",
+            f"the volume would be placed on backend {backend}, in zone "
+            f"{self.availability_zone(backend)!r}, not {zone!r}",
+            hint="name a pool in that zone, or leave the zone out",
+        )
+
     def claim_capacity(self, backend: str, pool: str, size_gib: int) -> None:
         """Refuse a request the pool cannot provision, else count it as provisioned.
 

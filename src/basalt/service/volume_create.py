@@ -47,6 +47,7 @@ class VolumeCreation(UseCases):
         snapshot_id: str | None = None,
         source_volume_id: str | None = None,
         multiattach: object = False,
+        availability_zone: str | None = None,
         ctx: RequestContext | None = None,
         request_id: str | None = None,
     ) -> OperationHandle[Volume]:
@@ -59,6 +60,7 @@ class VolumeCreation(UseCases):
             snapshot_id: create from this snapshot.
             source_volume_id: clone this volume.
             multiattach: whether several hosts may attach it at once.
+            availability_zone: the zone it must be in; None: wherever it is placed.
             ctx: the caller; the default context when None.
             request_id: an idempotency key; a retry with it returns the same volume.
 
@@ -95,6 +97,7 @@ class VolumeCreation(UseCases):
                 params=params,
                 request_id=request_id,
                 multiattach=shared,
+                zone=availability_zone,
             )
         except Replay as replay:
             record = replay.record
@@ -147,6 +150,7 @@ class VolumeCreation(UseCases):
         params: dict[str, object],
         request_id: str | None,
         multiattach: bool = False,
+        zone: str | None = None,
     ) -> tuple[Volume, Operation, VolumeRef | SnapshotRef | None]:
         if snapshot_id is None and source_volume_id is None:
             backend, pool_name = self.pools.resolve(pool)
@@ -155,6 +159,7 @@ class VolumeCreation(UseCases):
                 backend, pool_name, _ = self._placement(
                     tx, ctx, size, pool, snapshot_id, source_volume_id
                 )
+        self.pools.require_zone(backend, zone)
         # Outside the write transaction: capacity may ask the driver for fresh stats.
         self.pools.claim_capacity(backend, pool_name, size)
         with self.db.transaction() as tx:
@@ -180,6 +185,7 @@ class VolumeCreation(UseCases):
                 snapshot_id=snapshot_id,
                 source_volume_id=source_volume_id,
                 multiattach=multiattach,
+                availability_zone=self.pools.availability_zone(backend),
             )
             operation = self._open_for_new(
                 tx,

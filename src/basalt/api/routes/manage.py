@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
@@ -9,6 +12,8 @@ from basalt.api.auth import context_from
 from basalt.api.bodies import SnapshotManageRequest, VolumeManageRequest
 from basalt.api.routes.common import basalt_of, base_url, settle
 from basalt.api.schemas import manageable_view, snapshot_detail, volume_detail
+from basalt.drivers.types import ManageableObject
+from basalt.errors import InvalidInputError
 
 router = APIRouter(prefix="/v3/{project_id}", tags=["manage"])
 
@@ -17,15 +22,86 @@ def _list(request: Request, *, snapshots: bool, detailed: bool) -> dict[str, obj
     ctx = context_from(request)
     basalt = basalt_of(request)
     host = request.query_params.get("host")
-    backend, pool = basalt.pools.resolve(host)
-    spec = f"{backend}#{pool}"
     items = (
-        basalt.manage.manageable_snapshots(spec, ctx=ctx)
+        basalt.manage.manageable_snapshots(host, ctx=ctx)
         if snapshots
-        else basalt.manage.manageable_volumes(spec, ctx=ctx)
+        else basalt.manage.manageable_volumes(host, ctx=ctx)
     )
+    backend, pool = basalt.pools.resolve(host)
     key = "manageable-snapshots" if snapshots else "manageable-volumes"
-    return {key: [manageable_view(i, host=f"basalt@{spec}", detailed=detailed) for i in items]}
+    page = _page(list(items), request)
+    return {
+        key: [manageable_view(i, host=f"basalt@{backend}#{pool}", detailed=detailed) for i in page]
+    }
+
+
+def _by_reference(item: ManageableObject) -> tuple[int, str]:
+    return 0, _reference_text(item)
+
+
+def _by_size(item: ManageableObject) -> tuple[int, str]:
+    return item.size_gib, _reference_text(item)
+
+
+MANAGEABLE_SORT_KEYS: dict[str, Callable[[ManageableObject], tuple[int, str]]] = {
+    "reference": _by_reference,
+    "size": _by_size,
+}
+
+
+def _page(items: list[ManageableObject], request: Request) -> list[ManageableObject]:
+    """Sort (``sort=reference|size[:dir]`` or sort_key/sort_dir), then marker (a reference,
+    as JSON or its source-name), offset and limit, as Cinder pages manageable listings."""
+    params = request.query_params
+    key, direction = _manageable_sort(
+        params.get("sort") or params.get("sort_key") or "reference", params.get("sort_dir")
+    )
+    items.sort(key=MANAGEABLE_SORT_KEYS[key], reverse=direction == "desc")
+    marker = params.get("marker")
+    if marker is not None:
+        references = [_reference_text(i) for i in items]
+        wanted = _marker_text(marker)
+        if wanted not in references:
+            raise InvalidInputError(
+                "marker", f"no manageable object {marker[:100]!r} to page after"
+            )
+        items = items[references.index(wanted) + 1 :]
+    offset = _count(params.get("offset"), "offset") or 0
+    limit = _count(params.get("limit"), "limit")
+    items = items[offset:]
+    return items if limit is None else items[:limit]
+
+
+def _manageable_sort(raw: str, raw_dir: str | None) -> tuple[str, str]:
+    key, _, direction = raw.partition(":")
+    direction = direction or raw_dir or "asc"
+    if key not in MANAGEABLE_SORT_KEYS:
+        raise InvalidInputError(
+            "sort_key", f"{key[:32]!r} is not one of {sorted(MANAGEABLE_SORT_KEYS)}"
+        )
+    if direction not in ("asc", "desc"):
+        raise InvalidInputError("sort_dir", f"{direction[:32]!r} is not asc or desc")
+    return key, direction
+
+
+def _reference_text(item: ManageableObject) -> str:
+    return json.dumps(dict(item.reference), sort_keys=True)
+
+
+def _marker_text(marker: str) -> str:
+    try:
+        value = json.loads(marker)
+    except ValueError:
+        value = {"source-name": marker}
+    return json.dumps(value, sort_keys=True) if isinstance(value, dict) else marker
+
+
+def _count(raw: str | None, field: str) -> int | None:
+    if raw is None:
+        return None
+    if not raw.isdigit():
+        raise InvalidInputError(field, f"{raw[:32]!r} is not a non-negative integer")
+    return int(raw)
 
 
 @router.get("/manageable_volumes")
@@ -64,6 +140,7 @@ def manage_volume(project_id: str, body: VolumeManageRequest, request: Request) 
         name=spec.name or "",
         description=spec.description or "",
         metadata=spec.metadata or {},
+        bootable=spec.bootable or False,
         ctx=ctx,
         request_id=request.headers.get("idempotency-key"),
     )

@@ -46,6 +46,7 @@ def create_volume(project_id: str, body: VolumeCreateRequest, request: Request) 
         snapshot_id=spec.snapshot_id,
         source_volume_id=spec.source_volid,
         multiattach=spec.multiattach if spec.multiattach is not None else False,
+        availability_zone=spec.availability_zone or None,
         ctx=ctx,
         request_id=request.headers.get("idempotency-key"),
     )

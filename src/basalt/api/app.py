@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from basalt.api import errors
 from basalt.api.auth import authenticator_for, caller_project
 from basalt.api.limits import BodyLimit
+from basalt.api.openapi import openapi_document
 from basalt.api.paths import ProjectlessPaths, collections_of
 from basalt.api.routes import (
     attachments,
@@ -21,7 +22,7 @@ from basalt.api.routes import (
     volume_actions,
     volumes,
 )
-from basalt.api.versions import Microversions, version_document
+from basalt.api.versions import MAX_VERSION, MIN_VERSION, Microversions, version_document
 from basalt.errors import BasaltError
 from basalt.service.instance import Basalt
 
@@ -41,7 +42,8 @@ def create_app(basalt: Basalt) -> FastAPI:
     app = FastAPI(
         title="Basalt",
         version="0.1.0",
-        description="Block storage control plane (OpenStack Block Storage v3 shapes)",
+        description="Block storage control plane: the OpenStack Block Storage (Cinder) v3 "
+        f"API, microversions {MIN_VERSION} to {MAX_VERSION} (docs/api.md)",
     )
     app.state.basalt = basalt
     authenticator = authenticator_for(basalt.settings)
@@ -60,6 +62,7 @@ def create_app(basalt: Basalt) -> FastAPI:
         project_of=lambda headers: caller_project(headers, authenticator),
     )
     app.add_middleware(Microversions)
+    app.openapi = lambda: openapi_document(app)  # type: ignore[method-assign]
     app.get("/", include_in_schema=False)(_versions)
     app.get("/v3", include_in_schema=False)(_v3)
     app.get("/v3/", include_in_schema=False)(_v3)

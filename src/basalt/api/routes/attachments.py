@@ -13,6 +13,13 @@ from fastapi import APIRouter, Request, Response
 
 from basalt.api.auth import context_from
 from basalt.api.bodies import AttachmentCreateRequest, AttachmentUpdateRequest
+from basalt.api.responses import (
+    AttachmentDetailList,
+    AttachmentList,
+    OneAttachment,
+    answers,
+    query,
+)
 from basalt.api.routes.common import basalt_of, flag
 from basalt.api.schemas import attachment_detail, attachment_summary
 from basalt.errors import InvalidInputError
@@ -20,7 +27,7 @@ from basalt.errors import InvalidInputError
 router = APIRouter(prefix="/v3/{project_id}/attachments", tags=["attachments"])
 
 
-@router.post("")
+@router.post("", **answers(OneAttachment))
 def create_attachment(
     project_id: str, body: AttachmentCreateRequest, request: Request
 ) -> dict[str, object]:
@@ -39,13 +46,13 @@ def create_attachment(
     return {"attachment": attachment_detail(result.attachment, result.connection_info)}
 
 
-@router.get("")
+@router.get("", **answers(AttachmentList), **query("volume_id", "all_tenants"))
 def list_attachments(project_id: str, request: Request) -> dict[str, object]:
     """Attachments: id, status, instance and volume."""
     return {"attachments": [attachment_summary(a) for a in _listed(request)]}
 
 
-@router.get("/detail")
+@router.get("/detail", **answers(AttachmentDetailList), **query("volume_id", "all_tenants"))
 def list_attachments_detail(project_id: str, request: Request) -> dict[str, object]:
     """Attachments with every field (no connection info: it holds the CHAP secret)."""
     return {"attachments": [attachment_detail(a) for a in _listed(request)]}
@@ -59,14 +66,14 @@ def _listed(request: Request) -> list[Any]:
     )
 
 
-@router.get("/{attachment_id}")
+@router.get("/{attachment_id}", **answers(OneAttachment))
 def show_attachment(project_id: str, attachment_id: str, request: Request) -> dict[str, object]:
     """One attachment."""
     attachment = basalt_of(request).attachments.get(attachment_id, ctx=context_from(request))
     return {"attachment": attachment_detail(attachment)}
 
 
-@router.put("/{attachment_id}")
+@router.put("/{attachment_id}", **answers(OneAttachment))
 def update_attachment(
     project_id: str, attachment_id: str, body: AttachmentUpdateRequest, request: Request
 ) -> dict[str, object]:
@@ -77,7 +84,7 @@ def update_attachment(
     return {"attachment": attachment_detail(result.attachment, result.connection_info)}
 
 
-@router.post("/{attachment_id}/action", status_code=204)
+@router.post("/{attachment_id}/action", **answers(None, 204))
 def attachment_action(
     project_id: str, attachment_id: str, body: dict[str, Any], request: Request
 ) -> Response:
@@ -90,7 +97,7 @@ def attachment_action(
     return Response(status_code=204)
 
 
-@router.delete("/{attachment_id}")
+@router.delete("/{attachment_id}", **answers(AttachmentList))
 def delete_attachment(project_id: str, attachment_id: str, request: Request) -> dict[str, object]:
     """Detach: narrow or remove the export, delete the attachment; list what remains."""
     ctx = context_from(request)

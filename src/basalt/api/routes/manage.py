@@ -10,12 +10,21 @@ from fastapi.responses import JSONResponse
 
 from basalt.api.auth import context_from
 from basalt.api.bodies import SnapshotManageRequest, VolumeManageRequest
+from basalt.api.responses import (
+    ManageableSnapshots,
+    ManageableVolumes,
+    OneSnapshot,
+    OneVolume,
+    answers,
+    query,
+)
 from basalt.api.routes.common import basalt_of, base_url, settle
 from basalt.api.schemas import manageable_view, snapshot_detail, volume_detail
 from basalt.drivers.types import ManageableObject
 from basalt.errors import InvalidInputError
 
 router = APIRouter(prefix="/v3/{project_id}", tags=["manage"])
+MANAGEABLE = ("host", "sort", "sort_key", "sort_dir", "marker", "offset", "limit")
 
 
 def _list(request: Request, *, snapshots: bool, detailed: bool) -> dict[str, object]:
@@ -104,32 +113,32 @@ def _count(raw: str | None, field: str) -> int | None:
     return int(raw)
 
 
-@router.get("/manageable_volumes")
+@router.get("/manageable_volumes", **answers(ManageableVolumes), **query(*MANAGEABLE))
 def manageable_volumes(project_id: str, request: Request) -> dict[str, object]:
     """Objects on a backend (``?host=``) that could be managed as volumes."""
     return _list(request, snapshots=False, detailed=False)
 
 
-@router.get("/manageable_volumes/detail")
+@router.get("/manageable_volumes/detail", **answers(ManageableVolumes), **query(*MANAGEABLE))
 def manageable_volumes_detail(project_id: str, request: Request) -> dict[str, object]:
     """As manageable_volumes, with reasons and ids."""
     return _list(request, snapshots=False, detailed=True)
 
 
-@router.get("/manageable_snapshots")
+@router.get("/manageable_snapshots", **answers(ManageableSnapshots), **query(*MANAGEABLE))
 def manageable_snapshots(project_id: str, request: Request) -> dict[str, object]:
     """Objects on a backend that could be managed as snapshots."""
     return _list(request, snapshots=True, detailed=False)
 
 
-@router.get("/manageable_snapshots/detail")
+@router.get("/manageable_snapshots/detail", **answers(ManageableSnapshots), **query(*MANAGEABLE))
 def manageable_snapshots_detail(project_id: str, request: Request) -> dict[str, object]:
     """As manageable_snapshots, with reasons and ids."""
     return _list(request, snapshots=True, detailed=True)
 
 
-@router.post("/os-volume-manage", status_code=202)
-@router.post("/manageable_volumes", status_code=202)
+@router.post("/os-volume-manage", **answers(OneVolume, 202))
+@router.post("/manageable_volumes", **answers(OneVolume, 202))
 def manage_volume(project_id: str, body: VolumeManageRequest, request: Request) -> JSONResponse:
     """Adopt a backend object as a volume (administrators)."""
     ctx = context_from(request)
@@ -152,8 +161,8 @@ def manage_volume(project_id: str, body: VolumeManageRequest, request: Request) 
     )
 
 
-@router.post("/os-snapshot-manage", status_code=202)
-@router.post("/manageable_snapshots", status_code=202)
+@router.post("/os-snapshot-manage", **answers(OneSnapshot, 202))
+@router.post("/manageable_snapshots", **answers(OneSnapshot, 202))
 def manage_snapshot(project_id: str, body: SnapshotManageRequest, request: Request) -> JSONResponse:
     """Adopt a backend object as a snapshot of ``volume_id`` (administrators)."""
     ctx = context_from(request)

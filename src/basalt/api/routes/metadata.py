@@ -13,6 +13,7 @@ from fastapi import APIRouter, Path, Request, Response
 
 from basalt.api.auth import context_from
 from basalt.api.bodies import MetadataBody, MetadataItemBody
+from basalt.api.responses import Metadata, MetadataItem, answers
 from basalt.api.routes.common import basalt_of
 from basalt.errors import InvalidInputError, MetadataKeyNotFoundError
 from basalt.service.context import RequestContext
@@ -53,23 +54,24 @@ def add_metadata_routes(
         service: picks the use cases from the Basalt instance.
     """
     param = f"{kind}_id"
+    whole, item = f"/{{{param}}}/metadata", f"/{{{param}}}/metadata/{{key}}"
     resource_id = Path(alias=param)
 
     def uses(request: Request) -> MetadataUseCases:
         return service(basalt_of(request))
 
-    @router.get(f"/{{{param}}}/metadata", name=f"show {kind} metadata")
+    @router.get(whole, name=f"show {kind} metadata", **answers(Metadata))
     def show_all(project_id: str, request: Request, rid: str = resource_id) -> dict[str, object]:
         return {"metadata": uses(request).get(rid, ctx=context_from(request)).metadata}
 
-    @router.post(f"/{{{param}}}/metadata", name=f"set {kind} metadata")
+    @router.post(whole, name=f"set {kind} metadata", **answers(Metadata))
     def set_items(
         project_id: str, body: MetadataBody, request: Request, rid: str = resource_id
     ) -> dict[str, object]:
         merged = uses(request).set_metadata(rid, body.metadata, ctx=context_from(request))
         return {"metadata": merged}
 
-    @router.put(f"/{{{param}}}/metadata", name=f"replace {kind} metadata")
+    @router.put(whole, name=f"replace {kind} metadata", **answers(Metadata))
     def replace_all(
         project_id: str, body: MetadataBody, request: Request, rid: str = resource_id
     ) -> dict[str, object]:
@@ -78,7 +80,7 @@ def add_metadata_routes(
         )
         return {"metadata": result}
 
-    @router.get(f"/{{{param}}}/metadata/{{key}}", name=f"show {kind} metadata item")
+    @router.get(item, name=f"show {kind} metadata item", **answers(MetadataItem))
     def show_item(
         project_id: str, key: str, request: Request, rid: str = resource_id
     ) -> dict[str, object]:
@@ -87,7 +89,7 @@ def add_metadata_routes(
             raise MetadataKeyNotFoundError(key, hint=f"{kind} {rid} has no such key")
         return {"meta": {key: metadata[key]}}
 
-    @router.put(f"/{{{param}}}/metadata/{{key}}", name=f"set {kind} metadata item")
+    @router.put(item, name=f"set {kind} metadata item", **answers(MetadataItem))
     def set_item(
         project_id: str, key: str, body: MetadataItemBody, request: Request, rid: str = resource_id
     ) -> dict[str, object]:
@@ -96,7 +98,7 @@ def add_metadata_routes(
         uses(request).set_metadata(rid, body.meta, ctx=context_from(request))
         return {"meta": body.meta}
 
-    @router.delete(f"/{{{param}}}/metadata/{{key}}", name=f"delete {kind} metadata item")
+    @router.delete(item, name=f"delete {kind} metadata item", **answers(None, 200))
     def delete_item(
         project_id: str, key: str, request: Request, rid: str = resource_id
     ) -> Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from basalt.api.auth import context_from
+from basalt.api.responses import OneOperation, OperationList, answers, query
 from basalt.api.routes.common import basalt_of, flag
 from basalt.api.schemas import operation_view
 from basalt.errors import InvalidInputError
@@ -12,7 +13,7 @@ from basalt.errors import InvalidInputError
 router = APIRouter(prefix="/v3/{project_id}/operations", tags=["operations"])
 
 
-@router.get("")
+@router.get("", **answers(OperationList), **query("resource_id", "open", "limit", "all_tenants"))
 def list_operations(project_id: str, request: Request) -> dict[str, object]:
     """Operations, newest first; ``?resource_id=``, ``?open=true``, ``?limit=``."""
     params = request.query_params
@@ -29,7 +30,7 @@ def list_operations(project_id: str, request: Request) -> dict[str, object]:
     return {"operations": [operation_view(o) for o in operations]}
 
 
-@router.get("/{operation_id}")
+@router.get("/{operation_id}", **answers(OneOperation))
 def show_operation(project_id: str, operation_id: str, request: Request) -> dict[str, object]:
     """One operation with its progress and outcome."""
     operation = basalt_of(request).operations.get(operation_id, ctx=context_from(request))

@@ -5,12 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from basalt.api.auth import context_from
+from basalt.api.responses import PoolList, answers, query
 from basalt.api.routes.common import basalt_of, flag
 
 router = APIRouter(prefix="/v3/{project_id}/scheduler-stats", tags=["pools"])
 
 
-@router.get("/get_pools")
+@router.get("/get_pools", **answers(PoolList), **query("detail"))
 def get_pools(project_id: str, request: Request) -> dict[str, object]:
     """Pools; ``?detail=true`` adds capabilities (administrators)."""
     ctx = context_from(request)

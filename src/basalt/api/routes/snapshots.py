@@ -16,6 +16,7 @@ from basalt.api.bodies import (
     SnapshotUpdateRequest,
     one_action,
 )
+from basalt.api.responses import LISTING, EventList, OneSnapshot, SnapshotList, answers, query
 from basalt.api.routes.common import basalt_of, list_query, next_link, settle
 from basalt.api.routes.metadata import add_metadata_routes
 from basalt.api.schemas import event_view, snapshot_detail, snapshot_summary
@@ -29,7 +30,7 @@ router = APIRouter(prefix="/v3/{project_id}/snapshots", tags=["snapshots"])
 SNAPSHOT_IN_USE_WITHOUT_FORCE = ApiVersion(3, 66)
 
 
-@router.post("", status_code=202)
+@router.post("", **answers(OneSnapshot, 202))
 def create_snapshot(project_id: str, body: SnapshotCreateRequest, request: Request) -> JSONResponse:
     """Snapshot a volume."""
     ctx = context_from(request)
@@ -52,13 +53,13 @@ def create_snapshot(project_id: str, body: SnapshotCreateRequest, request: Reque
     )
 
 
-@router.get("")
+@router.get("", **answers(SnapshotList), **query(*LISTING, "all_tenants", "volume_id"))
 def list_snapshots(project_id: str, request: Request) -> dict[str, object]:
     """Snapshots."""
     return _page(request, detailed=False)
 
 
-@router.get("/detail")
+@router.get("/detail", **answers(SnapshotList), **query(*LISTING, "all_tenants", "volume_id"))
 def list_snapshots_detail(project_id: str, request: Request) -> dict[str, object]:
     """Snapshots with every field."""
     return _page(request, detailed=True)
@@ -78,14 +79,14 @@ def _page(request: Request, *, detailed: bool) -> dict[str, object]:
     return body
 
 
-@router.get("/{snapshot_id}")
+@router.get("/{snapshot_id}", **answers(OneSnapshot))
 def show_snapshot(project_id: str, snapshot_id: str, request: Request) -> dict[str, object]:
     """One snapshot."""
     snapshot = basalt_of(request).snapshots.get(snapshot_id, ctx=context_from(request))
     return {"snapshot": snapshot_detail(snapshot)}
 
 
-@router.put("/{snapshot_id}")
+@router.put("/{snapshot_id}", **answers(OneSnapshot))
 def update_snapshot(
     project_id: str, snapshot_id: str, body: SnapshotUpdateRequest, request: Request
 ) -> dict[str, object]:
@@ -100,7 +101,7 @@ def update_snapshot(
     return {"snapshot": snapshot_detail(snapshot)}
 
 
-@router.delete("/{snapshot_id}", status_code=202)
+@router.delete("/{snapshot_id}", **answers(None, 202))
 def delete_snapshot(project_id: str, snapshot_id: str, request: Request) -> Response:
     """Delete a snapshot."""
     handle = basalt_of(request).snapshots.delete(snapshot_id, ctx=context_from(request))
@@ -135,7 +136,7 @@ class SnapshotActionRequest(BaseModel):
         return one_action(data, (str(f.alias) for f in cls.model_fields.values()))
 
 
-@router.post("/{snapshot_id}/action", status_code=202)
+@router.post("/{snapshot_id}/action", **answers(None, 202))
 def snapshot_action(
     project_id: str, snapshot_id: str, body: SnapshotActionRequest, request: Request
 ) -> Response:
@@ -161,7 +162,7 @@ def snapshot_action(
     return Response(status_code=202, headers={"x-basalt-operation-id": handle.operation_id})
 
 
-@router.get("/{snapshot_id}/events")
+@router.get("/{snapshot_id}/events", **answers(EventList))
 def snapshot_events(project_id: str, snapshot_id: str, request: Request) -> dict[str, object]:
     """The snapshot's event timeline, oldest first."""
     events = basalt_of(request).snapshots.events(snapshot_id, ctx=context_from(request))

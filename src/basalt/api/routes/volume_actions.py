@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from basalt.api.auth import context_from
 from basalt.api.bodies import Closed, Connector, Flag, Nothing, Size, one_action
+from basalt.api.responses import ConnectionInfoAnswer
 from basalt.api.routes.common import basalt_of, settle
 from basalt.api.schemas import connection_info_view
 from basalt.errors import FeatureUnavailableError
@@ -143,7 +144,19 @@ class VolumeActionRequest(BaseModel):
 Handler = Callable[[Basalt, str, Any, RequestContext, Request], Response]
 
 
-@router.post("/{volume_id}/action", status_code=202)
+@router.post(
+    "/{volume_id}/action",
+    response_model=None,
+    status_code=202,
+    responses={
+        202: {"description": "accepted (most actions; no body)"},
+        200: {
+            "model": ConnectionInfoAnswer,
+            "description": "os-initialize_connection: the connection info; "
+            "os-set_bootable: no body",
+        },
+    },
+)
 def volume_action(
     project_id: str, volume_id: str, body: VolumeActionRequest, request: Request
 ) -> Response:

@@ -12,6 +12,16 @@ from fastapi.responses import JSONResponse
 
 from basalt.api.auth import context_from
 from basalt.api.bodies import VolumeCreateRequest, VolumeUpdateRequest
+from basalt.api.responses import (
+    VOLUME_LISTING,
+    EventList,
+    OneVolume,
+    VolumeDetailList,
+    VolumeList,
+    VolumeSummary,
+    answers,
+    query,
+)
 from basalt.api.routes.common import basalt_of, base_url, flag, list_query, next_link, settle
 from basalt.api.routes.metadata import add_metadata_routes
 from basalt.api.schemas import event_view, volume_detail, volume_summary
@@ -23,7 +33,7 @@ from basalt.persistence.base import VOLUME_SORT_KEYS
 router = APIRouter(prefix="/v3/{project_id}/volumes", tags=["volumes"])
 
 
-@router.post("", status_code=202)
+@router.post("", **answers(OneVolume, 202))
 def create_volume(project_id: str, body: VolumeCreateRequest, request: Request) -> JSONResponse:
     """Create a volume: empty, from ``snapshot_id`` or cloned from ``source_volid``."""
     ctx = context_from(request)
@@ -58,7 +68,7 @@ def create_volume(project_id: str, body: VolumeCreateRequest, request: Request) 
     )
 
 
-@router.get("")
+@router.get("", **answers(VolumeList), **query(*VOLUME_LISTING))
 def list_volumes(project_id: str, request: Request) -> dict[str, object]:
     """Volumes: id, name and links only."""
     volumes, links = _page(request)
@@ -69,7 +79,7 @@ def list_volumes(project_id: str, request: Request) -> dict[str, object]:
     return body
 
 
-@router.get("/detail")
+@router.get("/detail", **answers(VolumeDetailList), **query(*VOLUME_LISTING))
 def list_volumes_detail(project_id: str, request: Request) -> dict[str, object]:
     """Volumes with every field."""
     volumes, links = _page(request)
@@ -90,7 +100,7 @@ def _details(request: Request, volumes: list[Volume]) -> list[dict[str, object]]
     ]
 
 
-@router.get("/summary")
+@router.get("/summary", **answers(VolumeSummary), **query("all_tenants"))
 def volumes_summary(project_id: str, request: Request) -> dict[str, object]:
     """Count, total GiB and metadata values of the caller's volumes (3.12, metadata 3.36)."""
     params = request.query_params
@@ -122,14 +132,14 @@ def _page(request: Request) -> tuple[list[Any], list[dict[str, str]]]:
     return volumes, next_link(request, volumes, query.limit, last)
 
 
-@router.get("/{volume_id}")
+@router.get("/{volume_id}", **answers(OneVolume))
 def show_volume(project_id: str, volume_id: str, request: Request) -> dict[str, object]:
     """One volume."""
     volume = basalt_of(request).volumes.get(volume_id, ctx=context_from(request))
     return {"volume": _details(request, [volume])[0]}
 
 
-@router.put("/{volume_id}")
+@router.put("/{volume_id}", **answers(OneVolume))
 def update_volume(
     project_id: str, volume_id: str, body: VolumeUpdateRequest, request: Request
 ) -> dict[str, object]:
@@ -146,7 +156,7 @@ def update_volume(
     return {"volume": _details(request, [volume])[0]}
 
 
-@router.delete("/{volume_id}", status_code=202)
+@router.delete("/{volume_id}", **answers(None, 202), **query("cascade", "force"))
 def delete_volume(project_id: str, volume_id: str, request: Request) -> Response:
     """Delete; ``?cascade=true`` deletes its snapshots too, ``?force=true`` (administrators,
     3.23) whatever its status."""
@@ -159,7 +169,7 @@ def delete_volume(project_id: str, volume_id: str, request: Request) -> Response
     return Response(status_code=202, headers={"x-basalt-operation-id": handle.operation_id})
 
 
-@router.get("/{volume_id}/events")
+@router.get("/{volume_id}/events", **answers(EventList))
 def volume_events(project_id: str, volume_id: str, request: Request) -> dict[str, object]:
     """The volume's event timeline, oldest first."""
     events = basalt_of(request).volumes.events(volume_id, ctx=context_from(request))

@@ -7,6 +7,7 @@
     │   ├── AttachmentNotFoundError
     │   ├── MetadataKeyNotFoundError
     │   ├── OperationNotFoundError
+    │   ├── MessageNotFoundError
     │   ├── BackendNotFoundError
     │   └── PoolNotFoundError
     ├── InvalidInputError                field + reason name the bad value
@@ -91,6 +92,13 @@ class MetadataKeyNotFoundError(NotFoundError):
 class OperationNotFoundError(NotFoundError):
     code = "operation_not_found"
     kind = "operation"
+
+
+class MessageNotFoundError(NotFoundError):
+    """No such user message: unknown, another project's, dismissed, or expired."""
+
+    code = "message_not_found"
+    kind = "message"
 
 
 class BackendNotFoundError(NotFoundError):

@@ -11,7 +11,15 @@ from basalt.api import errors
 from basalt.api.auth import authenticator_for, caller_project
 from basalt.api.limits import BodyLimit
 from basalt.api.paths import ProjectlessPaths, collections_of
-from basalt.api.routes import attachments, manage, operations, pools, snapshots, volumes
+from basalt.api.routes import (
+    attachments,
+    manage,
+    messages,
+    operations,
+    pools,
+    snapshots,
+    volumes,
+)
 from basalt.api.versions import Microversions, version_document
 from basalt.errors import BasaltError
 from basalt.service.instance import Basalt
@@ -23,6 +31,7 @@ ROUTERS = (
     manage.router,
     operations.router,
     pools.router,
+    messages.router,
 )
 
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from basalt.drivers.types import ConnectionInfo, ManageableObject
 from basalt.model import Attachment, AttachStatus, Event, Operation, Snapshot, Volume
+from basalt.model.message import Message
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
 A = AttachStatus
@@ -218,6 +219,22 @@ def operation_view(operation: Operation) -> dict[str, object]:
         "message": operation.message,
         "hint": operation.hint,
         "request_id": operation.request_id,
+    }
+
+
+def message_view(message: Message, base_url: str) -> dict[str, object]:
+    """One user message, as ``GET /messages`` shows it."""
+    return {
+        "id": message.id,
+        "message_level": message.message_level,
+        "event_id": message.event_id,
+        "user_message": message.user_message,
+        "request_id": message.request_id,
+        "resource_type": message.resource_type,
+        "resource_uuid": message.resource_uuid,
+        "created_at": stamp(message.created_at),
+        "guaranteed_until": stamp(message.guaranteed_until),
+        "links": links(base_url, message.project_id, "messages", message.id),
     }
 
 

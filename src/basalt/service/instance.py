@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, TypedDict
@@ -17,6 +18,7 @@ from basalt.persistence.sql import open_database
 from basalt.service.attachments import AttachmentService
 from basalt.service.context import RequestContext
 from basalt.service.manage import ManageService
+from basalt.service.messages import MessageService
 from basalt.service.operations import OperationService
 from basalt.service.policy import authorize
 from basalt.service.pools import PoolService
@@ -78,6 +80,11 @@ class Basalt:
         self.manage = ManageService(**shared)
         self.attachments = AttachmentService(**shared)
         self.operations = OperationService(db=self.db, default_context=self.default_context)
+        self.messages = MessageService(
+            db=self.db,
+            default_context=self.default_context,
+            ttl=timedelta(seconds=settings.api.message_ttl_seconds),
+        )
         self.last_reconcile: ReconcileReport | None = None
         if reconcile:
             self._reconcile_or_close()

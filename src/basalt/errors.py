@@ -9,7 +9,8 @@
     │   ├── OperationNotFoundError
     │   ├── MessageNotFoundError
     │   ├── BackendNotFoundError
-    │   └── PoolNotFoundError
+    │   ├── PoolNotFoundError
+    │   └── ServiceNotFoundError
     ├── InvalidInputError                field + reason name the bad value
     │   └── ManageExistingInvalidReferenceError
     ├── InvalidStateError                resource is in the wrong state for the action
@@ -21,9 +22,12 @@
     │   ├── IdempotencyConflictError     same key, different request
     │   └── ResourceBusyError            a concurrent change won the race
     ├── CapacityError
-    │   └── InsufficientCapacityError
+    │   ├── InsufficientCapacityError
+    │   └── BackendDisabledError         no enabled backend may take a new volume
     ├── DriverError                      a backend failed; carries the backend name
-    │   └── NotSupportedError            the backend lacks the feature
+    │   ├── NotSupportedError            the backend lacks the feature
+    │   └── BackendUnavailableError      the backend cannot answer right now
+    ├── FeatureNotAvailableError         this deployment does not offer it (yet)
     ├── ExportError                      the iSCSI target (tgt) failed
     │   ├── (basalt.export.errors: CommandFailedError, CommandTimeoutError, TargetExportError)
     │   └── ExportUnavailableError       tgt is not installed or Basalt is not root
@@ -39,6 +43,8 @@ The HTTP status for each class is chosen in one place: basalt.api.errors.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 
 class BasaltError(Exception):
@@ -109,6 +115,18 @@ class BackendNotFoundError(NotFoundError):
 class PoolNotFoundError(NotFoundError):
     code = "pool_not_found"
     kind = "pool"
+
+
+class ServiceNotFoundError(NotFoundError):
+    """No service of that binary runs on that host (os-services)."""
+
+    code = "service_not_found"
+    kind = "service"
+
+    def __init__(self, *, host: str, binary: str, hint: str | None = None) -> None:
+        super().__init__(f"{binary} on host {host}", hint=hint)
+        self.host = host
+        self.binary = binary
 
 
 class InvalidInputError(BasaltError):
@@ -234,6 +252,25 @@ class InsufficientCapacityError(CapacityError):
         self.available_gib = available_gib
 
 
+class BackendDisabledError(CapacityError):
+    """Every backend that could take a new volume is disabled; ``reasons`` says why."""
+
+    code = "backend_disabled"
+
+    def __init__(self, reasons: Mapping[str, str | None]) -> None:
+        parts = [
+            f"backend {name} is disabled" + (f" ({reason})" if reason else "")
+            for name, reason in sorted(reasons.items())
+        ]
+        lead = "no new volume can be placed" if len(parts) == 1 else "no enabled backend"
+        super().__init__(
+            f"{lead}: {'; '.join(parts)}",
+            hint="an administrator enables a backend again (os-services enable, "
+            "basalt service enable)",
+        )
+        self.reasons = dict(reasons)
+
+
 class DriverError(BasaltError):
     """A backend failed to do what was asked."""
 
@@ -249,6 +286,22 @@ class NotSupportedError(DriverError):
 
     def __init__(self, backend: str, feature: str) -> None:
         super().__init__(backend, f"{feature} is not supported by this backend")
+        self.feature = feature
+
+
+class BackendUnavailableError(DriverError):
+    """The backend cannot answer right now (its driver failed to report)."""
+
+    code = "backend_unavailable"
+
+
+class FeatureNotAvailableError(BasaltError):
+    """This deployment does not offer the feature; the message says why and what brings it."""
+
+    code = "feature_not_available"
+
+    def __init__(self, feature: str, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
         self.feature = feature
 
 

@@ -17,6 +17,7 @@ from basalt.api.routes import (
     messages,
     operations,
     pools,
+    services,
     snapshots,
     volumes,
 )
@@ -32,6 +33,7 @@ ROUTERS = (
     operations.router,
     pools.router,
     messages.router,
+    services.router,
 )
 
 

@@ -27,6 +27,8 @@ STATUS_BY_ERROR: dict[type[BaseException], int] = {
     e.ConflictError: 409,
     e.CapacityError: 400,
     e.NotSupportedError: 400,
+    e.FeatureNotAvailableError: 400,
+    e.BackendUnavailableError: 503,
     e.OperationTimeoutError: 504,
     e.DriverError: 500,
     e.ExportUnavailableError: 503,

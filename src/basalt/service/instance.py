@@ -17,6 +17,7 @@ from basalt.persistence.base import Database
 from basalt.persistence.sql import open_database
 from basalt.service.attachments import AttachmentService
 from basalt.service.context import RequestContext
+from basalt.service.deployment import DeploymentService, disabled_backends
 from basalt.service.manage import ManageService
 from basalt.service.messages import MessageService
 from basalt.service.operations import OperationService
@@ -68,7 +69,7 @@ class Basalt:
             roles=frozenset({"admin"}),
         )
         self.runner = OperationRunner(self.db, workers=settings.workers)
-        self.pools = PoolService(drivers, backends)
+        self.pools = PoolService(drivers, backends, disabled=lambda: disabled_backends(self.db))
         shared: _Shared = {
             "db": self.db,
             "runner": self.runner,
@@ -80,6 +81,9 @@ class Basalt:
         self.manage = ManageService(**shared)
         self.attachments = AttachmentService(**shared)
         self.operations = OperationService(db=self.db, default_context=self.default_context)
+        self.deployment = DeploymentService(
+            db=self.db, pools=self.pools, default_context=self.default_context
+        )
         self.messages = MessageService(
             db=self.db,
             default_context=self.default_context,

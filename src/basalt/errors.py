@@ -10,7 +10,9 @@
     │   ├── MessageNotFoundError
     │   ├── BackendNotFoundError
     │   ├── PoolNotFoundError
-    │   └── ServiceNotFoundError
+    │   ├── ServiceNotFoundError
+    │   ├── ClusterNotFoundError         (Basalt runs no clusters)
+    │   └── ExtensionNotFoundError       an API extension Basalt does not honour
     ├── InvalidInputError                field + reason name the bad value
     │   └── ManageExistingInvalidReferenceError
     ├── InvalidStateError                resource is in the wrong state for the action
@@ -127,6 +129,23 @@ class ServiceNotFoundError(NotFoundError):
         super().__init__(f"{binary} on host {host}", hint=hint)
         self.host = host
         self.binary = binary
+
+
+class ClusterNotFoundError(NotFoundError):
+    """No such cluster: Basalt runs as one service process and has none."""
+
+    code = "cluster_not_found"
+    kind = "cluster"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            name, hint="Basalt runs as one service process and has no clusters (see os-services)"
+        )
+
+
+class ExtensionNotFoundError(NotFoundError):
+    code = "extension_not_found"
+    kind = "extension"
 
 
 class InvalidInputError(BasaltError):

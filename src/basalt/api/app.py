@@ -13,6 +13,9 @@ from basalt.api.limits import BodyLimit
 from basalt.api.paths import ProjectlessPaths, collections_of
 from basalt.api.routes import (
     attachments,
+    capabilities,
+    clusters,
+    extensions,
     manage,
     messages,
     operations,
@@ -20,6 +23,7 @@ from basalt.api.routes import (
     services,
     snapshots,
     volumes,
+    zones,
 )
 from basalt.api.versions import Microversions, version_document
 from basalt.errors import BasaltError
@@ -34,6 +38,10 @@ ROUTERS = (
     pools.router,
     messages.router,
     services.router,
+    clusters.router,
+    zones.router,
+    capabilities.router,
+    extensions.router,
 )
 
 

@@ -1,4 +1,4 @@
-"""The deployment itself: its services (os-services), and enabling or disabling backends.
+"""The deployment itself: services (os-services), zones, capabilities, clusters, extensions.
 
 Basalt is one process. It shows itself as the ``cinder-scheduler`` service on
 host ``basalt`` and each configured backend as a ``cinder-volume`` service on
@@ -6,19 +6,25 @@ host ``basalt`` and each configured backend as a ``cinder-volume`` service on
 (the cached report of :meth:`PoolService.report`, so a remote array is asked at
 most every few seconds) and *enabled* unless an administrator disabled it; a
 disabled backend takes no new volumes (:meth:`PoolService.resolve`) while its
-existing volumes keep working.
+existing volumes keep working. Basalt runs no clusters: the cluster calls say so.
 """
 
 from __future__ import annotations
 
 import builtins
+from dataclasses import dataclass
 from typing import NoReturn
 
+from basalt.drivers.types import BackendStats
 from basalt.errors import (
+    BackendUnavailableError,
+    ClusterNotFoundError,
+    ExtensionNotFoundError,
     FeatureNotAvailableError,
     InvalidInputError,
     ServiceNotFoundError,
 )
+from basalt.model.extension import EXTENSIONS, Extension
 from basalt.model.service import (
     HOST_PREFIX,
     SCHEDULER_BINARY,
@@ -36,6 +42,16 @@ from basalt.service.pools import PoolService
 
 MAX_REASON_LENGTH = 255
 REPLICATION_ACTIONS = frozenset({"freeze", "thaw", "failover_host", "failover"})
+
+
+@dataclass(frozen=True, slots=True)
+class BackendCapabilities:
+    """What a backend's driver reports it is and can do."""
+
+    backend: str
+    host: str
+    driver: str
+    stats: BackendStats
 
 
 def disabled_backends(db: Database) -> dict[str, str | None]:
@@ -163,6 +179,95 @@ class DeploymentService:
             "deployment (no backend replicates to another)",
             hint="freeze, thaw and failover arrive with replication support",
         )
+
+    def availability_zones(
+        self, *, ctx: RequestContext | None = None
+    ) -> builtins.list[tuple[str, bool]]:
+        """Each configured backend's zone, in configuration order, and whether it is
+        available: some enabled backend in it is up.
+
+        Raises:
+            PermissionDeniedError: the caller may not read zones.
+        """
+        authorize(ctx or self.default_context, "availability_zone:get")
+        with self.db.transaction(write=False) as tx:
+            disabled = {r.backend for r in tx.services.all() if r.disabled}
+        zones: dict[str, bool] = {}
+        for backend in self.pools.backend_names:
+            zone = self.pools.settings_of(backend).availability_zone
+            usable = backend not in disabled and self.pools.report(backend).up
+            zones[zone] = zones.get(zone, False) or usable
+        return list(zones.items())
+
+    def capabilities(self, host: str, *, ctx: RequestContext | None = None) -> BackendCapabilities:
+        """What the backend on ``host`` (``basalt@<backend>``) reports.
+
+        Raises:
+            PermissionDeniedError: the caller is not an administrator.
+            ServiceNotFoundError: no backend has that host.
+            BackendUnavailableError: its driver cannot report right now.
+        """
+        authorize(ctx or self.default_context, "pool:get")
+        backend = self._backend(host, VOLUME_BINARY)
+        report = self.pools.report(backend)
+        if report.stats is None:
+            raise BackendUnavailableError(
+                backend, f"cannot report its capabilities now: {report.error}"
+            )
+        driver = self.pools.driver(backend).driver_name
+        return BackendCapabilities(backend, backend_host(backend), driver, report.stats)
+
+    def clusters(self, *, ctx: RequestContext | None = None) -> builtins.list[str]:
+        """Cluster names: none, Basalt runs as one service process.
+
+        Raises:
+            PermissionDeniedError: the caller is not an administrator.
+        """
+        authorize(ctx or self.default_context, "cluster:get")
+        return []
+
+    def cluster(self, name: str, *, ctx: RequestContext | None = None) -> NoReturn:
+        """One cluster: there are none.
+
+        Raises:
+            PermissionDeniedError: the caller is not an administrator.
+            ClusterNotFoundError: always, once the caller may ask.
+        """
+        authorize(ctx or self.default_context, "cluster:get")
+        raise ClusterNotFoundError(name[:255])
+
+    def set_cluster_status(
+        self, name: str, *, disabled: bool, ctx: RequestContext | None = None
+    ) -> NoReturn:
+        """Enable or disable a cluster: there are none.
+
+        Raises:
+            PermissionDeniedError: the caller is not an administrator.
+            ClusterNotFoundError: always, once the caller may ask.
+        """
+        authorize(ctx or self.default_context, "cluster:update")
+        raise ClusterNotFoundError(name[:255])
+
+    def extensions(self, *, ctx: RequestContext | None = None) -> tuple[Extension, ...]:
+        """The API extensions Basalt honours.
+
+        Raises:
+            PermissionDeniedError: the caller may not read them.
+        """
+        authorize(ctx or self.default_context, "extension:get")
+        return EXTENSIONS
+
+    def extension(self, alias: str, *, ctx: RequestContext | None = None) -> Extension:
+        """One honoured extension by alias.
+
+        Raises:
+            PermissionDeniedError: the caller may not read them.
+            ExtensionNotFoundError: Basalt does not honour it.
+        """
+        for extension in self.extensions(ctx=ctx):
+            if extension.alias == alias:
+                return extension
+        raise ExtensionNotFoundError(alias[:64], hint="the extensions listing names them all")
 
     def _store(self, backend: str, *, disabled: bool, reason: str | None) -> Service:
         """Record the backend's status; a disable without a reason keeps an earlier one,

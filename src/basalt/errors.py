@@ -30,6 +30,7 @@
     │   ├── NotSupportedError            the backend lacks the feature
     │   └── BackendUnavailableError      the backend cannot answer right now
     ├── FeatureNotAvailableError         this deployment does not offer it (yet)
+    │   └── ResourceNotServedError       an API collection Basalt does not serve
     ├── ExportError                      the iSCSI target (tgt) failed
     │   ├── (basalt.export.errors: CommandFailedError, CommandTimeoutError, TargetExportError)
     │   └── ExportUnavailableError       tgt is not installed or Basalt is not root
@@ -322,6 +323,16 @@ class FeatureNotAvailableError(BasaltError):
     def __init__(self, feature: str, message: str, *, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.feature = feature
+
+
+class ResourceNotServedError(FeatureNotAvailableError):
+    """A Block Storage API collection Basalt does not serve (basalt.api.unserved)."""
+
+    code = "not_served"
+
+    def __init__(self, collection: str, message: str) -> None:
+        super().__init__(collection, message)
+        self.collection = collection
 
 
 class ExportError(BasaltError):

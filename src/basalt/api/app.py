@@ -7,7 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from basalt.api import errors
+from basalt.api import errors, unserved
 from basalt.api.auth import authenticator_for, caller_project
 from basalt.api.limits import BodyLimit
 from basalt.api.paths import ProjectlessPaths, collections_of
@@ -42,6 +42,7 @@ ROUTERS = (
     zones.router,
     capabilities.router,
     extensions.router,
+    *unserved.ROUTERS,  # 501 for the collections Basalt does not serve
 )
 
 

@@ -1,7 +1,8 @@
 """Error class -> HTTP status and Cinder's error body. The only place that chooses a status.
 
 Cinder answers ``{"<kind>": {"code": N, "message": "..."}}`` where kind is
-badRequest, forbidden, itemNotFound, conflict, overLimit, computeFault...
+badRequest, forbidden, itemNotFound, conflict, overLimit, computeFault,
+notImplemented (collections Basalt does not serve, basalt.api.unserved)...
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ STATUS_BY_ERROR: dict[type[BaseException], int] = {
     e.ConflictError: 409,
     e.CapacityError: 400,
     e.NotSupportedError: 400,
+    e.ResourceNotServedError: 501,
     e.FeatureNotAvailableError: 400,
     e.BackendUnavailableError: 503,
     e.OperationTimeoutError: 504,
@@ -50,6 +52,7 @@ KIND_BY_STATUS = {
     413: "overLimit",
     415: "badMediaType",
     500: "computeFault",
+    501: "notImplemented",
     503: "serviceUnavailable",
     504: "serviceUnavailable",
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from basalt.api import errors, unserved
@@ -64,7 +65,9 @@ def create_app(basalt: Basalt) -> FastAPI:
     app.add_middleware(BodyLimit, limit=basalt.settings.api.max_body_bytes)
     app.add_middleware(
         ProjectlessPaths,
-        collections=collections_of(r.prefix for r in ROUTERS),
+        collections=collections_of(
+            route.path for r in ROUTERS for route in r.routes if isinstance(route, APIRoute)
+        ),
         project_of=lambda headers: caller_project(headers, authenticator),
     )
     app.add_middleware(Microversions)

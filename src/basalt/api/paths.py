@@ -4,7 +4,8 @@ Every route is declared once, under ``/v3/{project_id}/<collection>``. This pure
 ASGI middleware lets ``/v3/<collection>/...`` reach the same route by inserting
 the caller's own project, taken from its credentials the way
 :func:`basalt.api.auth.caller_project` reads them. The collections are the
-first path segments of the routers in :data:`basalt.api.app.ROUTERS`, so the
+first path segments of the routes in :data:`basalt.api.app.ROUTERS` (of each
+route, not each router: the manage router serves several collections), so the
 route table stays in one place.
 """
 
@@ -19,7 +20,7 @@ PREFIX = "/v3/{project_id}/"
 
 
 def collections_of(prefixes: Iterable[str]) -> frozenset[str]:
-    """``/v3/{project_id}/volumes`` -> ``volumes``, for every router prefix."""
+    """``/v3/{project_id}/volumes/{id}`` -> ``volumes``, for every route path (or prefix)."""
     found = set()
     for prefix in prefixes:
         if prefix.startswith(PREFIX):

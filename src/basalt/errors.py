@@ -29,8 +29,9 @@
     ├── DriverError                      a backend failed; carries the backend name
     │   ├── NotSupportedError            the backend lacks the feature
     │   └── BackendUnavailableError      the backend cannot answer right now
-    ├── FeatureNotAvailableError         this deployment does not offer it (yet)
+    ├── FeatureUnavailableError          Basalt lacks the feature (yet), whatever the backend
     │   └── ResourceNotServedError       an API collection Basalt does not serve
+    ├── ReplicationNotConfiguredError    freeze/thaw/failover without replication
     ├── ExportError                      the iSCSI target (tgt) failed
     │   ├── (basalt.export.errors: CommandFailedError, CommandTimeoutError, TargetExportError)
     │   └── ExportUnavailableError       tgt is not installed or Basalt is not root
@@ -301,6 +302,16 @@ class DriverError(BasaltError):
         self.backend = backend
 
 
+class FeatureUnavailableError(BasaltError):
+    """Basalt does not offer this feature (yet), whatever the backend: HTTP 501."""
+
+    code = "not_implemented"
+
+    def __init__(self, feature: str, reason: str, *, hint: str | None = None) -> None:
+        super().__init__(f"{feature} is not available: {reason}", hint=hint)
+        self.feature = feature
+
+
 class NotSupportedError(DriverError):
     code = "not_supported"
 
@@ -315,23 +326,29 @@ class BackendUnavailableError(DriverError):
     code = "backend_unavailable"
 
 
-class FeatureNotAvailableError(BasaltError):
-    """This deployment does not offer the feature; the message says why and what brings it."""
+class ReplicationNotConfiguredError(BasaltError):
+    """A replication action (freeze, thaw, failover) where no backend replicates."""
 
-    code = "feature_not_available"
+    code = "replication_not_configured"
 
-    def __init__(self, feature: str, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
-        self.feature = feature
+    def __init__(self, action: str) -> None:
+        super().__init__(
+            f"{action} is not available: replication is not configured in this deployment "
+            "(no backend replicates to another)",
+            hint="freeze, thaw and failover arrive with replication support",
+        )
+        self.action = action
 
 
-class ResourceNotServedError(FeatureNotAvailableError):
+class ResourceNotServedError(FeatureUnavailableError):
     """A Block Storage API collection Basalt does not serve (basalt.api.unserved)."""
 
     code = "not_served"
 
     def __init__(self, collection: str, message: str) -> None:
-        super().__init__(collection, message)
+        # The whole sentence is the table's, not "<feature> is not available: <reason>".
+        BasaltError.__init__(self, message)
+        self.feature = f"/{collection}"
         self.collection = collection
 
 

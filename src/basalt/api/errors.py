@@ -1,8 +1,7 @@
 """Error class -> HTTP status and Cinder's error body. The only place that chooses a status.
 
 Cinder answers ``{"<kind>": {"code": N, "message": "..."}}`` where kind is
-badRequest, forbidden, itemNotFound, conflict, overLimit, computeFault,
-notImplemented (collections Basalt does not serve, basalt.api.unserved)...
+badRequest, forbidden, itemNotFound, conflict, overLimit, computeFault...
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ STATUS_BY_ERROR: dict[type[BaseException], int] = {
     e.ManageExistingInvalidReferenceError: 400,
     e.InvalidInputError: 400,
     e.InvalidStateError: 400,
+    e.ReplicationNotConfiguredError: 400,
     e.VolumeAttachedError: 400,
     e.PermissionDeniedError: 403,
     e.AuthenticationError: 401,
@@ -28,12 +28,11 @@ STATUS_BY_ERROR: dict[type[BaseException], int] = {
     e.ConflictError: 409,
     e.CapacityError: 400,
     e.NotSupportedError: 400,
-    e.ResourceNotServedError: 501,
-    e.FeatureNotAvailableError: 400,
-    e.BackendUnavailableError: 503,
+    e.FeatureUnavailableError: 501,
     e.OperationTimeoutError: 504,
     e.DriverError: 500,
     e.ExportUnavailableError: 503,
+    e.BackendUnavailableError: 503,
     e.ExportError: 500,
     e.OperationFailedError: 500,
     e.PersistenceError: 503,

@@ -15,8 +15,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from basalt.drivers.types import ConnectionInfo, ManageableObject
 from basalt.model import Attachment, AttachStatus, Event, Operation, Snapshot, Volume
-from basalt.model.message import Message
-from basalt.model.service import VOLUME_BINARY, Service
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
 A = AttachStatus
@@ -221,39 +219,6 @@ def operation_view(operation: Operation) -> dict[str, object]:
         "hint": operation.hint,
         "request_id": operation.request_id,
     }
-
-
-def message_view(message: Message, base_url: str) -> dict[str, object]:
-    """One user message, as ``GET /messages`` shows it."""
-    return {
-        "id": message.id,
-        "message_level": message.message_level,
-        "event_id": message.event_id,
-        "user_message": message.user_message,
-        "request_id": message.request_id,
-        "resource_type": message.resource_type,
-        "resource_uuid": message.resource_uuid,
-        "created_at": stamp(message.created_at),
-        "guaranteed_until": stamp(message.guaranteed_until),
-        "links": links(base_url, message.project_id, "messages", message.id),
-    }
-
-
-def service_view(service: Service) -> dict[str, object]:
-    """One entry of ``GET /os-services``; ``cluster`` is the 3.7 field (Basalt has none)."""
-    view: dict[str, object] = {
-        "binary": service.binary,
-        "host": service.host,
-        "zone": service.zone,
-        "status": service.status,
-        "state": service.state,
-        "updated_at": stamp(service.updated_at),
-        "cluster": None,
-        "disabled_reason": service.disabled_reason,
-    }
-    if service.binary == VOLUME_BINARY:
-        view.update(replication_status="disabled", active_backend_id=None, frozen=False)
-    return view
 
 
 def event_view(event: Event) -> dict[str, object]:

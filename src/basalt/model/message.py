@@ -8,7 +8,8 @@ which itself stays.
 ``event_id`` follows the Block Storage pattern ``VOLUME_<RESOURCE TYPE>_<ACTION>_<DETAIL>``.
 The numbers are Basalt's own, fixed in :data:`EVENTS` (the action: one per
 operation kind) and :data:`OUTCOMES` (the detail: failed, or failed and undone);
-docs/api.md lists them. A new operation kind needs a row here (a unit test says so).
+docs/api.md lists them. A new operation kind needs a row here (a unit test says so);
+until it has one, its failures still show, with action ``000``.
 """
 
 from __future__ import annotations
@@ -80,13 +81,23 @@ class Message:
     message_level: str = MESSAGE_LEVEL
 
 
+def spec_of(kind: OperationKind) -> EventSpec:
+    """The kind's row of EVENTS; a plain stand-in (action 000) for a kind without one."""
+    spec = EVENTS.get(kind)
+    if spec is not None:
+        return spec
+    words = str(kind).split("_")
+    resource_type = VOLUME_SNAPSHOT if words[-1] == "snapshot" else VOLUME
+    return EventSpec(resource_type, "000", " ".join(words).capitalize() + " ({id})")
+
+
 def event_id(kind: OperationKind, phase: OperationPhase) -> str:
     """The event id of a failed operation of ``kind`` that ended in ``phase``.
 
     Raises:
-        KeyError: ``phase`` is not a failure, or ``kind`` has no row in EVENTS.
+        KeyError: ``phase`` is not a failure.
     """
-    spec = EVENTS[kind]
+    spec = spec_of(kind)
     detail, _ = OUTCOMES[phase]
     return f"{EVENT_PREFIX}_{spec.resource_type}_{spec.action_id}_{detail}"
 
@@ -127,7 +138,7 @@ def message_from(operation: Operation, *, ttl: timedelta) -> Message:
     """
     if operation.phase not in OUTCOMES or operation.finished_at is None:
         raise ValueError(f"operation {operation.id} is {operation.phase}, not a finished failure")
-    spec = EVENTS[operation.kind]
+    spec = spec_of(operation.kind)
     _, outcome = OUTCOMES[operation.phase]
     reason = operation.message or "no reason was recorded"
     text = f"{spec.subject.format(id=operation.resource_id)} {outcome}: {reason}"

@@ -20,8 +20,8 @@ from basalt.errors import (
     BackendUnavailableError,
     ClusterNotFoundError,
     ExtensionNotFoundError,
-    FeatureNotAvailableError,
     InvalidInputError,
+    ReplicationNotConfiguredError,
     ServiceNotFoundError,
 )
 from basalt.model.extension import EXTENSIONS, Extension
@@ -170,15 +170,10 @@ class DeploymentService:
 
         Raises:
             PermissionDeniedError: the caller is not an administrator.
-            FeatureNotAvailableError: always, once the caller may ask.
+            ReplicationNotConfiguredError: always, once the caller may ask.
         """
         authorize(ctx or self.default_context, "service:failover")
-        raise FeatureNotAvailableError(
-            "replication",
-            f"{action[:32]} is not available: replication is not configured in this "
-            "deployment (no backend replicates to another)",
-            hint="freeze, thaw and failover arrive with replication support",
-        )
+        raise ReplicationNotConfiguredError(action[:32])
 
     def availability_zones(
         self, *, ctx: RequestContext | None = None

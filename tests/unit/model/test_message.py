@@ -59,6 +59,14 @@ def test_event_ids_follow_the_block_storage_pattern() -> None:
         event_id(OperationKind.EXTEND_VOLUME, OperationPhase.SUCCEEDED)
 
 
+def test_a_kind_without_a_row_still_makes_a_message() -> None:
+    # A kind added to OperationKind before its row here must not break the listing.
+    unknown = operation(kind="revert_volume")
+    message = message_from(unknown, ttl=timedelta(days=1))
+    assert message.event_id == "VOLUME_VOLUME_000_001"
+    assert message.user_message.startswith("Revert volume (vol-1) failed: ")
+
+
 def test_snapshot_kinds_are_snapshot_messages() -> None:
     snapshot_kinds = {k for k in OperationKind if k.endswith("_snapshot") and "volume" not in k}
     assert set(kinds_of_type("VOLUME_SNAPSHOT")) == snapshot_kinds

@@ -6,7 +6,8 @@ from fastapi import APIRouter, Request, Response
 
 from basalt.api.auth import context_from
 from basalt.api.routes.common import basalt_of, base_url, list_query, next_link
-from basalt.api.schemas import message_view
+from basalt.api.schemas import links, stamp
+from basalt.model.message import Message
 from basalt.service.messages import MESSAGE_SORT_KEYS, MessageQuery
 
 router = APIRouter(prefix="/v3/{project_id}/messages", tags=["messages"])
@@ -30,9 +31,9 @@ def list_messages(project_id: str, request: Request) -> dict[str, object]:
     messages = basalt_of(request).messages.list(query, ctx=ctx, all_projects=all_tenants)
     root = base_url(request)
     body: dict[str, object] = {"messages": [message_view(m, root) for m in messages]}
-    links = next_link(request, messages, query.limit, messages[-1].id if messages else None)
-    if links:
-        body["messages_links"] = links
+    more = next_link(request, messages, query.limit, messages[-1].id if messages else None)
+    if more:
+        body["messages_links"] = more
     return body
 
 
@@ -48,3 +49,19 @@ def delete_message(project_id: str, message_id: str, request: Request) -> Respon
     """Dismiss a message (its operation record stays)."""
     basalt_of(request).messages.delete(message_id, ctx=context_from(request))
     return Response(status_code=204)
+
+
+def message_view(message: Message, base_url: str) -> dict[str, object]:
+    """One user message, as ``GET /messages`` shows it."""
+    return {
+        "id": message.id,
+        "message_level": message.message_level,
+        "event_id": message.event_id,
+        "user_message": message.user_message,
+        "request_id": message.request_id,
+        "resource_type": message.resource_type,
+        "resource_uuid": message.resource_uuid,
+        "created_at": stamp(message.created_at),
+        "guaranteed_until": stamp(message.guaranteed_until),
+        "links": links(base_url, message.project_id, "messages", message.id),
+    }

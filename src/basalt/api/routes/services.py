@@ -8,8 +8,9 @@ from fastapi import APIRouter, Request
 
 from basalt.api.auth import context_from
 from basalt.api.routes.common import basalt_of
-from basalt.api.schemas import service_view
+from basalt.api.schemas import stamp
 from basalt.errors import InvalidInputError
+from basalt.model.service import VOLUME_BINARY, Service
 from basalt.service.deployment import REPLICATION_ACTIONS
 
 router = APIRouter(prefix="/v3/{project_id}/os-services", tags=["services"])
@@ -71,3 +72,20 @@ def _text(body: dict[str, Any], field: str) -> str:
     if not isinstance(value, str) or not value:
         raise InvalidInputError(field, "is required (a non-empty string)")
     return value
+
+
+def service_view(service: Service) -> dict[str, object]:
+    """One entry of ``GET /os-services``; ``cluster`` is the 3.7 field (Basalt has none)."""
+    view: dict[str, object] = {
+        "binary": service.binary,
+        "host": service.host,
+        "zone": service.zone,
+        "status": service.status,
+        "state": service.state,
+        "updated_at": stamp(service.updated_at),
+        "cluster": None,
+        "disabled_reason": service.disabled_reason,
+    }
+    if service.binary == VOLUME_BINARY:
+        view.update(replication_status="disabled", active_backend_id=None, frozen=False)
+    return view

@@ -4,9 +4,8 @@ Every route is declared once, under ``/v3/{project_id}/<collection>``. This pure
 ASGI middleware lets ``/v3/<collection>/...`` reach the same route by inserting
 the caller's own project, taken from its credentials the way
 :func:`basalt.api.auth.caller_project` reads them. The collections are the
-first path segments of the routes in :data:`basalt.api.app.ROUTERS` (of each
-route, not each router: the manage router serves several collections), so the
-route table stays in one place.
+first path segments after the project of every route of the app (the routers
+in :data:`basalt.api.app.ROUTERS`), so the route table stays in one place.
 """
 
 from __future__ import annotations
@@ -19,12 +18,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 PREFIX = "/v3/{project_id}/"
 
 
-def collections_of(prefixes: Iterable[str]) -> frozenset[str]:
-    """``/v3/{project_id}/volumes/{id}`` -> ``volumes``, for every route path (or prefix)."""
+def collections_of(paths: Iterable[str]) -> frozenset[str]:
+    """``/v3/{project_id}/volumes/{volume_id}`` -> ``volumes``, for every route path."""
     found = set()
-    for prefix in prefixes:
-        if prefix.startswith(PREFIX):
-            found.add(prefix[len(PREFIX) :].split("/", 1)[0])
+    for path in paths:
+        if path.startswith(PREFIX):
+            found.add(path[len(PREFIX) :].split("/", 1)[0])
     return frozenset(found)
 
 

@@ -27,6 +27,7 @@ from basalt.errors import (
     OperationTimeoutError,
     PermissionDeniedError,
     PersistenceError,
+    ReplicationNotConfiguredError,
     VolumeAttachedError,
 )
 from basalt.model import (
@@ -62,6 +63,7 @@ __all__ = [
     "OperationTimeoutError",
     "PermissionDeniedError",
     "PersistenceError",
+    "ReplicationNotConfiguredError",
     "VolumeAttachedError",
     "Event",
     "InvalidInputError",

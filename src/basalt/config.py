@@ -66,6 +66,12 @@ class ApiSettings(BaseModel):
         default_factory=list, description="noauth: users that get only the reader role"
     )
     access_log: bool = False
+    message_ttl_seconds: int = Field(
+        default=30 * 24 * 3600,
+        ge=1,
+        description="How long a failed operation shows as a user message (GET /messages): "
+        "its guaranteed_until is the failure time plus this; older ones are not listed",
+    )
 
     @model_validator(mode="after")
     def _token_file_for_token_auth(self) -> ApiSettings:

@@ -7,8 +7,12 @@
     │   ├── AttachmentNotFoundError
     │   ├── MetadataKeyNotFoundError
     │   ├── OperationNotFoundError
+    │   ├── MessageNotFoundError
     │   ├── BackendNotFoundError
-    │   └── PoolNotFoundError
+    │   ├── PoolNotFoundError
+    │   ├── ServiceNotFoundError
+    │   ├── ClusterNotFoundError         (Basalt runs no clusters)
+    │   └── ExtensionNotFoundError       an API extension Basalt does not honour
     ├── InvalidInputError                field + reason name the bad value
     │   └── ManageExistingInvalidReferenceError
     ├── InvalidStateError                resource is in the wrong state for the action
@@ -20,10 +24,14 @@
     │   ├── IdempotencyConflictError     same key, different request
     │   └── ResourceBusyError            a concurrent change won the race
     ├── CapacityError
-    │   └── InsufficientCapacityError
+    │   ├── InsufficientCapacityError
+    │   └── BackendDisabledError         no enabled backend may take a new volume
     ├── DriverError                      a backend failed; carries the backend name
-    │   └── NotSupportedError            the backend lacks the feature
+    │   ├── NotSupportedError            the backend lacks the feature
+    │   └── BackendUnavailableError      the backend cannot answer right now
     ├── FeatureUnavailableError          Basalt lacks the feature (yet), whatever the backend
+    │   └── ResourceNotServedError       an API collection Basalt does not serve
+    ├── ReplicationNotConfiguredError    freeze/thaw/failover without replication
     ├── ExportError                      the iSCSI target (tgt) failed
     │   ├── (basalt.export.errors: CommandFailedError, CommandTimeoutError, TargetExportError)
     │   └── ExportUnavailableError       tgt is not installed or Basalt is not root
@@ -39,6 +47,8 @@ The HTTP status for each class is chosen in one place: basalt.api.errors.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 
 class BasaltError(Exception):
@@ -94,6 +104,13 @@ class OperationNotFoundError(NotFoundError):
     kind = "operation"
 
 
+class MessageNotFoundError(NotFoundError):
+    """No such user message: unknown, another project's, dismissed, or expired."""
+
+    code = "message_not_found"
+    kind = "message"
+
+
 class BackendNotFoundError(NotFoundError):
     code = "backend_not_found"
     kind = "backend"
@@ -102,6 +119,35 @@ class BackendNotFoundError(NotFoundError):
 class PoolNotFoundError(NotFoundError):
     code = "pool_not_found"
     kind = "pool"
+
+
+class ServiceNotFoundError(NotFoundError):
+    """No service of that binary runs on that host (os-services)."""
+
+    code = "service_not_found"
+    kind = "service"
+
+    def __init__(self, *, host: str, binary: str, hint: str | None = None) -> None:
+        super().__init__(f"{binary} on host {host}", hint=hint)
+        self.host = host
+        self.binary = binary
+
+
+class ClusterNotFoundError(NotFoundError):
+    """No such cluster: Basalt runs as one service process and has none."""
+
+    code = "cluster_not_found"
+    kind = "cluster"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            name, hint="Basalt runs as one service process and has no clusters (see os-services)"
+        )
+
+
+class ExtensionNotFoundError(NotFoundError):
+    code = "extension_not_found"
+    kind = "extension"
 
 
 class InvalidInputError(BasaltError):
@@ -231,6 +277,25 @@ class InsufficientCapacityError(CapacityError):
         self.available_gib = available_gib
 
 
+class BackendDisabledError(CapacityError):
+    """Every backend that could take a new volume is disabled; ``reasons`` says why."""
+
+    code = "backend_disabled"
+
+    def __init__(self, reasons: Mapping[str, str | None]) -> None:
+        parts = [
+            f"backend {name} is disabled" + (f" ({reason})" if reason else "")
+            for name, reason in sorted(reasons.items())
+        ]
+        lead = "no new volume can be placed" if len(parts) == 1 else "no enabled backend"
+        super().__init__(
+            f"{lead}: {'; '.join(parts)}",
+            hint="an administrator enables a backend again (os-services enable, "
+            "basalt service enable)",
+        )
+        self.reasons = dict(reasons)
+
+
 class DriverError(BasaltError):
     """A backend failed to do what was asked."""
 
@@ -257,6 +322,38 @@ class NotSupportedError(DriverError):
     def __init__(self, backend: str, feature: str) -> None:
         super().__init__(backend, f"{feature} is not supported by this backend")
         self.feature = feature
+
+
+class BackendUnavailableError(DriverError):
+    """The backend cannot answer right now (its driver failed to report)."""
+
+    code = "backend_unavailable"
+
+
+class ReplicationNotConfiguredError(BasaltError):
+    """A replication action (freeze, thaw, failover) where no backend replicates."""
+
+    code = "replication_not_configured"
+
+    def __init__(self, action: str) -> None:
+        super().__init__(
+            f"{action} is not available: replication is not configured in this deployment "
+            "(no backend replicates to another)",
+            hint="freeze, thaw and failover arrive with replication support",
+        )
+        self.action = action
+
+
+class ResourceNotServedError(FeatureUnavailableError):
+    """A Block Storage API collection Basalt does not serve (basalt.api.unserved)."""
+
+    code = "not_served"
+
+    def __init__(self, collection: str, message: str) -> None:
+        # The whole sentence is the table's, not "<feature> is not available: <reason>".
+        BasaltError.__init__(self, message)
+        self.feature = f"/{collection}"
+        self.collection = collection
 
 
 class ExportError(BasaltError):

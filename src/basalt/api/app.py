@@ -8,19 +8,25 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from basalt.api import errors
+from basalt.api import errors, unserved
 from basalt.api.auth import authenticator_for, caller_project
 from basalt.api.limits import BodyLimit
 from basalt.api.openapi import openapi_document
 from basalt.api.paths import ProjectlessPaths, collections_of
 from basalt.api.routes import (
     attachments,
+    capabilities,
+    clusters,
+    extensions,
     manage,
+    messages,
     operations,
     pools,
+    services,
     snapshots,
     volume_actions,
     volumes,
+    zones,
 )
 from basalt.api.versions import MAX_VERSION, MIN_VERSION, Microversions, version_document
 from basalt.errors import BasaltError
@@ -34,6 +40,13 @@ ROUTERS = (
     manage.router,
     operations.router,
     pools.router,
+    messages.router,
+    services.router,
+    clusters.router,
+    zones.router,
+    capabilities.router,
+    extensions.router,
+    *unserved.ROUTERS,  # 501 for the collections Basalt does not serve
 )
 
 

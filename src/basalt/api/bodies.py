@@ -187,3 +187,22 @@ class AttachmentUpdate(Closed):
 
 class AttachmentUpdateRequest(Closed):
     attachment: AttachmentUpdate
+
+
+class ServiceChange(Closed):
+    """os-services enable / disable / disable-log-reason (and the replication actions)."""
+
+    host: Name = None
+    binary: Name = None
+    service: Name = None
+    disabled_reason: Name = None
+    backend_id: Name = None
+    cluster: Name = None
+
+
+class ClusterChange(Closed):
+    """clusters enable / disable."""
+
+    name: Name = None
+    binary: Name = None
+    disabled_reason: Name = None

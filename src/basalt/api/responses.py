@@ -244,6 +244,103 @@ class PoolList(Shape):
     pools: list[PoolEntry]
 
 
+class MessageView(Shape):
+    id: str
+    message_level: str
+    event_id: str
+    user_message: str
+    request_id: str
+    resource_type: str
+    resource_uuid: str
+    created_at: Timestamp
+    guaranteed_until: Timestamp
+    links: list[Link]
+
+
+class OneMessage(Shape):
+    message: MessageView
+
+
+class MessageList(Shape):
+    messages: list[MessageView]
+    messages_links: list[Link] | None = None
+
+
+class ServiceView(Shape):
+    binary: str
+    host: str
+    zone: str
+    status: str
+    state: str
+    updated_at: Timestamp
+    cluster: str | None
+    disabled_reason: str | None
+    replication_status: str | None = None
+    active_backend_id: str | None = None
+    frozen: bool | None = None
+
+
+class ServiceList(Shape):
+    services: list[ServiceView]
+
+
+class ServiceUpdated(Shape):
+    host: str
+    binary: str
+    service: str
+    status: str
+    disabled: bool
+    disabled_reason: str | None = None
+
+
+class ZoneState(Shape):
+    available: bool
+
+
+class Zone(Shape):
+    zoneName: str  # noqa: N815 - Cinder's field name
+    zoneState: ZoneState  # noqa: N815 - Cinder's field name
+
+
+class ZoneList(Shape):
+    availabilityZoneInfo: list[Zone]  # noqa: N815 - Cinder's field name
+
+
+class Capabilities(Shape):
+    namespace: str
+    vendor_name: str
+    volume_backend_name: str
+    pool_name: str | None
+    driver_version: str
+    storage_protocol: str
+    display_name: str
+    description: str
+    visibility: str
+    replication_targets: list[Any]
+    properties: dict[str, dict[str, str]]
+
+
+class ExtensionView(Shape):
+    alias: str
+    name: str
+    description: str
+    links: list[Link]
+    updated: str
+
+
+class OneExtension(Shape):
+    extension: ExtensionView
+
+
+class ExtensionList(Shape):
+    extensions: list[ExtensionView]
+
+
+class ClusterList(Shape):
+    clusters: list[dict[str, Any]]
+    """Always empty: Basalt runs as one service process."""
+
+
 class ErrorDetail(Shape):
     code: int
     message: str
@@ -297,6 +394,12 @@ QUERY_PARAMETERS: dict[str, tuple[str, dict[str, Any]]] = {
     "detail": ("with capabilities", {"type": "string"}),
     "open": ("only operations still running", {"type": "string"}),
     "resource_id": ("of this resource", {"type": "string"}),
+    "binary": ("cinder-volume or cinder-scheduler", {"type": "string"}),
+    "resource_uuid": ("about this resource", {"type": "string"}),
+    "resource_type": ("VOLUME or VOLUME_SNAPSHOT", {"type": "string"}),
+    "event_id": ("e.g. VOLUME_VOLUME_005_001", {"type": "string"}),
+    "request_id": ("of this request", {"type": "string"}),
+    "message_level": ("ERROR", {"type": "string"}),
 }
 """Every query parameter a route reads, documented once."""
 
@@ -316,7 +419,8 @@ def query(*names: str) -> dict[str, Any]:
     return {"openapi_extra": {"parameters": parameters}}
 
 
-LISTING = ("limit", "marker", "sort", "sort_key", "sort_dir", "name", "status", "metadata")
+LISTING_PAGE = ("limit", "marker", "sort", "sort_key", "sort_dir")
+LISTING = (*LISTING_PAGE, "name", "status", "metadata")
 VOLUME_LISTING = (
     *LISTING,
     "all_tenants",

@@ -5,6 +5,7 @@
     snapshot.py    ``basalt snapshot ...``
     operation.py   ``basalt operation ...``
     pool.py        ``basalt pool ...``
+    service.py     ``basalt service ...``
     output.py      every table, JSON document and progress bar
     errors.py      error class -> exit code, in one table
 

@@ -26,6 +26,7 @@ from basalt.cli.errors import WaitFailedError
 from basalt.drivers.types import GIB, ManageableObject
 from basalt.errors import OperationTimeoutError
 from basalt.model import Attachment, Event, Operation, Pool, Snapshot, Volume
+from basalt.model.service import Service
 from basalt.service.runner import OperationHandle
 
 T = TypeVar("T")
@@ -38,6 +39,7 @@ _COMPUTED: dict[type, tuple[str, ...]] = {
     Volume: ("host",),
     Operation: ("progress_percent", "finished"),
     Pool: ("thin_ratio", "provisionable_gib"),
+    Service: ("status", "state"),
 }
 
 
@@ -210,6 +212,16 @@ POOL_COLUMNS: Columns[Pool] = (
     ("Thin ratio", lambda p: "-" if p.thin_ratio is None else f"{p.thin_ratio:.2f}"),
     ("Reflink", lambda p: p.reflink),
     ("Location", lambda p: p.location),
+)
+SERVICE_COLUMNS: Columns[Service] = (
+    ("Binary", lambda s: s.binary),
+    ("Host", lambda s: s.host),
+    ("Zone", lambda s: s.zone),
+    ("Status", lambda s: s.status),
+    ("State", lambda s: s.state),
+    ("Updated", lambda s: s.updated_at),
+    ("Disabled reason", lambda s: s.disabled_reason),
+    ("Down because", lambda s: s.down_reason),
 )
 EVENT_COLUMNS: Columns[Event] = (
     ("At", lambda e: e.at),

@@ -50,6 +50,9 @@ class Operation:
     message: str | None = None
     hint: str | None = None
     params: dict[str, object] = field(default_factory=dict)
+    dismissed_at: datetime | None = None
+    """When the user message derived from this failed operation was dismissed
+    (``DELETE /messages/{id}``); written only by ``OperationRepository.dismiss``."""
 
     @property
     def progress_percent(self) -> float | None:

@@ -25,12 +25,14 @@ from basalt.model import (
     AttachStatus,
     Event,
     Operation,
+    OperationKind,
     OperationPhase,
     Snapshot,
     SnapshotStatus,
     Volume,
     VolumeStatus,
 )
+from basalt.model.service import ServiceRecord
 
 SortDirection = Literal["asc", "desc"]
 VOLUME_SORT_KEYS = frozenset({"id", "name", "size_gib", "status", "created_at", "updated_at"})
@@ -145,6 +147,33 @@ class OperationRepository(Protocol):
         self, operation_id: str, *, bytes_done: int, bytes_total: int | None, updated_at: datetime
     ) -> None: ...
     def in_phases(self, phases: Collection[OperationPhase]) -> list[Operation]: ...
+    def failures(
+        self,
+        *,
+        project_id: str | None,
+        finished_since: datetime,
+        resource_id: str | None = None,
+        kinds: Collection[OperationKind] | None = None,
+    ) -> list[Operation]:
+        """Failed or rolled-back operations not dismissed, finished at or after
+        ``finished_since``, newest first (finished_at, then id). ``kinds`` None: any."""
+        ...
+
+    def dismiss(self, operation_id: str, *, at: datetime) -> bool:
+        """Mark a failed or rolled-back operation's message dismissed; False when the
+        operation is not one, or was dismissed before."""
+        ...
+
+
+class ServiceRepository(Protocol):
+    def get(self, backend: str) -> ServiceRecord | None: ...
+    def all(self) -> list[ServiceRecord]:
+        """Every record, by backend name."""
+        ...
+
+    def put(self, record: ServiceRecord) -> None:
+        """Store ``record``, replacing the backend's previous one."""
+        ...
 
 
 class EventRepository(Protocol):
@@ -201,6 +230,7 @@ class Transaction(Protocol):
     idempotency: IdempotencyRepository
     attachments: AttachmentRepository
     credentials: CredentialRepository
+    services: ServiceRepository
 
 
 class Database(Protocol):

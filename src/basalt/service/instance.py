@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, TypedDict
@@ -16,7 +17,9 @@ from basalt.persistence.base import Database
 from basalt.persistence.sql import open_database
 from basalt.service.attachments import AttachmentService
 from basalt.service.context import RequestContext
+from basalt.service.deployment import DeploymentService, disabled_backends
 from basalt.service.manage import ManageService
+from basalt.service.messages import MessageService
 from basalt.service.operations import OperationService
 from basalt.service.policy import authorize
 from basalt.service.pools import PoolService
@@ -66,7 +69,7 @@ class Basalt:
             roles=frozenset({"admin"}),
         )
         self.runner = OperationRunner(self.db, workers=settings.workers)
-        self.pools = PoolService(drivers, backends)
+        self.pools = PoolService(drivers, backends, disabled=lambda: disabled_backends(self.db))
         shared: _Shared = {
             "db": self.db,
             "runner": self.runner,
@@ -78,6 +81,14 @@ class Basalt:
         self.manage = ManageService(**shared)
         self.attachments = AttachmentService(**shared)
         self.operations = OperationService(db=self.db, default_context=self.default_context)
+        self.deployment = DeploymentService(
+            db=self.db, pools=self.pools, default_context=self.default_context
+        )
+        self.messages = MessageService(
+            db=self.db,
+            default_context=self.default_context,
+            ttl=timedelta(seconds=settings.api.message_ttl_seconds),
+        )
         self.last_reconcile: ReconcileReport | None = None
         if reconcile:
             self._reconcile_or_close()

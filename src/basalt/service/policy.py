@@ -72,10 +72,14 @@ RULES: dict[str, Role] = {
     "message:get": R,
     "message:delete": M,
     # the deployment itself
-    "pool:get": A,
+    "availability_zone:get": R,
+    "extension:get": R,
+    "pool:get": A,  # also backend capabilities
     "service:get": A,
     "service:update": A,
     "service:failover": A,
+    "cluster:get": A,
+    "cluster:update": A,
 }
 
 

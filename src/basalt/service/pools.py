@@ -1,7 +1,15 @@
 """Backends and pools: which drivers exist, their capacity, and where a volume goes.
 
 Capacity comes from each driver's ``get_stats``, cached for a few seconds so the
-create path does not walk a pool directory on every request.
+create path does not walk a pool directory on every request. A failed report is
+remembered for as long, so asking whether a backend is up (os-services, zones)
+never calls a remote array more often than that.
+
+New volumes go only to enabled backends. Which backends an administrator
+disabled is read through a loader (the service records in the database) and
+cached for DISABLED_MAX_AGE_S: a change made in this process applies at once
+(:meth:`PoolService.forget_disabled`), one made by another process (the CLI
+next to ``basalt serve``) within that time.
 """
 
 from __future__ import annotations
@@ -9,32 +17,65 @@ from __future__ import annotations
 import builtins
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 
 from basalt.config import BackendSettings
 from basalt.drivers.base import VolumeDriver
 from basalt.drivers.types import BackendStats
 from basalt.errors import (
+    BackendDisabledError,
     BackendNotFoundError,
+    BasaltError,
     InsufficientCapacityError,
     InvalidInputError,
     PoolNotFoundError,
 )
 from basalt.model import Pool
+from basalt.service.clock import utcnow
 
 STATS_MAX_AGE_S = 5.0
+DISABLED_MAX_AGE_S = 2.0
+DisabledLoader = Callable[[], Mapping[str, str | None]]
+"""Returns the disabled backends and their reasons; opens its own read transaction."""
+
+
+@dataclass(frozen=True, slots=True)
+class BackendReport:
+    """What a backend's driver last said about it, at most STATS_MAX_AGE_S old."""
+
+    backend: str
+    stats: BackendStats | None
+    """None when the driver could not report (the backend is down)."""
+    reported_at: datetime | None
+    """When the driver last reported successfully (None: never since start)."""
+    error: str | None = None
+    """Why the last attempt failed, when it did."""
+
+    @property
+    def up(self) -> bool:
+        return self.stats is not None
 
 
 class PoolService:
     """Knows every configured backend and pool."""
 
     def __init__(
-        self, drivers: Mapping[str, VolumeDriver], settings: Mapping[str, BackendSettings]
+        self,
+        drivers: Mapping[str, VolumeDriver],
+        settings: Mapping[str, BackendSettings],
+        *,
+        disabled: DisabledLoader | None = None,
     ) -> None:
         self._drivers = dict(drivers)
         self._settings = dict(settings)
         self._stats: dict[str, tuple[float, BackendStats]] = {}
+        self._failures: dict[str, tuple[float, str]] = {}
+        self._reported_at: dict[str, datetime] = {}
         self._claimed: dict[tuple[str, str], int] = {}
+        self._load_disabled: DisabledLoader = disabled or dict
+        self._disabled: tuple[float, dict[str, str | None]] | None = None
         self._lock = threading.Lock()
 
     @property
@@ -52,6 +93,62 @@ class PoolService:
         except KeyError:
             raise BackendNotFoundError(backend) from None
 
+    def settings_of(self, backend: str) -> BackendSettings:
+        """The configuration of ``backend``.
+
+        Raises:
+            BackendNotFoundError: no such backend is configured.
+        """
+        try:
+            return self._settings[backend]
+        except KeyError:
+            raise BackendNotFoundError(backend) from None
+
+    def report(self, backend: str) -> BackendReport:
+        """Whether the backend's driver can report, and what it said.
+
+        Reuses the last answer, good or bad, while it is younger than
+        STATS_MAX_AGE_S; only then asks the driver again.
+
+        Raises:
+            BackendNotFoundError: no such backend is configured.
+        """
+        self.driver(backend)
+        now = time.monotonic()
+        with self._lock:
+            cached = self._stats.get(backend)
+            failure = self._failures.get(backend)
+            reported_at = self._reported_at.get(backend)
+        if failure is not None and now - failure[0] <= STATS_MAX_AGE_S:
+            return BackendReport(backend, None, reported_at, failure[1])
+        if cached is not None and now - cached[0] <= STATS_MAX_AGE_S:
+            return BackendReport(backend, cached[1], reported_at)
+        try:
+            stats = self._stats_of(backend, refresh=True)
+        except Exception as exc:  # noqa: BLE001 - a driver that cannot report is down
+            return BackendReport(backend, None, reported_at, _reason(exc))
+        with self._lock:
+            return BackendReport(backend, stats, self._reported_at.get(backend))
+
+    def disabled_backends(self) -> dict[str, str | None]:
+        """The backends an administrator disabled, with their reasons.
+
+        Call it outside any transaction: the loader opens its own.
+        """
+        now = time.monotonic()
+        with self._lock:
+            cached = self._disabled
+        if cached is None or now - cached[0] > DISABLED_MAX_AGE_S:
+            cached = (now, dict(self._load_disabled()))
+            with self._lock:
+                self._disabled = cached
+        return dict(cached[1])
+
+    def forget_disabled(self) -> None:
+        """Read the disabled backends again on next use (after this process changed them)."""
+        with self._lock:
+            self._disabled = None
+
     def list(self, *, refresh: bool = False) -> builtins.list[Pool]:
         """Every pool of every backend with its capacity."""
         return [pool for name in self._drivers for pool in self._pools_of(name, refresh=refresh)]
@@ -67,18 +164,35 @@ class PoolService:
                 return candidate
         raise PoolNotFoundError(f"{backend}#{pool}")
 
-    def resolve(self, spec: str | None) -> tuple[str, str]:
+    def resolve(self, spec: str | None, *, new_volume: bool = False) -> tuple[str, str]:
         """Turn ``backend#pool``, ``basalt@backend#pool``, ``pool`` or None into (backend, pool).
 
         None picks the pool that can still take the most GiB.
 
+        Args:
+            spec: what the caller named, or None.
+            new_volume: the pool is for a new volume: disabled backends are skipped
+                (None) or refused (named). Work on existing volumes passes False.
+
         Raises:
             InvalidInputError: the spec is ambiguous.
             BackendNotFoundError, PoolNotFoundError: it names nothing.
+            BackendDisabledError: a new volume, and no enabled backend fits the spec.
         """
+        disabled = self.disabled_backends() if new_volume else {}
         if spec is None:
-            best = max(self.list(), key=lambda p: p.provisionable_gib)
+            enabled = [name for name in self._drivers if name not in disabled]
+            if not enabled:
+                raise BackendDisabledError(disabled)
+            candidates = [pool for name in enabled for pool in self._pools_of(name)]
+            best = max(candidates, key=lambda p: p.provisionable_gib)
             return best.backend, best.name
+        backend, pool = self._named(spec)
+        if backend in disabled:
+            raise BackendDisabledError({backend: disabled[backend]})
+        return backend, pool
+
+    def _named(self, spec: str) -> tuple[str, str]:
         text = spec.split("@", 1)[1] if "@" in spec else spec
         if "#" in text:
             backend, pool = text.split("#", 1)
@@ -149,18 +263,36 @@ class PoolService:
                 )
             self._claimed[(backend, pool)] = claimed + size_gib
 
-    def _pools_of(self, backend: str, *, refresh: bool = False) -> builtins.list[Pool]:
+    def _stats_of(self, backend: str, *, refresh: bool) -> BackendStats:
+        """The backend's stats, from the cache unless stale or ``refresh``.
+
+        Raises:
+            whatever the driver's get_stats raises (remembered for report()).
+        """
         driver = self.driver(backend)
-        settings = self._settings[backend]
         now = time.monotonic()
         with self._lock:
             cached = self._stats.get(backend)
         if refresh or cached is None or now - cached[0] > STATS_MAX_AGE_S:
-            cached = (now, driver.get_stats())
+            try:
+                stats = driver.get_stats()
+            except Exception as exc:
+                with self._lock:
+                    self._failures[backend] = (time.monotonic(), _reason(exc))
+                raise
+            cached = (now, stats)
             with self._lock:
                 self._stats[backend] = cached
+                self._failures.pop(backend, None)
+                self._reported_at[backend] = utcnow()
                 for key in [k for k in self._claimed if k[0] == backend]:
                     del self._claimed[key]
+        return cached[1]
+
+    def _pools_of(self, backend: str, *, refresh: bool = False) -> builtins.list[Pool]:
+        driver = self.driver(backend)
+        settings = self._settings[backend]
+        stats = self._stats_of(backend, refresh=refresh)
         return [
             Pool(
                 backend=backend,
@@ -175,5 +307,11 @@ class PoolService:
                 location=p.location,
                 allocated_capacity_gib=p.allocated_capacity_gib,
             )
-            for p in cached[1].pools
+            for p in stats.pools
         ]
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, BasaltError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"

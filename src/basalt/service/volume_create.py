@@ -69,6 +69,7 @@ class VolumeCreation(UseCases):
 
         Raises:
             InvalidInputError, NotFoundError, InvalidStateError, InsufficientCapacityError,
+            BackendDisabledError (an empty volume, and no enabled backend may take it),
             IdempotencyConflictError.
         """
         context = self._ctx(ctx, "volume:create")
@@ -153,7 +154,8 @@ class VolumeCreation(UseCases):
         zone: str | None = None,
     ) -> tuple[Volume, Operation, VolumeRef | SnapshotRef | None]:
         if snapshot_id is None and source_volume_id is None:
-            backend, pool_name = self.pools.resolve(pool)
+            # Only here: copies are made in their source's pool, disabled or not.
+            backend, pool_name = self.pools.resolve(pool, new_volume=True)
         else:
             with self.db.transaction(write=False) as tx:
                 backend, pool_name, _ = self._placement(

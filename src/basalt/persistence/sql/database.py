@@ -36,6 +36,7 @@ from basalt.persistence.base import (
     EventRepository,
     IdempotencyRepository,
     OperationRepository,
+    ServiceRepository,
     SnapshotRepository,
     VolumeRepository,
 )
@@ -44,6 +45,7 @@ from basalt.persistence.sql.connection import UnitConnection
 from basalt.persistence.sql.events import SqlEventRepository
 from basalt.persistence.sql.idempotency import SqlIdempotencyRepository
 from basalt.persistence.sql.operations import SqlOperationRepository
+from basalt.persistence.sql.services import SqlServiceRepository
 from basalt.persistence.sql.snapshots import SqlSnapshotRepository
 from basalt.persistence.sql.volumes import SqlVolumeRepository
 
@@ -97,6 +99,7 @@ class SqlTransaction:
         self.idempotency: IdempotencyRepository = SqlIdempotencyRepository(unit)
         self.attachments: AttachmentRepository = SqlAttachmentRepository(unit)
         self.credentials: CredentialRepository = SqlCredentialRepository(unit)
+        self.services: ServiceRepository = SqlServiceRepository(unit)
 
     @property
     def connection(self) -> Connection:

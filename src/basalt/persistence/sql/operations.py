@@ -1,6 +1,7 @@
 """Operation rows: the SQL implementation of OperationRepository.
 
 add, get and save run on the fast path (statements.py); the rest on SQLAlchemy Core.
+``save`` writes every column but ``dismissed_at``, which only ``dismiss`` sets.
 """
 
 from __future__ import annotations
@@ -39,12 +40,15 @@ def _values(operation: Operation) -> dict[str, Any]:
         "message": operation.message,
         "hint": operation.hint,
         "params": dict(operation.params),
+        "dismissed_at": operation.dismissed_at,
     }
 
 
 _STATEMENTS = row_statements(
-    operations, saved_columns=[c.name for c in operations.c if c.name != "id"]
+    operations,
+    saved_columns=[c.name for c in operations.c if c.name not in ("id", "dismissed_at")],
 )
+_FAILED = (str(OperationPhase.FAILED), str(OperationPhase.ROLLED_BACK))
 
 
 def _operation(m: RowValues) -> Operation:
@@ -67,6 +71,7 @@ def _operation(m: RowValues) -> Operation:
         message=m["message"],
         hint=m["hint"],
         params=dict(m["params"]),
+        dismissed_at=m["dismissed_at"],
     )
 
 
@@ -117,7 +122,7 @@ class SqlOperationRepository:
     def save(self, operation: Operation) -> None:
         """Write every field of the record."""
         values = _values(operation)
-        del values["id"]
+        del values["id"], values["dismissed_at"]
         self._rows.run_save(self._unit, operation.id, values)
 
     def set_progress(
@@ -138,3 +143,50 @@ class SqlOperationRepository:
             .order_by(operations.c.created_at.asc(), operations.c.id.asc())
         )
         return [_operation(r._mapping) for r in self._unit.core.execute(statement)]
+
+    def failures(
+        self,
+        *,
+        project_id: str | None,
+        finished_since: datetime,
+        resource_id: str | None = None,
+        kinds: Collection[OperationKind] | None = None,
+    ) -> list[Operation]:
+        """Failed or rolled-back operations whose message was not dismissed.
+
+        Args:
+            project_id: only this project's; None for every project.
+            finished_since: only those that finished at or after this instant.
+            resource_id: only those acting on this resource.
+            kinds: only these kinds; None for any.
+
+        Returns:
+            The operations, newest first (finished_at, then id, descending).
+        """
+        c = operations.c
+        statement = (
+            sa.select(operations)
+            .where(c.phase.in_(_FAILED), c.dismissed_at.is_(None), c.finished_at >= finished_since)
+            .order_by(c.finished_at.desc(), c.id.desc())
+        )
+        if project_id is not None:
+            statement = statement.where(c.project_id == project_id)
+        if resource_id is not None:
+            statement = statement.where(c.resource_id == resource_id)
+        if kinds is not None:
+            statement = statement.where(c.kind.in_([str(k) for k in kinds]))
+        return [_operation(r._mapping) for r in self._unit.core.execute(statement)]
+
+    def dismiss(self, operation_id: str, *, at: datetime) -> bool:
+        """Record that the failed operation's user message was dismissed.
+
+        Returns:
+            True when it was failed or rolled back and not dismissed before.
+        """
+        c = operations.c
+        result = self._unit.core.execute(
+            sa.update(operations)
+            .where(c.id == operation_id, c.phase.in_(_FAILED), c.dismissed_at.is_(None))
+            .values(dismissed_at=at)
+        )
+        return result.rowcount == 1

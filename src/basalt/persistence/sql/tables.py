@@ -151,6 +151,7 @@ operations = sa.Table(
     sa.Column("message", sa.Text, nullable=True),
     sa.Column("hint", sa.Text, nullable=True),
     sa.Column("params", sa.JSON, nullable=False),
+    sa.Column("dismissed_at", UTCDateTime, nullable=True),  # its user message was dismissed
     sa.Index(None, "project_id", "created_at"),
     sa.Index(None, "phase"),
     sa.Index(None, "resource_id"),
@@ -177,6 +178,17 @@ attachments = sa.Table(
     sa.Index(None, "volume_id"),
     sa.Index(None, "project_id", "created_at"),
     sa.Index(None, "status"),
+)
+
+services = sa.Table(
+    "services",
+    metadata,
+    # One row per backend an administrator enabled or disabled (os-services); a
+    # backend without a row is enabled.
+    sa.Column("backend", sa.String(255), primary_key=True),
+    sa.Column("disabled", sa.Boolean, nullable=False),
+    sa.Column("disabled_reason", sa.String(255), nullable=True),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
 )
 
 chap_credentials = sa.Table(

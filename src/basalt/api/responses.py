@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 Timestamp = str | None
@@ -140,6 +141,10 @@ class MetadataItem(Shape):
 class ConnectionInfoView(Shape):
     driver_volume_type: str
     data: dict[str, Any]
+
+
+class Empty(Shape):
+    """``{}``."""
 
 
 class ConnectionInfoAnswer(Shape):
@@ -364,8 +369,14 @@ def answers(
     """Route keyword arguments that document the success answer (``model`` None: no
     body) without validating bodies at run time."""
     documented: dict[str, Any] = {"description": description}
-    if model is not None:
-        documented["model"] = model
+    if model is None:  # no body: no media type either
+        return {
+            "response_model": None,
+            "status_code": status,
+            "response_class": Response,
+            "responses": {status: documented},
+        }
+    documented["model"] = model
     return {"response_model": None, "status_code": status, "responses": {status: documented}}
 
 

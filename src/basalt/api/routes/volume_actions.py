@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from basalt.api.auth import context_from
 from basalt.api.bodies import Closed, Connector, Flag, Nothing, Size, one_action
-from basalt.api.responses import ConnectionInfoAnswer
+from basalt.api.responses import ConnectionInfoAnswer, Empty
 from basalt.api.routes.common import basalt_of, settle
 from basalt.api.schemas import connection_info_view
 from basalt.errors import FeatureUnavailableError
@@ -147,13 +147,13 @@ Handler = Callable[[Basalt, str, Any, RequestContext, Request], Response]
 @router.post(
     "/{volume_id}/action",
     response_model=None,
+    response_class=Response,
     status_code=202,
     responses={
         202: {"description": "accepted (most actions; no body)"},
         200: {
-            "model": ConnectionInfoAnswer,
-            "description": "os-initialize_connection: the connection info; "
-            "os-set_bootable: no body",
+            "model": ConnectionInfoAnswer | Empty,
+            "description": "os-initialize_connection: the connection info; os-set_bootable: {}",
         },
     },
 )
@@ -205,7 +205,7 @@ def _set_bootable(
     b: Basalt, vid: str, args: SetBootable, ctx: RequestContext, r: Request
 ) -> Response:
     b.volumes.set_bootable(vid, args.bootable, ctx=ctx)
-    return Response(status_code=200)
+    return JSONResponse(status_code=200, content={})
 
 
 def _update_readonly(

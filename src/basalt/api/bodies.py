@@ -189,6 +189,17 @@ class AttachmentUpdateRequest(Closed):
     attachment: AttachmentUpdate
 
 
+class AttachmentActionRequest(Closed):
+    """``{"os-complete": null}``, the one attachment action."""
+
+    os_complete: Nothing = Field(alias="os-complete")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _exactly_one_known(cls, data: Any) -> Any:
+        return one_action(data, ["os-complete"])
+
+
 class ServiceChange(Closed):
     """os-services enable / disable / disable-log-reason (and the replication actions)."""
 

@@ -47,6 +47,7 @@ RULES: dict[str, Role] = {
     "volume:update_readonly_flag": M,
     "volume:extend": M,
     "volume:revert": M,
+    "volume:upload_image": M,
     "volume:delete": M,
     "volume:attach": M,  # reserve, connect, complete (attachments and os-* actions)
     "volume:detach": M,  # begin/roll back detaching, terminate, detach, unreserve

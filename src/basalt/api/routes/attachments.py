@@ -12,7 +12,11 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from basalt.api.auth import context_from
-from basalt.api.bodies import AttachmentCreateRequest, AttachmentUpdateRequest
+from basalt.api.bodies import (
+    AttachmentActionRequest,
+    AttachmentCreateRequest,
+    AttachmentUpdateRequest,
+)
 from basalt.api.responses import (
     AttachmentDetailList,
     AttachmentList,
@@ -22,7 +26,6 @@ from basalt.api.responses import (
 )
 from basalt.api.routes.common import basalt_of, flag
 from basalt.api.schemas import attachment_detail, attachment_summary
-from basalt.errors import InvalidInputError
 
 router = APIRouter(prefix="/v3/{project_id}/attachments", tags=["attachments"])
 
@@ -86,13 +89,9 @@ def update_attachment(
 
 @router.post("/{attachment_id}/action", **answers(None, 204))
 def attachment_action(
-    project_id: str, attachment_id: str, body: dict[str, Any], request: Request
+    project_id: str, attachment_id: str, body: AttachmentActionRequest, request: Request
 ) -> Response:
     """``os-complete``: the host has the volume in use."""
-    if set(body) != {"os-complete"}:
-        raise InvalidInputError(
-            "action", 'the body must be {"os-complete": null}', hint="supported: os-complete"
-        )
     basalt_of(request).attachments.complete(attachment_id, ctx=context_from(request))
     return Response(status_code=204)
 

@@ -317,7 +317,7 @@ ACTIONS: dict[str, Handler] = {
         "volume migration is not available yet",
     ),
     "os-volume_upload_image": _unavailable(
-        "volume:get",
+        "volume:upload_image",
         "upload to image (os-volume_upload_image)",
         "Basalt has no image service to upload to",
     ),

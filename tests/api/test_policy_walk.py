@@ -1,0 +1,303 @@
+"""Every route of the OpenAPI document, walked as an outsider and as a reader.
+
+A real server runs with the ``token`` strategy and four callers: alice (member of
+project-a) owns a volume with metadata and a snapshot, a reserved volume and a
+failed operation; bob is a member of project-b; carol reads project-a; root is an
+administrator. For every operation the document lists (with and without the
+project segment):
+
+- bob, aiming at alice's resources or alice's project, gets 403 or 404, and no
+  listing he can read shows any of alice's ids;
+- carol gets 403 for everything that is not a read, and for reads meant for
+  administrators;
+- afterwards everything of alice's is exactly as before.
+
+A route added to the document without a sample body or path value here fails the
+walk, so new routes cannot dodge it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.server import ServerProcess, start_server
+
+pytestmark = pytest.mark.slow
+TOKENS = {"root": "root-token-0001", "alice": "alice-token-01", "bob": "bob-token-0001"}
+TOKENS["carol"] = "carol-token-01"
+ENTRIES = [
+    ("root", "ops", ["admin"]),
+    ("alice", "project-a", ["member"]),
+    ("bob", "project-b", ["member"]),
+    ("carol", "project-a", ["reader"]),
+]
+CONNECTOR = {"host": "walker", "initiator": "iqn.2026-11.test.walk:h"}
+
+# A valid body for every operation that takes one (keyed by method and the path
+# after the project segment), so that policy, not validation, is what answers.
+BODIES: dict[tuple[str, str], list[Any]] = {
+    ("POST", "/volumes"): [{"volume": {"size": 1, "name": "intruder"}}],
+    ("PUT", "/volumes/{volume_id}"): [{"volume": {"name": "renamed"}}],
+    ("POST", "/volumes/{volume_id}/metadata"): [{"metadata": {"k": "changed"}}],
+    ("PUT", "/volumes/{volume_id}/metadata"): [{"metadata": {}}],
+    ("PUT", "/volumes/{volume_id}/metadata/{key}"): [{"meta": {"k": "changed"}}],
+    ("POST", "/volumes/{volume_id}/action"): [
+        {"os-extend": {"new_size": 5}},
+        {"os-reset_status": {"status": "error"}},
+        {"os-force_delete": {}},
+        {"os-force_detach": {}},
+        {"os-set_bootable": {"bootable": True}},
+        {"os-update_readonly_flag": {"readonly": True}},
+        {"os-unmanage": None},
+        {"revert": {"snapshot_id": "{snapshot_id}"}},
+        {"os-reserve": None},
+        {"os-unreserve": None},
+        {"os-initialize_connection": {"connector": CONNECTOR}},
+        {"os-attach": {"mountpoint": "/dev/vdb", "host_name": "walker"}},
+        {"os-begin_detaching": None},
+        {"os-roll_detaching": None},
+        {"os-terminate_connection": {"connector": CONNECTOR}},
+        {"os-detach": {}},
+        {"os-retype": {"new_type": "gold"}},
+        {"os-migrate_volume": {"host": "basalt@file#default"}},
+        {"os-migrate_volume_completion": {"new_volume": "{volume_id}"}},
+        {"os-volume_upload_image": {"image_name": "stolen"}},
+    ],
+    ("POST", "/snapshots"): [{"snapshot": {"volume_id": "{volume_id}", "force": True}}],
+    ("PUT", "/snapshots/{snapshot_id}"): [{"snapshot": {"name": "renamed"}}],
+    ("POST", "/snapshots/{snapshot_id}/metadata"): [{"metadata": {"k": "changed"}}],
+    ("PUT", "/snapshots/{snapshot_id}/metadata"): [{"metadata": {}}],
+    ("PUT", "/snapshots/{snapshot_id}/metadata/{key}"): [{"meta": {"k": "changed"}}],
+    ("POST", "/snapshots/{snapshot_id}/action"): [
+        {"os-reset_status": {"status": "error"}},
+        {"os-force_delete": {}},
+        {"os-unmanage": None},
+        {"os-update_snapshot_status": {"status": "error"}},
+    ],
+    ("POST", "/attachments"): [
+        {"attachment": {"volume_uuid": "{volume_id}"}},
+        {"attachment": {"volume_uuid": "{volume_id}", "connector": CONNECTOR}},
+    ],
+    ("PUT", "/attachments/{attachment_id}"): [{"attachment": {"connector": CONNECTOR}}],
+    ("POST", "/attachments/{attachment_id}/action"): [{"os-complete": None}],
+    ("POST", "/manageable_volumes"): [
+        {"volume": {"host": "basalt@file#default", "ref": {"source-name": "x.raw"}}}
+    ],
+    ("POST", "/os-volume-manage"): [
+        {"volume": {"host": "basalt@file#default", "ref": {"source-name": "x.raw"}}}
+    ],
+    ("POST", "/manageable_snapshots"): [
+        {"snapshot": {"volume_id": "{volume_id}", "ref": {"source-name": "x.raw"}}}
+    ],
+    ("POST", "/os-snapshot-manage"): [
+        {"snapshot": {"volume_id": "{volume_id}", "ref": {"source-name": "x.raw"}}}
+    ],
+    ("PUT", "/os-services/{action}"): [{"host": "basalt@file", "binary": "cinder-volume"}],
+    ("PUT", "/clusters/enable"): [{"name": "c1"}],
+    ("PUT", "/clusters/disable"): [{"name": "c1"}],
+}
+ADMIN_READS = (
+    "/manageable_",
+    "/scheduler-stats",
+    "/os-services",
+    "/clusters",
+    "/capabilities",
+)
+"""Reads meant for administrators only."""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    root = tmp_path_factory.mktemp("walk")
+    token_file = root / "tokens.toml"
+    token_file.write_text(
+        "".join(
+            f'[[tokens]]\ntoken = "{TOKENS[user]}"\nuser_id = "{user}"\n'
+            f'project_id = "{project}"\nroles = {json.dumps(roles)}\n\n'
+            for user, project, roles in ENTRIES
+        ),
+        encoding="utf-8",
+    )
+    process = start_server(
+        root / "data",
+        env={"BASALT_API__AUTH_STRATEGY": "token", "BASALT_API__TOKEN_FILE": str(token_file)},
+    )
+    yield process
+    process.stop()
+
+
+def client_of(server: ServerProcess, user: str) -> httpx.Client:
+    return httpx.Client(base_url=server.url, headers={"X-Auth-Token": TOKENS[user]}, timeout=30.0)
+
+
+@pytest.fixture(scope="module")
+def alices(server: ServerProcess) -> dict[str, str]:
+    """Alice's resources, by the path parameter that names each."""
+    with client_of(server, "alice") as alice:
+        base = "/v3/project-a"
+        volume = alice.post(
+            f"{base}/volumes", json={"volume": {"size": 1, "metadata": {"k": "v"}}}
+        ).json()["volume"]
+        snap = alice.post(
+            f"{base}/snapshots",
+            json={"snapshot": {"volume_id": volume["id"], "metadata": {"k": "v"}}},
+        ).json()["snapshot"]
+        reserved = alice.post(f"{base}/volumes", json={"volume": {"size": 1}}).json()["volume"]
+        attachment = alice.post(
+            f"{base}/attachments", json={"attachment": {"volume_uuid": reserved["id"]}}
+        ).json()["attachment"]
+        failing = alice.post(f"{base}/volumes", json={"volume": {"size": 1}}).json()["volume"]
+        pool = server.data_dir / "pools" / "file" / "default" / "volumes"
+        (pool / f"{failing['id']}.raw").unlink()
+        alice.post(f"{base}/volumes/{failing['id']}/action", json={"os-extend": {"new_size": 2}})
+        (message,) = alice.get(f"{base}/messages").json()["messages"]
+        operation = alice.get(f"{base}/operations").json()["operations"][-1]
+    return {
+        "volume_id": volume["id"],
+        "snapshot_id": snap["id"],
+        "attachment_id": attachment["id"],
+        "reserved_volume_id": reserved["id"],
+        "message_id": message["id"],
+        "operation_id": operation["id"],
+        "key": "k",
+        "action": "disable",
+        "name": "c1",
+        "hostname": "basalt@file",
+        "alias": "os-vol-host-attr",
+        "project_id": "project-a",
+    }
+
+
+def state_of(server: ServerProcess) -> dict[str, Any]:
+    """Everything of project-a as its owner sees it (what must not change)."""
+    with client_of(server, "alice") as alice:
+        base = "/v3/project-a"
+        return {
+            "volumes": alice.get(f"{base}/volumes/detail").json()["volumes"],
+            "snapshots": alice.get(f"{base}/snapshots/detail").json()["snapshots"],
+            "attachments": alice.get(f"{base}/attachments/detail").json()["attachments"],
+            "messages": alice.get(f"{base}/messages").json()["messages"],
+        }
+
+
+def operations(server: ServerProcess) -> list[tuple[str, str, str]]:
+    """(method, path, path after the project segment) of every documented operation."""
+    document = httpx.get(f"{server.url}/openapi.json", timeout=30).json()
+    found = []
+    for path, item in document["paths"].items():
+        tail = path.removeprefix("/v3/{project_id}").removeprefix("/v3")
+        for method in item:
+            found.append((method.upper(), path, tail))
+    return found
+
+
+def requests_for(
+    method: str, path: str, tail: str, values: dict[str, str]
+) -> Iterator[tuple[str, Any]]:
+    """The URL and each sample body for one operation."""
+    names = re.findall(r"{(\w+)}", path)
+    missing = [n for n in names if n not in values]
+    assert not missing, f"no value for {missing} of {method} {path}: add one to alices()"
+    url = path
+    for name in names:
+        url = url.replace("{" + name + "}", values[name])
+    if method in ("GET", "DELETE"):
+        yield url, None
+        return
+    assert (method, tail) in BODIES, f"no sample body for {method} {tail}: add one to BODIES"
+    for body in BODIES[(method, tail)]:
+        text = json.dumps(body)
+        for name, value in values.items():
+            text = text.replace("{" + name + "}", value)
+        yield url, json.loads(text)
+
+
+def test_a_member_of_another_project_reaches_nothing_of_alices(
+    server: ServerProcess, alices: dict[str, str]
+) -> None:
+    before = state_of(server)
+    secrets = [v for k, v in alices.items() if k.endswith("_id") and k != "project_id"]
+    walked = 0
+    with client_of(server, "bob") as bob:
+        for method, path, tail in operations(server):
+            for url, body in requests_for(method, path, tail, alices):
+                answer = bob.request(method, url, json=body)
+                walked += 1
+                touches_alice = "project-a" in url or any(s in url for s in secrets)
+                if touches_alice or (body and any(s in json.dumps(body) for s in secrets)):
+                    assert answer.status_code in (403, 404), (method, url, body, answer.text)
+                else:  # bob's own project (project-less URLs)
+                    assert answer.status_code < 500, (method, url, answer.text)
+                    assert not any(s in answer.text for s in secrets), (method, url)
+    assert walked > 100
+    assert state_of(server) == before
+
+
+def test_a_reader_changes_nothing_and_reads_no_admin_routes(
+    server: ServerProcess, alices: dict[str, str]
+) -> None:
+    before = state_of(server)
+    with client_of(server, "carol") as carol:
+        for method, path, tail in operations(server):
+            for url, body in requests_for(method, path, tail, alices):
+                answer = carol.request(method, url, json=body)
+                if method != "GET" or tail.startswith(ADMIN_READS):
+                    assert answer.status_code == 403, (method, url, body, answer.text)
+                    assert "forbidden" in answer.json(), answer.text
+                else:
+                    assert answer.status_code == 200, (method, url, answer.text)
+    assert state_of(server) == before
+
+
+def test_members_get_403_for_administrators_actions(
+    server: ServerProcess, alices: dict[str, str]
+) -> None:
+    before = state_of(server)
+    base = "/v3/project-a"
+    volume, snap = alices["volume_id"], alices["snapshot_id"]
+    with client_of(server, "alice") as alice:
+        for url, body in [
+            (f"{base}/volumes/{volume}/action", {"os-reset_status": {"status": "error"}}),
+            (f"{base}/volumes/{volume}/action", {"os-force_delete": {}}),
+            (f"{base}/volumes/{volume}/action", {"os-migrate_volume": {"host": "x"}}),
+            (f"{base}/volumes/{volume}/action", {"os-unmanage": None}),
+            (f"{base}/snapshots/{snap}/action", {"os-force_delete": {}}),
+            (f"{base}/os-volume-manage", BODIES[("POST", "/os-volume-manage")][0]),
+            (f"{base}/os-services/failover_host", {"host": "basalt@file"}),
+            (f"{base}/os-services/disable", {"host": "basalt@file", "binary": "cinder-volume"}),
+        ]:
+            answer = (
+                alice.post(url, json=body)
+                if "os-services" not in url
+                else alice.put(url, json=body)
+            )
+            assert answer.status_code == 403, (url, body, answer.text)
+        assert alice.get(f"{base}/os-services").status_code == 403
+        assert alice.get(f"{base}/scheduler-stats/get_pools").status_code == 403
+        assert alice.delete(f"{base}/volumes/{volume}", params={"force": "true"}).status_code == 403
+    assert state_of(server) == before
+
+
+def test_tokens_are_required_and_checked(server: ServerProcess) -> None:
+    for headers in ({}, {"X-Auth-Token": "guessed-token"}):
+        answer = httpx.get(f"{server.url}/v3/project-a/volumes", headers=headers, timeout=30)
+        assert answer.status_code == 401, answer.text
+        assert "unauthorized" in answer.json()
+        assert answer.headers["www-authenticate"].startswith("Token")
+        assert "guessed" not in answer.text
+    projectless = httpx.get(f"{server.url}/v3/volumes", timeout=30)
+    assert projectless.status_code == 401
+
+
+def test_an_administrator_sees_every_project(server: ServerProcess, alices: dict[str, str]) -> None:
+    with client_of(server, "root") as root:
+        listed = root.get("/v3/ops/volumes", params={"all_tenants": "1"}).json()["volumes"]
+        assert alices["volume_id"] in {v["id"] for v in listed}
+        shown = root.get(f"/v3/project-a/volumes/{alices['volume_id']}")
+        assert shown.status_code == 200 and "os-vol-host-attr:host" in shown.json()["volume"]

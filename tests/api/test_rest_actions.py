@@ -179,3 +179,21 @@ def test_filters_no_basalt_volume_can_match(client: httpx.Client, name: str) -> 
     create(client)
     listed = client.get("/volumes/detail", params={name: "anything"})
     assert listed.status_code == 200 and listed.json()["volumes"] == []
+
+
+def test_unknown_fields_are_refused_where_cinder_refuses_them(client: httpx.Client) -> None:
+    before = {v["id"] for v in client.get("/volumes").json()["volumes"]}
+    top = client.post("/volumes", json={"volume": {"size": 1}, "volumes": {}})
+    assert top.status_code == 400 and "volumes" in error(top)["message"]
+    assert {v["id"] for v in client.get("/volumes").json()["volumes"]} == before
+    # Inside "volume", below 3.53, Cinder ignores what clients such as cinderclient add.
+    lenient = create(client, status="creating", attach_status="detached", user_id=None)
+    assert lenient["status"] == "available" and lenient["user_id"] == "basalt"
+    update = client.put(f"/volumes/{lenient['id']}", json={"volume": {"size": 9}})
+    assert update.status_code == 400 and "size" in error(update)["message"]
+    meta = client.post(f"/volumes/{lenient['id']}/metadata", json={"metadata": {}, "x": 1})
+    assert meta.status_code == 400
+    typed = client.post(f"/volumes/{lenient['id']}/metadata", json={"metadata": {"k": 5}})
+    assert typed.status_code == 400 and "metadata" in error(typed)["message"]
+    shown = client.get(f"/volumes/{lenient['id']}").json()["volume"]
+    assert (shown["size"], shown["metadata"]) == (1, {})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from basalt.errors import BasaltUsageError, PermissionDeniedError
@@ -59,3 +61,19 @@ def test_a_refusal_names_the_action_and_the_roles() -> None:
 def test_an_action_without_a_rule_is_a_bug() -> None:
     with pytest.raises(BasaltUsageError, match="no rule"):
         authorize(ctx("admin"), "volume:teleport")
+
+
+def test_docs_api_renders_the_table_as_it_is() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
+    rows = {
+        line.rsplit("|", 2)[1].strip(): line
+        for line in text.splitlines()
+        if line.startswith("| `")
+        and line.rstrip().endswith(("| reader |", "| member |", "| admin |"))
+    }
+    documented = {
+        action.strip("` "): Role(role)
+        for role, line in rows.items()
+        for action in line.split("|")[1].split(",")
+    }
+    assert documented == RULES

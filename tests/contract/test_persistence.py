@@ -27,6 +27,7 @@ from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 
 from basalt.errors import ConfigError, PersistenceError
 from basalt.model import EventKind, OperationKind, OperationPhase, SnapshotStatus, VolumeStatus
+from basalt.model.volume_type import DEFAULT_TYPE_NAME
 from basalt.persistence.base import (
     Database,
     IdempotencyRecord,
@@ -143,7 +144,8 @@ def test_upgrading_a_database_with_rows_keeps_them(db: SqlDatabase, tmp_path: Pa
                 config.attributes["connection"] = tx.connection
                 command.upgrade(config, "0001")
                 values = {c.name: getattr(volume, c.name, None) for c in volumes_table.c}
-                del values["multiattach"], values["readonly"]  # not in revision 0001
+                for later in ("multiattach", "readonly", "volume_type_id"):
+                    del values[later]  # not in revision 0001
                 values.update(status=str(volume.status), metadata={}, bootable=False)
                 tx.connection.execute(sa.insert(volumes_table).values(values))
                 snap = make_snapshot(volume)
@@ -152,6 +154,8 @@ def test_upgrading_a_database_with_rows_keeps_them(db: SqlDatabase, tmp_path: Pa
             with old.transaction(write=False) as tx:
                 found = tx.volumes.get(volume.id)
                 assert found is not None and (found.multiattach, found.readonly) == (False, False)
+                default = tx.volume_types.get_by_name(DEFAULT_TYPE_NAME)
+                assert default is not None and found.volume_type_id == default.id
                 assert [s.id for s in tx.snapshots.for_volume(volume.id)] == [snap.id]
         finally:
             old.close()

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Mapping
 
 from basalt.errors import InvalidInputError
+from basalt.model.volume_type import FRONT_END_KEYS, QosConsumer
 
 MAX_NAME_LENGTH = 255
 MAX_DESCRIPTION_LENGTH = 255
@@ -153,3 +154,59 @@ def validate_flag(value: object, *, field: str) -> bool:
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
         return value.strip().lower() == "true"
     raise InvalidInputError(field, f"must be true or false, got {value!r}")
+
+
+def validate_specs(value: object, *, field: str) -> dict[str, str]:
+    """Check extra specs or QoS specs: string keys (1-255 characters) to string values
+    (at most 255), at most MAX_METADATA_ITEMS of them. Numbers and booleans are taken
+    as their text, as Cinder clients send them.
+
+    Raises:
+        InvalidInputError: not a mapping, too many items, or a bad key or value.
+    """
+    if not isinstance(value, Mapping):
+        raise InvalidInputError(field, "must be a mapping of strings to strings")
+    if len(value) > MAX_METADATA_ITEMS:
+        raise InvalidInputError(field, f"has {len(value)} items; the limit is {MAX_METADATA_ITEMS}")
+    checked: dict[str, str] = {}
+    for key, item in value.items():
+        name = check_text(key, field=f"{field} key", max_length=MAX_NAME_LENGTH, allow_empty=False)
+        if isinstance(item, bool):
+            item = "True" if item else "False"
+        elif isinstance(item, int | float) and math.isfinite(item):
+            item = str(item)
+        checked[name] = check_text(
+            item, field=f"{field} value for {name!r}", max_length=255, allow_empty=True
+        )
+    return checked
+
+
+def validate_qos(consumer: object, specs: object) -> tuple[str, dict[str, str]]:
+    """Check a QoS spec's consumer and keys: a host can only enforce the front-end keys,
+    and those take whole non-negative numbers.
+
+    Returns:
+        The consumer and the checked specs.
+
+    Raises:
+        InvalidInputError: an unknown consumer, a front-end spec with a key a host cannot
+            enforce, or a front-end key whose value is not a whole number >= 0.
+    """
+    consumers = {str(c) for c in QosConsumer}
+    if not isinstance(consumer, str) or consumer not in consumers:
+        raise InvalidInputError(
+            "consumer", f"{str(consumer)[:32]!r} is not one of {', '.join(sorted(consumers))}"
+        )
+    checked = validate_specs(specs, field="qos specs")
+    for key, value in checked.items():
+        if consumer == QosConsumer.FRONT_END and key not in FRONT_END_KEYS:
+            raise InvalidInputError(
+                "qos specs",
+                f"{key!r} is not a key a host can enforce (consumer front-end)",
+                hint=f"front-end keys: {', '.join(sorted(FRONT_END_KEYS))}",
+            )
+        if key in FRONT_END_KEYS and not value.strip().isdigit():
+            raise InvalidInputError(
+                "qos specs", f"{key} must be a whole number >= 0, not {value!r}"
+            )
+    return consumer, checked

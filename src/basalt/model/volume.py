@@ -38,6 +38,8 @@ class Volume:
     """Whether several attachments (hosts) may use the volume at once."""
     readonly: bool = False
     """Every host gets it read-only (os-update_readonly_flag)."""
+    volume_type_id: str | None = None
+    """Its volume type (the default type when it named none)."""
 
     @property
     def host(self) -> str:

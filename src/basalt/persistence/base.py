@@ -33,6 +33,7 @@ from basalt.model import (
     VolumeStatus,
 )
 from basalt.model.service import ServiceRecord
+from basalt.model.volume_type import QosSpecs, VolumeType
 
 SortDirection = Literal["asc", "desc"]
 VOLUME_SORT_KEYS = frozenset({"id", "name", "size_gib", "status", "created_at", "updated_at"})
@@ -176,6 +177,61 @@ class ServiceRepository(Protocol):
         ...
 
 
+class VolumeTypeRepository(Protocol):
+    def add(self, volume_type: VolumeType) -> bool:
+        """Insert it unless a type of that name exists; True when inserted."""
+        ...
+
+    def get(self, type_id: str) -> VolumeType | None: ...
+    def get_by_name(self, name: str) -> VolumeType | None: ...
+    def find(self, *, project_id: str | None) -> list[VolumeType]:
+        """By name: the public types and the private ones ``project_id`` may use
+        (None: every type)."""
+        ...
+
+    def save(self, volume_type: VolumeType) -> bool:
+        """Write every field; False when another type already has its (new) name."""
+        ...
+
+    def delete(self, type_id: str) -> None:
+        """Remove the type and its access rows."""
+        ...
+
+    def projects(self, type_id: str) -> list[str]:
+        """The projects that may use a private type, sorted."""
+        ...
+
+    def grant(self, type_id: str, project_id: str) -> bool:
+        """Let the project use the type; False when it already could."""
+        ...
+
+    def revoke(self, type_id: str, project_id: str) -> bool:
+        """Take the project's access away; False when it had none."""
+        ...
+
+    def volume_count(self, type_id: str) -> int:
+        """How many volumes have this type."""
+        ...
+
+    def with_qos(self, qos_specs_id: str) -> list[VolumeType]:
+        """The types associated with a QoS spec."""
+        ...
+
+
+class QosSpecsRepository(Protocol):
+    def add(self, qos: QosSpecs) -> bool:
+        """Insert it unless a QoS spec of that name exists; True when inserted."""
+        ...
+
+    def get(self, qos_id: str) -> QosSpecs | None: ...
+    def find(self) -> list[QosSpecs]:
+        """Every QoS spec, by name."""
+        ...
+
+    def save(self, qos: QosSpecs) -> None: ...
+    def delete(self, qos_id: str) -> None: ...
+
+
 class EventRepository(Protocol):
     def add(self, event: Event) -> None: ...
     def timeline(self, *, resource_kind: str, resource_id: str, limit: int = 1000) -> list[Event]:
@@ -231,6 +287,8 @@ class Transaction(Protocol):
     attachments: AttachmentRepository
     credentials: CredentialRepository
     services: ServiceRepository
+    volume_types: VolumeTypeRepository
+    qos_specs: QosSpecsRepository
 
 
 class Database(Protocol):

@@ -36,9 +36,11 @@ from basalt.persistence.base import (
     EventRepository,
     IdempotencyRepository,
     OperationRepository,
+    QosSpecsRepository,
     ServiceRepository,
     SnapshotRepository,
     VolumeRepository,
+    VolumeTypeRepository,
 )
 from basalt.persistence.sql.attachments import SqlAttachmentRepository, SqlCredentialRepository
 from basalt.persistence.sql.connection import UnitConnection
@@ -47,6 +49,7 @@ from basalt.persistence.sql.idempotency import SqlIdempotencyRepository
 from basalt.persistence.sql.operations import SqlOperationRepository
 from basalt.persistence.sql.services import SqlServiceRepository
 from basalt.persistence.sql.snapshots import SqlSnapshotRepository
+from basalt.persistence.sql.types import SqlQosSpecsRepository, SqlVolumeTypeRepository
 from basalt.persistence.sql.volumes import SqlVolumeRepository
 
 if TYPE_CHECKING:
@@ -100,6 +103,8 @@ class SqlTransaction:
         self.attachments: AttachmentRepository = SqlAttachmentRepository(unit)
         self.credentials: CredentialRepository = SqlCredentialRepository(unit)
         self.services: ServiceRepository = SqlServiceRepository(unit)
+        self.volume_types: VolumeTypeRepository = SqlVolumeTypeRepository(unit)
+        self.qos_specs: QosSpecsRepository = SqlQosSpecsRepository(unit)
 
     @property
     def connection(self) -> Connection:

@@ -103,6 +103,7 @@ volumes = sa.Table(
     sa.Column("replication_status", sa.String(32), nullable=True),
     sa.Column("multiattach", sa.Boolean, nullable=False),
     sa.Column("readonly", sa.Boolean, nullable=False),
+    _id("volume_type_id", nullable=True),  # set on every volume; nullable only for 0005
     sa.Index(None, "project_id", "created_at"),
     sa.Index(None, "status"),
     sa.Index(None, "name"),
@@ -178,6 +179,39 @@ attachments = sa.Table(
     sa.Index(None, "volume_id"),
     sa.Index(None, "project_id", "created_at"),
     sa.Index(None, "status"),
+)
+
+volume_types = sa.Table(
+    "volume_types",
+    metadata,
+    _id(primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("description", sa.String(255), nullable=False),
+    sa.Column("is_public", sa.Boolean, nullable=False),
+    sa.Column("extra_specs", sa.JSON, nullable=False),
+    _id("qos_specs_id", nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+volume_type_access = sa.Table(
+    "volume_type_access",
+    metadata,
+    # The projects that may use a private type; rows go with their type.
+    _id("volume_type_id", sa.ForeignKey("volume_types.id"), nullable=False),
+    sa.Column("project_id", sa.String(255), nullable=False),
+    sa.PrimaryKeyConstraint("volume_type_id", "project_id"),
+)
+
+qos_specs = sa.Table(
+    "qos_specs",
+    metadata,
+    _id(primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("consumer", sa.String(16), nullable=False),
+    sa.Column("specs", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
 )
 
 services = sa.Table(

@@ -51,6 +51,7 @@ def _values(volume: Volume) -> dict[str, Any]:
         "replication_status": volume.replication_status,
         "multiattach": volume.multiattach,
         "readonly": volume.readonly,
+        "volume_type_id": volume.volume_type_id,
     }
 
 
@@ -92,6 +93,7 @@ def _volume(m: RowValues) -> Volume:
         replication_status=m["replication_status"],
         multiattach=bool(m["multiattach"]),
         readonly=bool(m["readonly"]),
+        volume_type_id=m["volume_type_id"],
     )
 
 

@@ -28,6 +28,7 @@ from basalt.errors import (
     PermissionDeniedError,
     PersistenceError,
     ReplicationNotConfiguredError,
+    StillInUseError,
     VolumeAttachedError,
 )
 from basalt.model import (
@@ -63,6 +64,7 @@ __all__ = [
     "OperationTimeoutError",
     "PermissionDeniedError",
     "PersistenceError",
+    "StillInUseError",
     "ReplicationNotConfiguredError",
     "VolumeAttachedError",
     "Event",

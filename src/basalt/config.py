@@ -290,6 +290,12 @@ class Settings(BaseSettings):
     workers: int = Field(default=8, ge=1, le=256)
     default_project_id: str = "basalt"
     default_user_id: str = "basalt"
+    default_volume_type: str = Field(
+        default="__DEFAULT__",
+        min_length=1,
+        max_length=255,
+        description="The volume type a volume gets when it names none",
+    )
     backends: list[BackendSettings] = Field(default_factory=list)
     api: ApiSettings = Field(default_factory=ApiSettings)
     iscsi: IscsiSettings = Field(default_factory=IscsiSettings)

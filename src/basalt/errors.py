@@ -12,6 +12,8 @@
     │   ├── PoolNotFoundError
     │   ├── ServiceNotFoundError
     │   ├── ClusterNotFoundError         (Basalt runs no clusters)
+    │   ├── VolumeTypeNotFoundError      unknown, or private and not shared with the caller
+    │   ├── QosSpecsNotFoundError
     │   └── ExtensionNotFoundError       an API extension Basalt does not honour
     ├── InvalidInputError                field + reason name the bad value
     │   └── ManageExistingInvalidReferenceError
@@ -19,7 +21,9 @@
     ├── VolumeAttachedError              attached elsewhere (no multiattach), or still attached
     ├── PermissionDeniedError            the caller's roles or project do not allow it
     ├── AuthenticationError              no valid credentials (HTTP 401)
+    ├── StillInUseError                  others use it (a type's volumes, a QoS spec's types)
     ├── ConflictError
+    │   ├── DuplicateNameError           a type or QoS spec of that name exists
     │   ├── VolumeHasSnapshotsError
     │   ├── IdempotencyConflictError     same key, different request
     │   └── ResourceBusyError            a concurrent change won the race
@@ -145,6 +149,16 @@ class ClusterNotFoundError(NotFoundError):
         )
 
 
+class VolumeTypeNotFoundError(NotFoundError):
+    code = "volume_type_not_found"
+    kind = "volume type"
+
+
+class QosSpecsNotFoundError(NotFoundError):
+    code = "qos_specs_not_found"
+    kind = "QoS spec"
+
+
 class ExtensionNotFoundError(NotFoundError):
     code = "extension_not_found"
     kind = "extension"
@@ -229,8 +243,26 @@ class AuthenticationError(BasaltError):
     code = "unauthorized"
 
 
+class StillInUseError(BasaltError):
+    """The resource cannot go (or change) while others use it, e.g. a volume type that
+    volumes have, or a QoS spec that types are associated with."""
+
+    code = "in_use"
+
+
 class ConflictError(BasaltError):
     code = "conflict"
+
+
+class DuplicateNameError(ConflictError):
+    """The name is taken (volume types and QoS specs have unique names)."""
+
+    code = "duplicate_name"
+
+    def __init__(self, kind: str, name: str) -> None:
+        super().__init__(f"a {kind} named {name!r} already exists", hint="choose another name")
+        self.kind = kind
+        self.name = name
 
 
 class VolumeHasSnapshotsError(ConflictError):

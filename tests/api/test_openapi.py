@@ -107,7 +107,24 @@ def seeds(openapi_server: ServerProcess) -> dict[str, str]:
             client.post(f"/volumes/{failing['id']}/action", json={"os-extend": {"new_size": 2}})
             messages = client.get("/messages").json()["messages"]
         operations = client.get("/operations").json()["operations"]
+        kinds = client.get("/types").json()["volume_types"]
+        kind = (
+            next((t for t in kinds if t["name"] == "seed-type"), None)
+            or client.post(
+                "/types",
+                json={"volume_type": {"name": "seed-type", "extra_specs": {"seed-key": "v"}}},
+            ).json()["volume_type"]
+        )
+        qos_specs = client.get("/qos-specs").json()["qos_specs"]
+        qos = (
+            next((q for q in qos_specs if q["name"] == "seed-qos"), None)
+            or client.post(
+                "/qos-specs", json={"qos_specs": {"name": "seed-qos", "total_iops_sec": "100"}}
+            ).json()["qos_specs"]
+        )
     return {
+        "type_id": kind["id"],
+        "qos_id": qos["id"],
         "project_id": "basalt",
         "volume_id": volume["id"],
         "snapshot_id": snapshots["snapshots"][0]["id"],

@@ -99,6 +99,17 @@ BODIES: dict[tuple[str, str], list[Any]] = {
         {"snapshot": {"volume_id": "{volume_id}", "ref": {"source-name": "x.raw"}}}
     ],
     ("PUT", "/os-services/{action}"): [{"host": "basalt@file", "binary": "cinder-volume"}],
+    ("POST", "/types"): [{"volume_type": {"name": "intruder-type"}}],
+    ("PUT", "/types/{type_id}"): [{"volume_type": {"description": "changed"}}],
+    ("POST", "/types/{type_id}/extra_specs"): [{"extra_specs": {"k": "changed"}}],
+    ("PUT", "/types/{type_id}/extra_specs/{key}"): [{"k": "changed"}],
+    ("POST", "/types/{type_id}/action"): [
+        {"addProjectAccess": {"project": "project-b"}},
+        {"removeProjectAccess": {"project": "project-a"}},
+    ],
+    ("POST", "/qos-specs"): [{"qos_specs": {"name": "intruder-qos", "total_iops_sec": "1"}}],
+    ("PUT", "/qos-specs/{qos_id}"): [{"qos_specs": {"total_iops_sec": "1"}}],
+    ("PUT", "/qos-specs/{qos_id}/delete_keys"): [{"keys": ["total_iops_sec"]}],
     ("PUT", "/clusters/enable"): [{"name": "c1"}],
     ("PUT", "/clusters/disable"): [{"name": "c1"}],
 }
@@ -108,8 +119,12 @@ ADMIN_READS = (
     "/os-services",
     "/clusters",
     "/capabilities",
+    "/qos-specs",
+    "/types/{type_id}/os-volume-type-access",
 )
 """Reads meant for administrators only."""
+HIDDEN_FROM_READERS = ("/types/{type_id}/extra_specs/{key}",)
+"""Reads whose item a non-administrator does not see (a deployment-level extra spec: 404)."""
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +153,21 @@ def client_of(server: ServerProcess, user: str) -> httpx.Client:
 
 @pytest.fixture(scope="module")
 def alices(server: ServerProcess) -> dict[str, str]:
-    """Alice's resources, by the path parameter that names each."""
+    """Alice's resources (and a private type shared with her project, with a QoS spec), by
+    the path parameter that names each."""
+    with client_of(server, "root") as root:
+        kind = root.post(
+            "/v3/ops/types",
+            json={"volume_type": {"name": "a-only", "is_public": False, "extra_specs": {"k": "v"}}},
+        ).json()["volume_type"]
+        root.post(
+            f"/v3/ops/types/{kind['id']}/action",
+            json={"addProjectAccess": {"project": "project-a"}},
+        )
+        qos = root.post(
+            "/v3/ops/qos-specs", json={"qos_specs": {"name": "a-qos", "total_iops_sec": "500"}}
+        ).json()["qos_specs"]
+        root.get(f"/v3/ops/qos-specs/{qos['id']}/associate", params={"vol_type_id": kind["id"]})
     with client_of(server, "alice") as alice:
         base = "/v3/project-a"
         volume = alice.post(
@@ -171,14 +200,28 @@ def alices(server: ServerProcess) -> dict[str, str]:
         "hostname": "basalt@file",
         "alias": "os-vol-host-attr",
         "project_id": "project-a",
+        "type_id": kind["id"],
+        "qos_id": qos["id"],
     }
 
 
 def state_of(server: ServerProcess) -> dict[str, Any]:
-    """Everything of project-a as its owner sees it (what must not change)."""
+    """Everything of project-a as its owner sees it, and the types and QoS specs as the
+    administrator sees them (what must not change)."""
+    with client_of(server, "root") as root:
+        types = root.get("/v3/ops/types").json()["volume_types"]
+        qos = root.get("/v3/ops/qos-specs").json()["qos_specs"]
+        access = [
+            root.get(f"/v3/ops/types/{t['id']}/os-volume-type-access").json()
+            for t in types
+            if not t["is_public"]
+        ]
     with client_of(server, "alice") as alice:
         base = "/v3/project-a"
         return {
+            "types": types,
+            "qos": qos,
+            "access": access,
             "volumes": alice.get(f"{base}/volumes/detail").json()["volumes"],
             "snapshots": alice.get(f"{base}/snapshots/detail").json()["snapshots"],
             "attachments": alice.get(f"{base}/attachments/detail").json()["attachments"],
@@ -250,6 +293,8 @@ def test_a_reader_changes_nothing_and_reads_no_admin_routes(
                 if method != "GET" or tail.startswith(ADMIN_READS):
                     assert answer.status_code == 403, (method, url, body, answer.text)
                     assert "forbidden" in answer.json(), answer.text
+                elif tail in HIDDEN_FROM_READERS:
+                    assert answer.status_code == 404, (method, url, answer.text)
                 else:
                     assert answer.status_code == 200, (method, url, answer.text)
     assert state_of(server) == before

@@ -22,8 +22,10 @@ from basalt.api.routes import (
     messages,
     operations,
     pools,
+    qos,
     services,
     snapshots,
+    types,
     volume_actions,
     volumes,
     zones,
@@ -46,6 +48,8 @@ ROUTERS = (
     zones.router,
     capabilities.router,
     extensions.router,
+    types.router,
+    qos.router,
     *unserved.ROUTERS,  # 501 for the collections Basalt does not serve
 )
 

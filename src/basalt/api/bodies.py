@@ -217,3 +217,66 @@ class ClusterChange(Closed):
     name: Name = None
     binary: Name = None
     disabled_reason: Name = None
+
+
+Specs = Annotated[
+    Any, WithJsonSchema({"type": "object", "additionalProperties": {"type": "string"}})
+]
+"""Extra specs or QoS keys: string keys to string values (checked by the service)."""
+
+
+class VolumeTypeCreate(Closed):
+    name: Name
+    description: Name = None
+    is_public: Flag | None = Field(default=None, alias="os-volume-type-access:is_public")
+    is_public_plain: Flag | None = Field(default=None, alias="is_public")
+    extra_specs: Specs = None
+
+
+class VolumeTypeCreateRequest(Closed):
+    volume_type: VolumeTypeCreate
+
+
+class VolumeTypeUpdate(Closed):
+    name: Name = None
+    description: Name = None
+    is_public: Flag | None = None
+
+
+class VolumeTypeUpdateRequest(Closed):
+    volume_type: VolumeTypeUpdate
+
+
+class ExtraSpecsBody(Closed):
+    extra_specs: Specs
+
+
+class ProjectAccess(Closed):
+    project: Name
+
+
+class VolumeTypeActionRequest(Closed):
+    """addProjectAccess or removeProjectAccess."""
+
+    add: ProjectAccess | None = Field(default=None, alias="addProjectAccess")
+    remove: ProjectAccess | None = Field(default=None, alias="removeProjectAccess")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _exactly_one_known(cls, data: Any) -> Any:
+        return one_action(data, ["addProjectAccess", "removeProjectAccess"])
+
+
+class QosCreateRequest(Closed):
+    """``{"qos_specs": {"name": ..., "consumer": ..., <key>: <value>, ...}}``: Cinder puts
+    the keys beside the name."""
+
+    qos_specs: Specs
+
+
+class QosKeysBody(Closed):
+    qos_specs: Specs
+
+
+class QosDeleteKeysBody(Closed):
+    keys: Annotated[Any, WithJsonSchema({"type": "array", "items": {"type": "string"}})]

@@ -23,6 +23,7 @@ STATUS_BY_ERROR: dict[type[BaseException], int] = {
     e.PermissionDeniedError: 403,
     e.AuthenticationError: 401,
     e.VolumeHasSnapshotsError: 400,
+    e.StillInUseError: 400,
     e.IdempotencyConflictError: 409,
     e.ResourceBusyError: 409,
     e.ConflictError: 409,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 Timestamp = str | None
 """Cinder's format: ``2026-11-22T10:00:00.000000`` (UTC, no offset)."""
@@ -346,6 +346,71 @@ class ClusterList(Shape):
     """Always empty: Basalt runs as one service process."""
 
 
+class VolumeTypeView(Shape):
+    id: str
+    name: str
+    description: str
+    is_public: bool
+    extra_specs: dict[str, str]
+    qos_specs_id: str | None
+    access_is_public: bool = Field(alias="os-volume-type-access:is_public")
+
+
+class OneVolumeType(Shape):
+    volume_type: VolumeTypeView
+
+
+class VolumeTypeList(Shape):
+    volume_types: list[VolumeTypeView]
+
+
+class ExtraSpecs(Shape):
+    extra_specs: dict[str, str]
+
+
+class SpecItem(RootModel[dict[str, str]]):
+    """One extra spec as ``{key: value}``."""
+
+
+class TypeAccessEntry(Shape):
+    volume_type_id: str
+    project_id: str
+
+
+class TypeAccessList(Shape):
+    volume_type_access: list[TypeAccessEntry]
+
+
+class QosView(Shape):
+    id: str
+    name: str
+    consumer: str
+    specs: dict[str, str]
+
+
+class OneQos(Shape):
+    qos_specs: QosView
+    links: list[Link]
+
+
+class QosList(Shape):
+    qos_specs: list[QosView]
+
+
+class QosKeys(Shape):
+    qos_specs: dict[str, str]
+
+
+class QosAssociation(Shape):
+    association_type: str
+    name: str
+    id: str
+
+
+class QosAssociations(Shape):
+    qos_associations: list[QosAssociation]
+
+
 class ErrorDetail(Shape):
     code: int
     message: str
@@ -406,6 +471,8 @@ QUERY_PARAMETERS: dict[str, tuple[str, dict[str, Any]]] = {
     "open": ("only operations still running", {"type": "string"}),
     "resource_id": ("of this resource", {"type": "string"}),
     "binary": ("cinder-volume or cinder-scheduler", {"type": "string"}),
+    "is_public": ("administrators: true, false or none (every type)", {"type": "string"}),
+    "vol_type_id": ("a volume type's id", {"type": "string"}),
     "resource_uuid": ("about this resource", {"type": "string"}),
     "resource_type": ("VOLUME or VOLUME_SNAPSHOT", {"type": "string"}),
     "event_id": ("e.g. VOLUME_VOLUME_005_001", {"type": "string"}),

@@ -39,7 +39,12 @@ def volume_summary(volume: Volume, base_url: str) -> dict[str, object]:
 
 
 def volume_detail(
-    volume: Volume, base_url: str, *, admin: bool, attachments: Sequence[Attachment] = ()
+    volume: Volume,
+    base_url: str,
+    *,
+    admin: bool,
+    attachments: Sequence[Attachment] = (),
+    type_name: str | None = None,
 ) -> dict[str, object]:
     """The full volume object of ``GET /volumes/{id}`` and ``/volumes/detail``."""
     view: dict[str, object] = {
@@ -58,8 +63,8 @@ def volume_detail(
         "snapshot_id": volume.snapshot_id,
         "source_volid": volume.source_volume_id,
         "user_id": volume.user_id,
-        "volume_type": "__DEFAULT__",
-        "volume_type_id": None,
+        "volume_type": type_name,
+        "volume_type_id": volume.volume_type_id,
         "multiattach": volume.multiattach,
         "links": links(base_url, volume.project_id, "volumes", volume.id),
         "os-vol-tenant-attr:tenant_id": volume.project_id,

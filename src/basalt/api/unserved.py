@@ -37,9 +37,7 @@ class Unserved:
 
 UNSERVED: tuple[Unserved, ...] = (
     Unserved("backups", "volume backups", "Basalt has no backup service"),
-    Unserved("types", "volume types", DATA_SERVICES),
     Unserved("default-types", "default volume types", DATA_SERVICES),
-    Unserved("qos-specs", "QoS specs", DATA_SERVICES),
     Unserved("os-quota-sets", "quota sets", DATA_SERVICES),
     Unserved("os-quota-class-sets", "quota classes", DATA_SERVICES),
     Unserved("limits", "limits", DATA_SERVICES),

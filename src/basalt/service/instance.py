@@ -23,9 +23,11 @@ from basalt.service.messages import MessageService
 from basalt.service.operations import OperationService
 from basalt.service.policy import authorize
 from basalt.service.pools import PoolService
+from basalt.service.qos import QosService
 from basalt.service.reconcile import Reconciler, ReconcileReport
 from basalt.service.runner import OperationRunner
 from basalt.service.snapshots import SnapshotService
+from basalt.service.types import VolumeTypeService
 from basalt.service.volumes import VolumeService
 
 if TYPE_CHECKING:
@@ -76,9 +78,15 @@ class Basalt:
             "pools": self.pools,
             "default_context": self.default_context,
         }
+        self.types = VolumeTypeService(**shared)
+        self.types.default_type_name = settings.default_volume_type
+        self.qos = QosService(**shared)
+        self.qos.types = self.types
         self.volumes = VolumeService(**shared)
+        self.volumes.types = self.types
         self.snapshots = SnapshotService(**shared)
         self.manage = ManageService(**shared)
+        self.manage.types = self.types
         self.attachments = AttachmentService(**shared)
         self.operations = OperationService(db=self.db, default_context=self.default_context)
         self.deployment = DeploymentService(

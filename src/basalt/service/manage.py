@@ -33,6 +33,7 @@ from basalt.service.context import RequestContext
 from basalt.service.journal import move_snapshot, move_volume
 from basalt.service.refs import snapshot_ref, volume_ref
 from basalt.service.runner import OperationHandle, OperationScope
+from basalt.service.types import VolumeTypeService
 
 V = VolumeStatus
 S = SnapshotStatus
@@ -40,6 +41,8 @@ S = SnapshotStatus
 
 class ManageService(UseCases):
     """Manage and unmanage volumes and snapshots (administrators only)."""
+
+    types: VolumeTypeService
 
     def manageable_volumes(
         self, pool: str | None = None, *, ctx: RequestContext | None = None
@@ -64,10 +67,12 @@ class ManageService(UseCases):
         description: object = "",
         metadata: Mapping[str, object] | None = None,
         bootable: object = False,
+        volume_type: str | None = None,
         ctx: RequestContext | None = None,
         request_id: str | None = None,
     ) -> OperationHandle[Volume]:
-        """Adopt an object on the backend as a new volume (size rounded up to whole GiB).
+        """Adopt an object on the backend as a new volume (size rounded up to whole GiB),
+        of ``volume_type`` (id or name; None: the default type).
 
         Raises:
             PermissionDeniedError: the caller is not an administrator.
@@ -108,8 +113,17 @@ class ManageService(UseCases):
             bootable=bootable_,
             availability_zone=self.pools.availability_zone(backend),
         )
+        if volume_type is not None:
+            params["volume_type"] = volume_type
         try:
             with self.db.transaction() as tx:
+                chosen = (
+                    self.types.visible_type(tx, volume_type, context)
+                    if volume_type is not None
+                    else self.types.default_type(tx)
+                )
+                volume.volume_type_id = chosen.id
+                volume.multiattach = chosen.multiattach
                 operation = self._open_for_new(
                     tx,
                     kind=OperationKind.MANAGE_VOLUME,

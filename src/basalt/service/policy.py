@@ -68,6 +68,16 @@ RULES: dict[str, Role] = {
     "snapshot:list_manageable": A,
     "snapshot:manage": A,
     "snapshot:unmanage": A,
+    # volume types and QoS specs
+    "volume_type:get": R,
+    "volume_type:create": A,
+    "volume_type:update": A,  # also extra specs
+    "volume_type:delete": A,
+    "volume_type:access": A,
+    "qos_specs:get": A,
+    "qos_specs:create": A,
+    "qos_specs:update": A,  # keys, associations
+    "qos_specs:delete": A,
     # records about the work
     "operation:get": R,
     "message:get": R,

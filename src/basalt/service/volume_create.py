@@ -22,6 +22,7 @@ from basalt.model.validation import (
     validate_name,
     validate_size_gib,
 )
+from basalt.model.volume_type import VolumeType
 from basalt.persistence.base import Transaction
 from basalt.service.base import Replay, UseCases
 from basalt.service.clock import new_id, utcnow
@@ -29,12 +30,15 @@ from basalt.service.context import RequestContext
 from basalt.service.journal import move_volume
 from basalt.service.refs import snapshot_ref, volume_ref
 from basalt.service.runner import OperationHandle, OperationScope
+from basalt.service.types import VolumeTypeService
 
 V = VolumeStatus
 
 
 class VolumeCreation(UseCases):
     """The create use cases of VolumeService."""
+
+    types: VolumeTypeService
 
     def create(
         self,
@@ -48,6 +52,7 @@ class VolumeCreation(UseCases):
         source_volume_id: str | None = None,
         multiattach: object = False,
         availability_zone: str | None = None,
+        volume_type: str | None = None,
         ctx: RequestContext | None = None,
         request_id: str | None = None,
     ) -> OperationHandle[Volume]:
@@ -61,6 +66,8 @@ class VolumeCreation(UseCases):
             source_volume_id: clone this volume.
             multiattach: whether several hosts may attach it at once.
             availability_zone: the zone it must be in; None: wherever it is placed.
+            volume_type: a type's id or name; None: the source's type for copies, else
+                the default type. A type's ``multiattach <is> True`` makes it multiattach.
             ctx: the caller; the default context when None.
             request_id: an idempotency key; a retry with it returns the same volume.
 
@@ -86,6 +93,8 @@ class VolumeCreation(UseCases):
         kind, params = _create_kind(size, fields, pool, snapshot_id, source_volume_id)
         if shared:
             params["multiattach"] = True
+        if volume_type is not None:
+            params["volume_type"] = volume_type
         try:
             volume, operation, source = self._insert_new(
                 context,
@@ -99,6 +108,7 @@ class VolumeCreation(UseCases):
                 request_id=request_id,
                 multiattach=shared,
                 zone=availability_zone,
+                type_ref=volume_type,
             )
         except Replay as replay:
             record = replay.record
@@ -152,6 +162,7 @@ class VolumeCreation(UseCases):
         request_id: str | None,
         multiattach: bool = False,
         zone: str | None = None,
+        type_ref: str | None = None,
     ) -> tuple[Volume, Operation, VolumeRef | SnapshotRef | None]:
         if snapshot_id is None and source_volume_id is None:
             # Only here: copies are made in their source's pool, disabled or not.
@@ -169,6 +180,7 @@ class VolumeCreation(UseCases):
             backend, pool_name, source = self._placement(
                 tx, ctx, size, f"{backend}#{pool_name}", snapshot_id, source_volume_id
             )
+            volume_type = self._volume_type(tx, ctx, type_ref, snapshot_id, source_volume_id)
             now = utcnow()
             name, description, metadata = fields
             volume = Volume(
@@ -186,8 +198,9 @@ class VolumeCreation(UseCases):
                 metadata=metadata,
                 snapshot_id=snapshot_id,
                 source_volume_id=source_volume_id,
-                multiattach=multiattach,
+                multiattach=multiattach or volume_type.multiattach,
                 availability_zone=self.pools.availability_zone(backend),
+                volume_type_id=volume_type.id,
             )
             operation = self._open_for_new(
                 tx,
@@ -199,6 +212,31 @@ class VolumeCreation(UseCases):
                 message=f"created as {kind}",
             )
         return volume, operation, source
+
+    def _volume_type(
+        self,
+        tx: Transaction,
+        ctx: RequestContext,
+        type_ref: str | None,
+        snapshot_id: str | None,
+        source_volume_id: str | None,
+    ) -> VolumeType:
+        """The type named, else the copied source's type, else the default type.
+
+        Raises:
+            VolumeTypeNotFoundError: the type is unknown or not shared with the caller.
+        """
+        if type_ref is not None:
+            return self.types.visible_type(tx, type_ref, ctx)
+        origin_id = source_volume_id
+        if snapshot_id is not None:
+            snapshot = tx.snapshots.get(snapshot_id)
+            origin_id = None if snapshot is None else snapshot.volume_id
+        origin = None if origin_id is None else tx.volumes.get(origin_id)
+        inherited = None
+        if origin is not None and origin.volume_type_id is not None:
+            inherited = tx.volume_types.get(origin.volume_type_id)
+        return inherited or self.types.default_type(tx)
 
     def _placement(
         self,

@@ -18,8 +18,9 @@ from basalt.api.responses import (
     answers,
     query,
 )
-from basalt.api.routes.common import basalt_of, base_url, settle
-from basalt.api.schemas import manageable_view, snapshot_detail, volume_detail
+from basalt.api.routes.common import basalt_of, settle
+from basalt.api.routes.volumes import volume_views
+from basalt.api.schemas import manageable_view, snapshot_detail
 from basalt.drivers.types import ManageableObject
 from basalt.errors import InvalidInputError
 
@@ -150,13 +151,14 @@ def manage_volume(project_id: str, body: VolumeManageRequest, request: Request) 
         description=spec.description or "",
         metadata=spec.metadata or {},
         bootable=spec.bootable or False,
+        volume_type=spec.volume_type or None,
         ctx=ctx,
         request_id=request.headers.get("idempotency-key"),
     )
     volume = settle(request, handle)
     return JSONResponse(
         status_code=202,
-        content={"volume": volume_detail(volume, base_url(request), admin=ctx.is_admin)},
+        content={"volume": volume_views(request, [volume])[0]},
         headers={"x-basalt-operation-id": handle.operation_id},
     )
 

@@ -25,7 +25,7 @@ from basalt.api.responses import (
 from basalt.api.routes.common import basalt_of, base_url, flag, list_query, next_link, settle
 from basalt.api.routes.metadata import add_metadata_routes
 from basalt.api.schemas import event_view, volume_detail, volume_summary
-from basalt.errors import FeatureUnavailableError, InvalidInputError
+from basalt.errors import FeatureUnavailableError
 from basalt.model import Volume
 from basalt.model.attachment import HOLDS_ATTACHMENTS
 from basalt.persistence.base import VOLUME_SORT_KEYS
@@ -41,12 +41,6 @@ def create_volume(project_id: str, body: VolumeCreateRequest, request: Request) 
     _refuse_unavailable(spec.imageRef or spec.image_id, "creating a volume from an image")
     _refuse_unavailable(spec.backup_id, "creating a volume from a backup")
     _refuse_unavailable(spec.consistencygroup_id, "creating a volume in a consistency group")
-    if spec.volume_type not in (None, "", "__DEFAULT__"):
-        raise InvalidInputError(
-            "volume_type",
-            f"unknown volume type {spec.volume_type!r}",
-            hint="volume types are not configured on this deployment",
-        )
     basalt = basalt_of(request)
     handle = basalt.volumes.create(
         size_gib=spec.size,
@@ -57,13 +51,14 @@ def create_volume(project_id: str, body: VolumeCreateRequest, request: Request) 
         source_volume_id=spec.source_volid,
         multiattach=spec.multiattach if spec.multiattach is not None else False,
         availability_zone=spec.availability_zone or None,
+        volume_type=spec.volume_type or None,
         ctx=ctx,
         request_id=request.headers.get("idempotency-key"),
     )
     volume = settle(request, handle)
     return JSONResponse(
         status_code=202,
-        content={"volume": _details(request, [volume])[0]},
+        content={"volume": volume_views(request, [volume])[0]},
         headers={"x-basalt-operation-id": handle.operation_id},
     )
 
@@ -83,20 +78,29 @@ def list_volumes(project_id: str, request: Request) -> dict[str, object]:
 def list_volumes_detail(project_id: str, request: Request) -> dict[str, object]:
     """Volumes with every field."""
     volumes, links = _page(request)
-    body: dict[str, object] = {"volumes": _details(request, volumes)}
+    body: dict[str, object] = {"volumes": volume_views(request, volumes)}
     if links:
         body["volumes_links"] = links
     return body
 
 
-def _details(request: Request, volumes: list[Volume]) -> list[dict[str, object]]:
+def volume_views(request: Request, volumes: list[Volume]) -> list[dict[str, object]]:
     """Full volume views, each with its attachments."""
     admin = context_from(request).is_admin
     root = base_url(request)
+    basalt = basalt_of(request)
     holders = [v.id for v in volumes if v.status in HOLDS_ATTACHMENTS]
-    attached = basalt_of(request).attachments.for_volumes(holders) if holders else {}
+    attached = basalt.attachments.for_volumes(holders) if holders else {}
+    type_names = basalt.types.names()
     return [
-        volume_detail(v, root, admin=admin, attachments=attached.get(v.id, ())) for v in volumes
+        volume_detail(
+            v,
+            root,
+            admin=admin,
+            attachments=attached.get(v.id, ()),
+            type_name=type_names.get(v.volume_type_id or ""),
+        )
+        for v in volumes
     ]
 
 
@@ -136,7 +140,7 @@ def _page(request: Request) -> tuple[list[Any], list[dict[str, str]]]:
 def show_volume(project_id: str, volume_id: str, request: Request) -> dict[str, object]:
     """One volume."""
     volume = basalt_of(request).volumes.get(volume_id, ctx=context_from(request))
-    return {"volume": _details(request, [volume])[0]}
+    return {"volume": volume_views(request, [volume])[0]}
 
 
 @router.put("/{volume_id}", **answers(OneVolume))
@@ -153,7 +157,7 @@ def update_volume(
         metadata=spec.metadata,
         ctx=ctx,
     )
-    return {"volume": _details(request, [volume])[0]}
+    return {"volume": volume_views(request, [volume])[0]}
 
 
 @router.delete("/{volume_id}", **answers(None, 202), **query("cascade", "force"))

@@ -196,6 +196,19 @@ class SupportsManage(Protocol):
 
 
 @runtime_checkable
+class SupportsQoS(Protocol):
+    """Enforce back-end QoS specs (``VolumeRef.qos``) on the volumes it makes and grows."""
+
+    def check_qos(self, specs: Mapping[str, str], *, size_gib: int) -> None:
+        """Check the specs mean something to this backend, before any volume is made.
+
+        Raises:
+            InvalidInputError: a key or value the backend cannot apply, named.
+        """
+        ...
+
+
+@runtime_checkable
 class SupportsRevert(Protocol):
     """Revert a volume in place to one of its snapshots."""
 

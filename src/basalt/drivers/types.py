@@ -28,6 +28,8 @@ class VolumeRef:
     pool: str
     project_id: str = ""
     provider_location: str | None = None
+    qos: Mapping[str, str] = field(default_factory=dict)
+    """Back-end QoS specs of its type (a QoS spec with consumer back-end or both)."""
 
     @property
     def size_bytes(self) -> int:

@@ -58,6 +58,7 @@ from basalt.service.journal import move_attachment, move_volume, record
 from basalt.service.pools import PoolService
 from basalt.service.refs import volume_ref
 from basalt.service.runner import OperationRunner, OperationScope, mark_phase
+from basalt.service.types import host_qos
 
 log = logging.getLogger(__name__)
 V = VolumeStatus
@@ -650,7 +651,10 @@ class AttachmentService(UseCases):
 
         info = self.runner.run_inline(operation, body)
         assert isinstance(info, ConnectionInfo)
-        return AttachResult(attachment=attachment, connection_info=_for(attachment, volume, info))
+        return AttachResult(
+            attachment=attachment,
+            connection_info=_for(attachment, volume, info, self._limits(volume)),
+        )
 
     def _reconnect(
         self, attachment: Attachment, volume: Volume, connector: Connector
@@ -659,7 +663,10 @@ class AttachmentService(UseCases):
         driver = self.pools.driver(volume.backend)
         with self._volume_lock(volume.id):
             info = driver.connect(volume_ref(volume), connector, self._spec(volume))
-        return AttachResult(attachment=attachment, connection_info=_for(attachment, volume, info))
+        return AttachResult(
+            attachment=attachment,
+            connection_info=_for(attachment, volume, info, self._limits(volume)),
+        )
 
     def _undo_connect(
         self,
@@ -724,6 +731,11 @@ class AttachmentService(UseCases):
 
         self.runner.run_inline(operation, body)
         return attachment
+
+    def _limits(self, volume: Volume) -> dict[str, int] | None:
+        """The front-end QoS limits of the volume's type, for the connection info."""
+        with self.db.transaction(write=False) as tx:
+            return host_qos(tx, volume)
 
     def _spec(self, volume: Volume, *, exclude: str | None = None) -> ExportSpec:
         """The export the volume's attachments need now, read from the database."""
@@ -869,13 +881,15 @@ class AttachmentService(UseCases):
             yield
 
 
-def _for(attachment: Attachment, volume: Volume, info: ConnectionInfo) -> ConnectionInfo:
+def _for(
+    attachment: Attachment, volume: Volume, info: ConnectionInfo, limits: dict[str, int] | None
+) -> ConnectionInfo:
     """The info as this attachment sees it: its own access mode (the LUN is read-only
-    only when every attachment is; a read-only host on a shared LUN is told ro)."""
+    only when every attachment is; a read-only host on a shared LUN is told ro), and the
+    front-end QoS limits the host is to enforce (``qos_specs``; None without any)."""
     read_only = volume.readonly or attachment.mode == AttachMode.READ_ONLY
-    return ConnectionInfo(
-        info.driver_volume_type, {**info.data, "access_mode": "ro" if read_only else "rw"}
-    )
+    data = {**info.data, "access_mode": "ro" if read_only else "rw", "qos_specs": limits}
+    return ConnectionInfo(info.driver_volume_type, data)
 
 
 def _random(length: int) -> str:

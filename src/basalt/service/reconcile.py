@@ -37,6 +37,7 @@ from basalt.service.manage import ManageService
 from basalt.service.refs import snapshot_ref, volume_ref
 from basalt.service.runner import OperationScope, mark_phase
 from basalt.service.snapshots import SnapshotService
+from basalt.service.types import backend_qos
 from basalt.service.volumes import VolumeService, status_after_extend
 
 log = logging.getLogger(__name__)
@@ -199,7 +200,9 @@ class Reconciler:
             return volume.status in (V.AVAILABLE, V.IN_USE)
         new_size = int(str(operation.params.get("new_size_gib", volume.size_gib)))
         driver = self.pools.driver(volume.backend)
-        driver.extend_volume(volume_ref(volume), new_size)
+        with self.db.transaction(write=False) as tx:
+            qos = backend_qos(tx, volume)
+        driver.extend_volume(volume_ref(volume, qos=qos), new_size)
         with self.db.transaction() as tx:
             volume.size_gib = new_size
             tx.volumes.save(volume)

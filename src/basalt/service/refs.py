@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from basalt.drivers.types import SnapshotRef, VolumeRef
 from basalt.model import Snapshot, Volume
 
 
-def volume_ref(volume: Volume) -> VolumeRef:
-    """What the driver gets for ``volume``."""
+def volume_ref(volume: Volume, *, qos: Mapping[str, str] | None = None) -> VolumeRef:
+    """What the driver gets for ``volume``; ``qos``: its type's back-end QoS specs, for the
+    calls that apply them (create, copy, extend, retype)."""
     return VolumeRef(
         id=volume.id,
         size_gib=volume.size_gib,
         pool=volume.pool,
         project_id=volume.project_id,
         provider_location=volume.provider_location,
+        qos=dict(qos or {}),
     )
 
 

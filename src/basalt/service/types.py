@@ -19,14 +19,14 @@ from basalt.errors import (
     StillInUseError,
     VolumeTypeNotFoundError,
 )
-from basalt.model import EventKind
+from basalt.model import EventKind, Volume
 from basalt.model.validation import (
     validate_description,
     validate_flag,
     validate_name,
     validate_specs,
 )
-from basalt.model.volume_type import VolumeType
+from basalt.model.volume_type import QosSpecs, VolumeType, front_end_qos
 from basalt.persistence.base import Transaction
 from basalt.service.base import UseCases
 from basalt.service.clock import new_id, utcnow
@@ -292,3 +292,29 @@ def _type_name(value: object) -> str:
     if not name.strip():
         raise InvalidInputError("name", "must not be empty")
     return name
+
+
+def qos_of_type(tx: Transaction, volume_type: VolumeType | None) -> QosSpecs | None:
+    """The QoS spec associated with a type, if any."""
+    if volume_type is None or volume_type.qos_specs_id is None:
+        return None
+    return tx.qos_specs.get(volume_type.qos_specs_id)
+
+
+def backend_qos(tx: Transaction, volume: Volume) -> dict[str, str]:
+    """The back-end QoS specs of the volume's type (empty when it has none)."""
+    qos = qos_of_type(tx, _type_of(tx, volume))
+    return dict(qos.specs) if qos is not None and qos.for_backend else {}
+
+
+def host_qos(tx: Transaction, volume: Volume) -> dict[str, int] | None:
+    """The front-end limits of the volume's type at its size (None when it has none), for
+    the connection info's ``qos_specs``."""
+    qos = qos_of_type(tx, _type_of(tx, volume))
+    if qos is None or not qos.for_host:
+        return None
+    return front_end_qos(qos.specs, size_gib=volume.size_gib) or None
+
+
+def _type_of(tx: Transaction, volume: Volume) -> VolumeType | None:
+    return None if volume.volume_type_id is None else tx.volume_types.get(volume.volume_type_id)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import partial
 
+from basalt.drivers.base import SupportsQoS
 from basalt.drivers.types import DriverUpdate, SnapshotRef, VolumeRef
-from basalt.errors import InvalidInputError, InvalidStateError
+from basalt.errors import InvalidInputError, InvalidStateError, NotSupportedError
 from basalt.model import (
     Operation,
     OperationKind,
@@ -30,7 +31,7 @@ from basalt.service.context import RequestContext
 from basalt.service.journal import move_volume
 from basalt.service.refs import snapshot_ref, volume_ref
 from basalt.service.runner import OperationHandle, OperationScope
-from basalt.service.types import VolumeTypeService
+from basalt.service.types import VolumeTypeService, qos_of_type
 
 V = VolumeStatus
 
@@ -96,7 +97,7 @@ class VolumeCreation(UseCases):
         if volume_type is not None:
             params["volume_type"] = volume_type
         try:
-            volume, operation, source = self._insert_new(
+            volume, operation, source, qos = self._insert_new(
                 context,
                 size=size,
                 fields=fields,
@@ -115,7 +116,7 @@ class VolumeCreation(UseCases):
             return self._replayed(record, lambda: self._load_volume(record.resource_id, context))
         return self._start(
             operation,
-            lambda scope: self._run_create(scope, volume, source),
+            lambda scope: self._run_create(scope, volume, source, qos),
             lambda: self._load_volume(volume.id, context),
         )
 
@@ -128,6 +129,7 @@ class VolumeCreation(UseCases):
         description: object = "",
         metadata: Mapping[str, object] | None = None,
         multiattach: object = False,
+        volume_type: str | None = None,
         ctx: RequestContext | None = None,
         request_id: str | None = None,
     ) -> OperationHandle[Volume]:
@@ -144,6 +146,7 @@ class VolumeCreation(UseCases):
             metadata=metadata,
             source_volume_id=volume_id,
             multiattach=multiattach,
+            volume_type=volume_type,
             ctx=ctx,
             request_id=request_id,
         )
@@ -163,7 +166,7 @@ class VolumeCreation(UseCases):
         multiattach: bool = False,
         zone: str | None = None,
         type_ref: str | None = None,
-    ) -> tuple[Volume, Operation, VolumeRef | SnapshotRef | None]:
+    ) -> tuple[Volume, Operation, VolumeRef | SnapshotRef | None, dict[str, str]]:
         if snapshot_id is None and source_volume_id is None:
             # Only here: copies are made in their source's pool, disabled or not.
             backend, pool_name = self.pools.resolve(pool, new_volume=True)
@@ -181,6 +184,7 @@ class VolumeCreation(UseCases):
                 tx, ctx, size, f"{backend}#{pool_name}", snapshot_id, source_volume_id
             )
             volume_type = self._volume_type(tx, ctx, type_ref, snapshot_id, source_volume_id)
+            qos = self._checked_qos(tx, backend, volume_type, size)
             now = utcnow()
             name, description, metadata = fields
             volume = Volume(
@@ -211,7 +215,27 @@ class VolumeCreation(UseCases):
                 params=params,
                 message=f"created as {kind}",
             )
-        return volume, operation, source
+        return volume, operation, source, qos
+
+    def _checked_qos(
+        self, tx: Transaction, backend: str, volume_type: VolumeType, size: int
+    ) -> dict[str, str]:
+        """The type's back-end QoS specs, once the backend has said it can apply them.
+
+        Raises:
+            NotSupportedError: the type has back-end QoS and the backend enforces none.
+            InvalidInputError: the backend cannot apply these specs.
+        """
+        spec = qos_of_type(tx, volume_type)
+        if spec is None or not spec.for_backend or not spec.specs:
+            return {}
+        driver = self.pools.driver(backend)
+        if not isinstance(driver, SupportsQoS):
+            raise NotSupportedError(
+                backend, f"back-end QoS (QoS spec {spec.name} of volume type {volume_type.name})"
+            )
+        driver.check_qos(spec.specs, size_gib=size)
+        return dict(spec.specs)
 
     def _volume_type(
         self,
@@ -295,10 +319,14 @@ class VolumeCreation(UseCases):
         return origin
 
     def _run_create(
-        self, scope: OperationScope, volume: Volume, source: VolumeRef | SnapshotRef | None
+        self,
+        scope: OperationScope,
+        volume: Volume,
+        source: VolumeRef | SnapshotRef | None,
+        qos: dict[str, str],
     ) -> None:
         driver = self.pools.driver(volume.backend)
-        ref = volume_ref(volume)
+        ref = volume_ref(volume, qos=qos)
         name, call = "create_volume", partial(driver.create_volume, ref)
         if isinstance(source, SnapshotRef):
             name = "create_volume_from_snapshot"

@@ -39,6 +39,7 @@ from basalt.service.context import RequestContext
 from basalt.service.journal import move_snapshot, move_volume, override_status
 from basalt.service.refs import snapshot_ref, volume_ref
 from basalt.service.runner import OperationHandle, OperationScope
+from basalt.service.types import backend_qos
 from basalt.service.volume_admin import VolumeAdmin
 from basalt.service.volume_create import VolumeCreation
 from basalt.service.volume_revert import VolumeRevert
@@ -220,6 +221,7 @@ class VolumeService(VolumeCreation, VolumeRevert, VolumeAdmin):
             volume = self._volume(tx, volume_id, context)
             _require_growth(volume, size)
             move_volume(tx, volume, V.EXTENDING, action="extend")
+            qos = backend_qos(tx, volume)
             operation = self._new_operation(
                 tx,
                 kind=OperationKind.EXTEND_VOLUME,
@@ -230,11 +232,13 @@ class VolumeService(VolumeCreation, VolumeRevert, VolumeAdmin):
             )
         return self._start(
             operation,
-            lambda scope: self._run_extend(scope, volume, size),
+            lambda scope: self._run_extend(scope, volume, size, qos),
             lambda: self.get(volume.id, ctx=context),
         )
 
-    def _run_extend(self, scope: OperationScope, volume: Volume, size: int) -> None:
+    def _run_extend(
+        self, scope: OperationScope, volume: Volume, size: int, qos: dict[str, str]
+    ) -> None:
         driver = self.pools.driver(volume.backend)
 
         def done(tx: Transaction, _: None) -> Volume:
@@ -252,7 +256,7 @@ class VolumeService(VolumeCreation, VolumeRevert, VolumeAdmin):
         self._drive(
             scope,
             "extend_volume",
-            lambda: driver.extend_volume(volume_ref(volume), size),
+            lambda: driver.extend_volume(volume_ref(volume, qos=qos), size),
             resource=volume,
             on_failure=V.ERROR_EXTENDING,
             done=done,

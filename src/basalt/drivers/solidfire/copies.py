@@ -13,6 +13,7 @@ from typing import Any
 
 from basalt.drivers.solidfire.common import SolidFireCommon, new_attributes
 from basalt.drivers.solidfire.naming import provider_id
+from basalt.drivers.solidfire.qos import element_qos
 from basalt.drivers.types import GIB, DriverUpdate, ProgressCallback, SnapshotRef, VolumeRef
 from basalt.errors import DriverError
 
@@ -190,5 +191,8 @@ class SolidFireCopies(SolidFireCommon):
             volume_id = self.create_volume_once("CloneVolume", params, name)
         else:
             volume_id = existing.volume_id
+        qos = element_qos(volume.qos, size_gib=volume.size_gib)
+        if qos is not None:  # CloneVolume copies the source's QoS; the new type's wins
+            self.client.call("ModifyVolume", {"volumeID": volume_id, "qos": qos})
         progress(volume.size_bytes, volume.size_bytes)
         return DriverUpdate(provider_location=self.volume_location(volume_id, account.account_id))

@@ -24,6 +24,7 @@ from basalt.drivers.solidfire.manage import SolidFireManage
 from basalt.drivers.solidfire.naming import Naming, provider_id
 from basalt.drivers.solidfire.objects import ClusterInfo
 from basalt.drivers.solidfire.options import SolidFireOptions
+from basalt.drivers.solidfire.qos import element_qos
 from basalt.drivers.types import (
     GIB,
     BackendStats,
@@ -169,7 +170,7 @@ class SolidFireDriver(SolidFireManage, SolidFireCopies):
         account = self.array.ensure_account(self.naming.account_name(volume.project_id))
         existing = self.rerun(name, volume.size_bytes)
         if existing is None:
-            params = {
+            params: dict[str, object] = {
                 "name": name,
                 "accountID": account.account_id,
                 "sliceCount": 1,
@@ -177,6 +178,9 @@ class SolidFireDriver(SolidFireManage, SolidFireCopies):
                 "enable512e": self.options.emulate_512,
                 "attributes": new_attributes(name, volume.id, is_clone=False),
             }
+            qos = element_qos(volume.qos, size_gib=volume.size_gib)
+            if qos is not None:
+                params["qos"] = qos
             volume_id = self.create_volume_once("CreateVolume", params, name)
         else:
             volume_id = existing.volume_id
@@ -207,7 +211,20 @@ class SolidFireDriver(SolidFireManage, SolidFireCopies):
                 hint="volumes can only grow",
             )
         if new_bytes > found.total_size_bytes:
-            self.client.call("ModifyVolume", {"volumeID": found.volume_id, "totalSize": new_bytes})
+            params: dict[str, object] = {"volumeID": found.volume_id, "totalSize": new_bytes}
+            qos = element_qos(volume.qos, size_gib=new_size_gib)
+            if qos is not None:  # scaled IOPS follow the size
+                params["qos"] = qos
+            self.client.call("ModifyVolume", params)
+
+    def check_qos(self, specs: Mapping[str, str], *, size_gib: int) -> None:
+        """Check a type's back-end QoS specs make an Element qos object (SupportsQoS).
+
+        Raises:
+            InvalidInputError: an unknown preset, a value that is not a whole number, or
+                min > max > burst.
+        """
+        element_qos(specs, size_gib=size_gib)
 
     def volume_exists(self, volume: VolumeRef) -> bool:
         """Whether an active volume is known to Basalt as ``volume``.

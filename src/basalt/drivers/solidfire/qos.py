@@ -1,7 +1,8 @@
 """QoS specs -> an Element ``qos`` object (minIOPS, maxIOPS, burstIOPS).
 
-Not wired yet: volume types and QoS specs come with the data-services issue
-(issue 5), which passes a type's back-end specs to :func:`element_qos`.
+The driver gets a volume type's back-end QoS specs as ``VolumeRef.qos`` and
+sends :func:`element_qos` of them with CreateVolume, after CloneVolume, and with
+the ModifyVolume of an extend (scaled IOPS follow the size).
 
 Rules, in order:
 

@@ -160,3 +160,38 @@ def test_the_cinder_cli_lists_and_manages_a_file_as_admin(server: ServerProcess)
     assert refused.returncode != 0 and "403" in refused.stderr + refused.stdout
     cinder(server, "delete", volume_id)
     _wait_gone(server, "volume", volume_id)
+
+
+def test_the_cinder_cli_manages_types_and_qos(server: ServerProcess) -> None:
+    gold_id = rows(cinder(server, "type-create", "--description", "fast disks", "gold"))[0][0]
+    cinder(server, "type-key", "gold", "set", "volume_backend_name=file", "tier=1")
+    listed = cinder(server, "extra-specs-list")
+    assert "gold" in listed and "volume_backend_name" in listed
+    kinds = httpx.get(f"{server.project_url}/types/{gold_id}", timeout=30).json()["volume_type"]
+    assert kinds["extra_specs"] == {"volume_backend_name": "file", "tier": "1"}
+
+    qos = cinder(server, "qos-create", "host-limits", "consumer=front-end", "total_iops_sec=500")
+    qos_id = field(qos, "id")
+    cinder(server, "qos-associate", qos_id, gold_id)
+    assert "gold" in cinder(server, "qos-get-association", qos_id)
+    shown = httpx.get(f"{server.project_url}/types/{gold_id}", timeout=30).json()["volume_type"]
+    assert shown["qos_specs_id"] == qos_id
+
+    created = cinder(server, "create", "--volume-type", "gold", "--name", "typed", "1")
+    volume_id = field(created, "id")
+    assert held(server, "volume", volume_id)["volume_type"] == "gold"
+    assert held(server, "volume", volume_id)["volume_type_id"] == gold_id
+    in_use = cinder_as(server, "basalt", "type-delete", "gold")
+    assert in_use.returncode != 0 and "1 volume" in in_use.stderr + in_use.stdout
+    cinder(server, "delete", volume_id)
+    _wait_gone(server, "volume", volume_id)
+    cinder(server, "qos-disassociate", qos_id, gold_id)
+    cinder(server, "qos-delete", qos_id)
+    cinder(server, "type-delete", "gold")
+    assert "gold" not in cinder(server, "type-list")
+
+    private = rows(cinder(server, "type-create", "--is-public", "false", "private"))[0][0]
+    cinder(server, "type-access-add", "--volume-type", private, "--project-id", "other")
+    assert "other" in cinder(server, "type-access-list", "--volume-type", private)
+    member = cinder_as(server, "alice", "type-create", "mine")
+    assert member.returncode != 0 and "403" in member.stderr + member.stdout

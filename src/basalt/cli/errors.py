@@ -26,6 +26,7 @@ from basalt.errors import (
     OperationTimeoutError,
     PermissionDeniedError,
     PersistenceError,
+    StillInUseError,
     VolumeAttachedError,
 )
 
@@ -55,6 +56,7 @@ EXIT_CODES: dict[type[BaseException], int] = {
     InvalidStateError: 5,
     VolumeAttachedError: 5,
     ConflictError: 5,
+    StillInUseError: 5,
     OperationFailedError: 6,
     OperationTimeoutError: 6,
     WaitFailedError: 6,

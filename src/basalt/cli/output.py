@@ -27,6 +27,7 @@ from basalt.drivers.types import GIB, ManageableObject
 from basalt.errors import OperationTimeoutError
 from basalt.model import Attachment, Event, Operation, Pool, Snapshot, Volume
 from basalt.model.service import Service
+from basalt.model.volume_type import QosSpecs, VolumeType
 from basalt.service.runner import OperationHandle
 
 T = TypeVar("T")
@@ -222,6 +223,20 @@ SERVICE_COLUMNS: Columns[Service] = (
     ("Updated", lambda s: s.updated_at),
     ("Disabled reason", lambda s: s.disabled_reason),
     ("Down because", lambda s: s.down_reason),
+)
+TYPE_COLUMNS: Columns[VolumeType] = (
+    ("ID", lambda t: t.id),
+    ("Name", lambda t: t.name),
+    ("Public", lambda t: t.is_public),
+    ("Extra specs", lambda t: ", ".join(f"{k}={v}" for k, v in t.extra_specs.items())),
+    ("QoS spec", lambda t: t.qos_specs_id),
+    ("Description", lambda t: t.description),
+)
+QOS_COLUMNS: Columns[QosSpecs] = (
+    ("ID", lambda q: q.id),
+    ("Name", lambda q: q.name),
+    ("Consumer", lambda q: q.consumer),
+    ("Specs", lambda q: ", ".join(f"{k}={v}" for k, v in q.specs.items())),
 )
 EVENT_COLUMNS: Columns[Event] = (
     ("At", lambda e: e.at),

@@ -52,6 +52,7 @@ def volume() -> None:
 @click.option("--snapshot", "snapshot_id", metavar="ID", help="Create from this snapshot.")
 @click.option("--source-volume", "source_volume_id", metavar="ID", help="Clone this volume.")
 @click.option("--multiattach", is_flag=True, help="Let several hosts attach it at once.")
+@click.option("--type", "volume_type", metavar="TYPE", help="Volume type (id or name).")
 @click.option("--request-id", metavar="KEY", help="Idempotency key: a retry returns the same.")
 @wait_option
 @json_option
@@ -66,6 +67,7 @@ def create_volume(
     snapshot_id: str | None,
     source_volume_id: str | None,
     multiattach: bool,
+    volume_type: str | None,
     request_id: str | None,
     wait: bool,
 ) -> None:
@@ -79,6 +81,7 @@ def create_volume(
         snapshot_id=snapshot_id,
         source_volume_id=source_volume_id,
         multiattach=multiattach,
+        volume_type=volume_type,
         request_id=request_id,
     )
     report_operation(state, handle, wait=wait)

@@ -719,6 +719,34 @@ def test_snapshot_pagination_by_volume_id(db: SqlDatabase) -> None:
     assert seen == _python_order(snapshots, sort)
 
 
+def test_sqlite_marker_pages_seek_to_the_marker(sqlite_db: SqlDatabase) -> None:
+    # Without a range on the first sort key SQLite walked the index from the first row to
+    # the marker, so each page of a long listing cost more than the one before.
+    volumes = [make_volume(created_at=at(i)) for i in range(20)]
+    with sqlite_db.transaction() as tx:
+        for volume in volumes:
+            tx.volumes.add(volume)
+    statements: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, sql: str, params: Any, *_: Any) -> None:
+        statements.append((sql, params))
+
+    sa.event.listen(sqlite_db.engine, "before_cursor_execute", capture)
+    try:
+        with sqlite_db.transaction(write=False) as tx:
+            page = tx.volumes.find(
+                ListQuery(project_id="project-a", limit=5, marker=volumes[10].id)
+            )
+    finally:
+        sa.event.remove(sqlite_db.engine, "before_cursor_execute", capture)
+    assert page == volumes[9:4:-1]
+    sql, params = statements[-1]
+    with sqlite_db.engine.connect() as conn:
+        plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params).all()
+    details = " ".join(str(row[-1]) for row in plan)
+    assert "project_id=? AND created_at<?" in details, details
+
+
 # --- operations ----------------------------------------------------------------------
 
 

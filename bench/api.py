@@ -1,8 +1,9 @@
 """Benchmark: the REST API's volume listing, show and create+delete, at 10,000 and 100,000 volumes.
 
 Two `basalt serve` processes run on loopback at once, one over a data directory
-holding 10,000 volumes and one holding 100,000 (written before they start by
-bench/population.py, as a REST create would have left them), and are driven by
+holding 10,000 volumes and one holding 100,000, one in ten of them reserved
+(written before they start by bench/population.py, as REST creates and
+os-reserve actions would have left them), and are driven by
 bench/http_client.py:
 
 - list: ``GET /v3/basalt/volumes/detail?limit=1000`` and then every next link
@@ -38,10 +39,19 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import api_floor  # noqa: E402
-from bench.api_load import PAGE, Job, create_one, run_jobs, show, timed_cycle, walk  # noqa: E402
+from bench.api_load import (  # noqa: E402
+    PAGE,
+    Job,
+    create_one,
+    reserve,
+    run_jobs,
+    show,
+    timed_cycle,
+    walk,
+)
 from bench.api_report import Row, ratio_lines, ratios, render, row_names  # noqa: E402
 from bench.common import save  # noqa: E402
-from bench.population import Target, populate, row_shape, target_for  # noqa: E402
+from bench.population import RESERVE_EVERY, Target, populate, row_shape, target_for  # noqa: E402
 from tests.support.server import PROJECT, ServerProcess, start_server  # noqa: E402
 
 TARGET_P50_MS = 100.0
@@ -139,29 +149,44 @@ def open_site(work: Path, volumes: int) -> Site:
 def reconcile_findings(site: Site) -> list[str]:
     """What start-up reconciliation changed in a populated directory; empty when nothing.
 
-    Run before any request writes: a clean start logs no reconcile line, leaves every
-    volume available and adds no event (a create writes three per volume).
+    Run before any request writes: a clean start logs no reconcile line, leaves the
+    volumes as they were written and adds no event (a create writes three, a
+    reservation two).
     """
     log = site.server.log()
     needles = ("reconciled after restart", "backend holds", " ERROR ", "Traceback")
     problems = [f"server log: {n.strip()!r}" for n in needles if n in log]
+    reserved = site.volumes // RESERVE_EVERY
+    expected = {"available": site.volumes - reserved, "reserved": reserved}
     with api_floor.reading(site.db_path) as db:
         statuses = dict(db.execute("SELECT status, count(*) FROM volumes GROUP BY status"))
         (events,) = db.execute("SELECT count(*) FROM events").fetchone()
-    if statuses != {"available": site.volumes}:
-        problems.append(f"volume statuses after start: {statuses}")
-    if events != 3 * site.volumes:
-        problems.append(f"{events} events after start, not {3 * site.volumes}")
+    if statuses != expected:
+        problems.append(f"volume statuses after start: {statuses}, not {expected}")
+    if events != 3 * site.volumes + 2 * reserved:
+        problems.append(f"{events} events after start, not {3 * site.volumes + 2 * reserved}")
     return [f"{site.volumes:,} volumes: {p}" for p in problems]
 
 
 def shape_differences(site: Site) -> list[str]:
-    """Where a populated volume differs from one created through REST now (ids, names and
-    times aside); empty when they match."""
-    (populated,) = _sample_ids(site, 1)
-    created = asyncio.run(create_one(site.server.port))
-    ours, real = row_shape(site.target, populated), row_shape(site.target, created)
-    return [f"{k}: populated {ours[k]} != REST {real[k]}" for k in ours if ours[k] != real[k]]
+    """Where populated volumes differ from volumes made through REST now (ids, names and
+    times aside): an available one, then one reserved with os-reserve. Empty if nowhere."""
+    with api_floor.reading(site.db_path) as db:
+        available, reserved = (
+            str(db.execute("SELECT id FROM volumes WHERE status = ? LIMIT 1", (s,)).fetchone()[0])
+            for s in ("available", "reserved")
+        )
+    made = asyncio.run(create_one(site.server.port))
+    differences = _differences("available", row_shape(site.target, available), made, site)
+    asyncio.run(reserve(site.server.port, made))
+    return differences + _differences("reserved", row_shape(site.target, reserved), made, site)
+
+
+def _differences(what: str, ours: dict[str, object], made: str, site: Site) -> list[str]:
+    real = row_shape(site.target, made)
+    return [
+        f"{what} {k}: populated {ours[k]} != REST {real[k]}" for k in ours if ours[k] != real[k]
+    ]
 
 
 def run(plan: Plan, work: Path) -> tuple[list[Site], dict[str, Row], list[str]]:
@@ -192,9 +217,10 @@ def population_line(sites: Sequence[Site], problems: Sequence[str]) -> str:
     made = ", ".join(f"{s.volumes:,} in {s.populate_s:.0f} s" for s in sites)
     started = " and ".join(f"{s.start_s:.1f} s" for s in sites)
     checks = (
-        "Start-up reconciliation found nothing to fix (every volume available, no reconcile "
-        "line in the server log, no event added), and a populated volume's rows and file "
-        "match those of a volume created through REST in this run."
+        "Start-up reconciliation found nothing to fix (every volume as written, no "
+        "reconcile line in the server log, no event added), and populated volumes' rows "
+        "and files match those of volumes made through REST in this run (created; created "
+        "and reserved)."
         if not problems
         else "PROBLEMS: " + "; ".join(problems)
     )

@@ -127,3 +127,19 @@ async def create_one(port: int) -> str:
     if volume["status"] != "available":
         raise RuntimeError(f"volume {volume['id']} is {volume['status']}")
     return str(volume["id"])
+
+
+async def reserve(port: int, volume_id: str) -> None:
+    """os-reserve a volume through REST.
+
+    Raises:
+        RuntimeError: the action was refused.
+    """
+    conn = Connection("127.0.0.1", port)
+    try:
+        path = f"{ROOT}/volumes/{volume_id}/action"
+        reply = await conn.request("POST", path, {"os-reserve": {}})
+    finally:
+        await conn.close()
+    if reply.status != 202:
+        raise RuntimeError(f"os-reserve answered {reply.status}: {reply.body[:200]!r}")

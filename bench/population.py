@@ -13,11 +13,18 @@ transaction, through Basalt's own model and repositories:
 - the sparse file at the path of the pool's ``PoolLayout``, with the file
   driver's size and mode. The driver's partial-file-and-rename steps (crash
   safety) are left out: they change nothing that is left on disk and cost most
-  of the time.
+  of the time;
+- on one volume in ten, what ``os-reserve`` adds (AttachmentService.reserve):
+  the reserve_volume operation, an attachment in status reserved, its note and
+  "status available -> reserved". Listings look attachments up for the volumes
+  that hold some, so a population of available volumes only would skip that
+  work; in-use volumes would need an iSCSI target each, which the server's
+  start would re-create, so reservations stand in for them.
 
 bench/api.py checks the result: the server's start-up reconciliation must find
 nothing to fix, and a populated volume's rows must match, field by field, those
-of a volume created through the REST API in the same run.
+of a volume made through the REST API in the same run (an available one, and
+a reserved one).
 
     uv run python bench/population.py DATA_DIR COUNT
 """
@@ -45,6 +52,9 @@ from basalt.drivers.file.layout import ObjectKind, PoolLayout  # noqa: E402
 from basalt.drivers.registry import build_driver  # noqa: E402
 from basalt.drivers.types import GIB  # noqa: E402
 from basalt.model import (  # noqa: E402
+    Attachment,
+    AttachMode,
+    AttachStatus,
     Event,
     EventKind,
     Operation,
@@ -61,6 +71,8 @@ from basalt.service.runner import OperationScope, mark_phase  # noqa: E402
 BATCH = 2000
 FILE_THREADS = 1
 SIZE_GIB = 1
+RESERVE_EVERY = 10
+"""One volume in ten holds an attachment record (see the module docstring)."""
 T = TypeVar("T")
 CREATING, AVAILABLE = VolumeStatus.CREATING, VolumeStatus.AVAILABLE
 
@@ -125,64 +137,116 @@ def _make_file(path: Path, size_bytes: int) -> None:
         os.close(fd)
 
 
-def _created(target: Target, db: Database, number: int) -> tuple[Volume, OperationScope]:
-    """One volume through a create's steps: records in memory, the file on disk."""
-    now = utcnow()
-    volume = replace(target.template, id=new_id(), name=f"bench-{number}", created_at=now)
+@dataclass
+class Made:
+    """One volume's records, as its create (and, for some, an os-reserve) left them."""
+
+    volume: Volume
+    operations: list[Operation]
+    events: list[Event]
+    attachment: Attachment | None = None
+
+
+def _status_event(volume: Volume, operation: Operation, new: VolumeStatus) -> Event:
+    """The event journal.move_volume writes (and moves ``volume`` to ``new``)."""
+    old, volume.status, volume.updated_at = volume.status, new, utcnow()
+    return Event(
+        resource_kind="volume",
+        resource_id=volume.id,
+        kind=EventKind.STATUS_CHANGE,
+        message=f"status {old} -> {new}",
+        at=volume.updated_at,
+        operation_id=operation.id,
+        detail={"from": str(old), "to": str(new)},
+    )
+
+
+def _operation(kind: OperationKind, volume: Volume, params: dict[str, object]) -> Operation:
     opened_at = utcnow()
-    operation = Operation(
+    return Operation(
         id=new_id(),
-        kind=OperationKind.CREATE_VOLUME,
+        kind=kind,
         resource_kind="volume",
         resource_id=volume.id,
         project_id=volume.project_id,
         phase=OperationPhase.PENDING,
         created_at=opened_at,
         updated_at=opened_at,
-        params={
-            "size_gib": SIZE_GIB,
-            "name": volume.name,
-            "description": "",
-            "metadata": {},
-            "pool": None,
-        },
+        params=params,
+    )
+
+
+def _created(target: Target, db: Database, number: int) -> Made:
+    """One volume through a create's steps: records in memory, the file on disk."""
+    now = utcnow()
+    volume = replace(target.template, id=new_id(), name=f"bench-{number}", created_at=now)
+    params: dict[str, object] = {
+        "size_gib": SIZE_GIB,
+        "name": volume.name,
+        "description": "",
+        "metadata": {},
+        "pool": None,
+    }
+    operation = _operation(OperationKind.CREATE_VOLUME, volume, params)
+    created = Event(
+        resource_kind="volume",
+        resource_id=volume.id,
+        kind=EventKind.STATUS_CHANGE,
+        message=f"created as {operation.kind}",
+        at=operation.created_at,
+        operation_id=operation.id,
+        detail={"to": str(volume.status)},
     )
     scope = OperationScope(operation=operation, db=db)
     mark_phase(operation, OperationPhase.RUNNING)
     path = target.layout.object_path(ObjectKind.VOLUME, volume.id)
     scope.driver_call("create_volume", lambda: _make_file(path, SIZE_GIB * GIB))
     volume.provider_location = target.layout.location(path)
-    volume.status, volume.updated_at = AVAILABLE, utcnow()
+    available = _status_event(volume, operation, AVAILABLE)
     mark_phase(operation, OperationPhase.SUCCEEDED)
-    return volume, scope
+    made = Made(volume=volume, operations=[operation], events=[created, available, *scope.events])
+    if number % RESERVE_EVERY == RESERVE_EVERY - 1:
+        _reserve(made, target.settings.default_user_id)
+    return made
 
 
-def _write(tx: Transaction, volume: Volume, scope: OperationScope) -> None:
-    """The rows a finished create leaves, with its events in the order it writes them."""
-    operation = scope.operation
-    tx.operations.add(operation)
-    tx.volumes.add(volume)
-    for event in (
-        Event(
-            resource_kind="volume",
-            resource_id=volume.id,
-            kind=EventKind.STATUS_CHANGE,
-            message=f"created as {operation.kind}",
-            at=operation.created_at,
-            operation_id=operation.id,
-            detail={"to": str(CREATING)},
-        ),
-        Event(
-            resource_kind="volume",
-            resource_id=volume.id,
-            kind=EventKind.STATUS_CHANGE,
-            message=f"status {CREATING} -> {AVAILABLE}",
-            at=volume.updated_at,
-            operation_id=operation.id,
-            detail={"from": str(CREATING), "to": str(AVAILABLE)},
-        ),
-        *scope.events,
-    ):
+def _reserve(made: Made, user_id: str) -> None:
+    """Add what AttachmentService.reserve records: a reservation without a connector."""
+    volume = made.volume
+    now = utcnow()
+    made.attachment = Attachment(
+        id=new_id(),
+        volume_id=volume.id,
+        project_id=volume.project_id,
+        user_id=user_id,
+        status=AttachStatus.RESERVED,
+        mode=AttachMode.READ_WRITE,
+        created_at=now,
+        updated_at=now,
+    )
+    operation = _operation(OperationKind.RESERVE_VOLUME, volume, {})
+    mark_phase(operation, OperationPhase.RUNNING)
+    mark_phase(operation, OperationPhase.SUCCEEDED)
+    note = Event(
+        resource_kind="volume",
+        resource_id=volume.id,
+        kind=EventKind.NOTE,
+        message=f"attachment {made.attachment.id}: reserved for a host",
+        at=utcnow(),
+        operation_id=operation.id,
+    )
+    made.operations.append(operation)
+    made.events += [note, _status_event(volume, operation, VolumeStatus.RESERVED)]
+
+
+def _write(tx: Transaction, made: Made) -> None:
+    """The rows, with the events in the order the use cases write them."""
+    for operation in made.operations:
+        tx.operations.add(operation)
+    tx.volumes.add(made.volume)
+    if made.attachment is not None:
+        tx.attachments.add(made.attachment)
+    for event in made.events:
         tx.events.add(event)
 
 
@@ -207,7 +271,8 @@ def populate(
     backends: Sequence[Mapping[str, object]] = (),
     batch: int = BATCH,
 ) -> float:
-    """Add ``count`` available 1 GiB volumes to the default project of ``data_dir``.
+    """Add ``count`` 1 GiB volumes to the default project of ``data_dir`` (available,
+    one in RESERVE_EVERY reserved).
 
     Each batch's volumes are made (records in memory, files on disk) on worker
     threads, which wait in the kernel, while this thread writes the rows of the
@@ -228,13 +293,13 @@ def populate(
         batches = [range(first, min(count, first + batch)) for first in range(0, count, batch)]
         for made in _one_ahead(workers, lambda n: _created(target, db, n), batches):
             with db.transaction() as tx:
-                for volume, scope in made:
-                    _write(tx, volume, scope)
+                for volume in made:
+                    _write(tx, volume)
     return time.perf_counter() - started
 
 
 def row_shape(target: Target, volume_id: str) -> dict[str, object]:
-    """What two volumes created the same way must share: their rows and file, with ids,
+    """What two volumes made the same way must share: their rows and file, with ids,
     names, times and durations reduced to whether they are set.
 
     Args:
@@ -242,25 +307,29 @@ def row_shape(target: Target, volume_id: str) -> dict[str, object]:
         volume_id: the volume.
 
     Returns:
-        The volume row, its operation row, its events in order, and its file's
-        size, mode and allocated blocks.
+        The volume row, its operations (oldest first), attachments and events (in
+        order), and its file's size, mode and allocated blocks.
     """
     db = sqlite3.connect(f"file:{target.settings.data_dir / 'basalt.db'}?mode=ro", uri=True)
     db.row_factory = sqlite3.Row
     try:
-        volume = _one(db, "SELECT * FROM volumes WHERE id = ?", volume_id)
-        operation = _one(db, "SELECT * FROM operations WHERE resource_id = ?", volume_id)
-        events = db.execute("SELECT * FROM events WHERE resource_id = ? ORDER BY id", (volume_id,))
-        timeline = [_reduced(dict(e), volume_id) for e in events]
+        (volume,) = _rows(db, "SELECT * FROM volumes WHERE id = ?", volume_id)
+        operations = _rows(db, "SELECT * FROM operations WHERE resource_id = ?", volume_id)
+        attachments = _rows(db, "SELECT * FROM attachments WHERE volume_id = ?", volume_id)
+        events = _rows(db, "SELECT * FROM events WHERE resource_id = ? ORDER BY id", volume_id)
     finally:
         db.close()
-    params = json.loads(str(operation["params"]))
-    operation["params"] = {**params, "name": params["name"] is not None}
+    ids = {volume_id: "<volume>", **{str(a["id"]): "<attachment>" for a in attachments}}
+    for operation in operations:
+        params = json.loads(str(operation["params"]))
+        operation["params"] = {k: v if k != "name" else v is not None for k, v in params.items()}
+    operations.sort(key=lambda o: str(o["created_at"]))
     info = (target.layout.root / str(volume["provider_location"])).stat()
     return {
-        "volume": _reduced(volume, volume_id),
-        "operation": _reduced(operation, volume_id),
-        "events": timeline,
+        "volume": _reduced(volume, ids),
+        "operations": [_reduced(o, ids) for o in operations],
+        "attachments": [_reduced(a, ids) for a in attachments],
+        "events": [_reduced(e, ids) for e in events],
         "file": (info.st_size, oct(info.st_mode), info.st_blocks),
     }
 
@@ -268,20 +337,19 @@ def row_shape(target: Target, volume_id: str) -> dict[str, object]:
 _VARYING = {"id", "resource_id", "operation_id", "name", "at", "duration_ms"}
 
 
-def _one(db: sqlite3.Connection, sql: str, key: str) -> dict[str, object]:
-    rows = db.execute(sql, (key,)).fetchall()
-    if len(rows) != 1:
-        raise RuntimeError(f"{sql} for {key}: {len(rows)} rows, not 1")
-    return dict(rows[0])
+def _rows(db: sqlite3.Connection, sql: str, key: str) -> list[dict[str, object]]:
+    return [dict(row) for row in db.execute(sql, (key,))]
 
 
-def _reduced(row: dict[str, object], volume_id: str) -> dict[str, object]:
+def _reduced(row: dict[str, object], ids: Mapping[str, str]) -> dict[str, object]:
     reduced: dict[str, object] = {}
     for key, value in row.items():
-        if key == "provider_location":
-            reduced[key] = str(value).replace(volume_id, "<id>")
-        elif key in _VARYING or key.endswith("_at"):
+        if key in _VARYING or key.endswith("_at"):
             reduced[key] = value is not None
+        elif isinstance(value, str):
+            for found, placeholder in ids.items():
+                value = value.replace(found, placeholder)
+            reduced[key] = value
         else:
             reduced[key] = value
     return reduced

@@ -366,17 +366,22 @@ def test_volume_round_trip_every_field(db: SqlDatabase) -> None:
         availability_zone="zone-b",
         migration_status="migrating",
         replication_status="enabled",
+        multiattach=True,
+        readonly=True,
     )
     with db.transaction() as tx:
         tx.volumes.add(volume)
     with db.transaction(write=False) as tx:
         loaded = tx.volumes.get(volume.id)
+        listed = tx.volumes.find(ListQuery(project_id="prøject"))
     assert loaded == volume
-    assert loaded is not None
-    assert loaded.created_at.tzinfo == UTC
-    assert loaded.created_at == datetime(2024, 1, 2, 3, 6, 7, 890123, tzinfo=UTC)
-    assert loaded.updated_at.tzinfo == UTC
-    assert isinstance(loaded.status, VolumeStatus)
+    assert listed == [volume]  # listing decodes its rows apart from get: both must agree
+    for read in (loaded, listed[0]):
+        assert read is not None
+        assert read.created_at.tzinfo == UTC
+        assert read.created_at == datetime(2024, 1, 2, 3, 6, 7, 890123, tzinfo=UTC)
+        assert read.updated_at.tzinfo == UTC
+        assert isinstance(read.status, VolumeStatus)
 
 
 def test_volume_optional_fields_stay_empty(db: SqlDatabase) -> None:
@@ -522,6 +527,7 @@ def test_snapshot_round_trip_save_and_set_status(db: SqlDatabase) -> None:
         tx.snapshots.add(snapshot)
     with db.transaction() as tx:
         assert tx.snapshots.get(snapshot.id) == snapshot
+        assert tx.snapshots.find(ListQuery(volume_id=volume.id)) == [snapshot]
         assert tx.snapshots.get(new_id()) is None
         snapshot.name, snapshot.metadata, snapshot.status = "renamed", {}, S.ERROR
         tx.snapshots.save(snapshot)

@@ -26,8 +26,17 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 
 from basalt.errors import ConfigError, PersistenceError
-from basalt.model import EventKind, OperationKind, OperationPhase, SnapshotStatus, VolumeStatus
+from basalt.model import (
+    AttachMode,
+    AttachStatus,
+    EventKind,
+    OperationKind,
+    OperationPhase,
+    SnapshotStatus,
+    VolumeStatus,
+)
 from basalt.persistence.base import (
+    IN_CHUNK,
     Database,
     IdempotencyRecord,
     ListQuery,
@@ -51,6 +60,7 @@ from basalt.persistence.sql.tables import volumes as volumes_table
 from tests.persistence_fixtures import (  # noqa: F401  (the *_fixture names are fixtures)
     at,
     db_fixture,
+    make_attachment,
     make_event,
     make_operation,
     make_snapshot,
@@ -751,6 +761,33 @@ def test_sqlite_marker_pages_seek_to_the_marker(sqlite_db: SqlDatabase) -> None:
         plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params).all()
     details = " ".join(str(row[-1]) for row in plan)
     assert "project_id=? AND created_at<?" in details, details
+
+
+# --- attachments ---------------------------------------------------------------------
+
+
+def test_attachments_for_many_volumes_in_one_call(db: SqlDatabase) -> None:
+    volumes = [make_volume() for _ in range(4)]
+    elsewhere = make_volume(project_id="project-b")
+    first, second, third = volumes[:3]
+    newer = make_attachment(first, created_at=at(2), status=AttachStatus.ATTACHED)
+    older = make_attachment(first, created_at=at(1), connector={"host": "h1"})
+    only = make_attachment(second, mode=AttachMode.READ_ONLY)
+    foreign = make_attachment(elsewhere)
+    with db.transaction() as tx:
+        for volume in [*volumes, elsewhere]:
+            tx.volumes.add(volume)
+        for attachment in (newer, older, only, foreign):
+            tx.attachments.add(attachment)
+    with db.transaction(write=False) as tx:
+        ids = [v.id for v in volumes]
+        found = tx.attachments.for_volumes(ids)
+        assert found == {first.id: [older, newer], second.id: [only], third.id: [], ids[3]: []}
+        assert found == {i: tx.attachments.for_volume(i) for i in ids}
+        assert tx.attachments.for_volumes([]) == {}
+        # More ids than one IN clause takes: the rest are read in further queries.
+        many = [new_id() for _ in range(IN_CHUNK + 10)] + [elsewhere.id]
+        assert tx.attachments.for_volumes(many)[elsewhere.id] == [foreign]
 
 
 # --- operations ----------------------------------------------------------------------

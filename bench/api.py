@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
@@ -94,13 +95,15 @@ def measure_lists(sites: Sequence[Site], plan: Plan, rows: dict[str, Row]) -> No
     """Each size's whole listings through the API (1 client), then on its floor."""
     for site, walks in zip(sites, plan.walks, strict=True):
         jobs: list[Job] = [partial(walk, expected=site.volumes) for _ in range(walks)]
-        elapsed, latencies, _ = asyncio.run(run_jobs(site.server.port, jobs, clients=1))
-        rows[f"list {site.volumes}"].add(latencies, elapsed)
+        rows[f"list {site.volumes}"].record(asyncio.run(run_jobs(site.server, jobs, clients=1)))
         with api_floor.reading(site.db_path) as db:
             for _ in range(walks):
+                cpu_before = time.thread_time()
                 pages = api_floor.walk(db, project_id=PROJECT, limit=PAGE)
                 full = [seconds for count, seconds in pages if count == PAGE]
-                rows[f"floor {site.volumes}"].add(full, sum(s for _, s in pages))
+                rows[f"floor {site.volumes}"].add(
+                    full, sum(s for _, s in pages), cpu_s=time.thread_time() - cpu_before
+                )
 
 
 def measure_shows(site: Site, plan: Plan, rows: dict[str, Row]) -> None:
@@ -108,21 +111,19 @@ def measure_shows(site: Site, plan: Plan, rows: dict[str, Row]) -> None:
     ids = _sample_ids(site, plan.shows)
     for clients in SHOW_CLIENTS:
         jobs: list[Job] = [partial(show, volume_id=i) for i in ids]
-        elapsed, latencies, _ = asyncio.run(run_jobs(site.server.port, jobs, clients=clients))
-        rows[f"show {clients}"].add(latencies, elapsed)
+        rows[f"show {clients}"].record(asyncio.run(run_jobs(site.server, jobs, clients=clients)))
     with api_floor.reading(site.db_path) as db:
+        cpu_before = time.thread_time()
         latencies = api_floor.shows(db, ids)
-    rows["show floor"].add(latencies, sum(latencies))
+        rows["show floor"].add(latencies, sum(latencies), cpu_s=time.thread_time() - cpu_before)
 
 
 def measure_cycles(site: Site, plan: Plan, row: Row) -> None:
     """Create+delete cycles through REST, after a short warm-up."""
-    asyncio.run(run_jobs(site.server.port, [timed_cycle] * 20, clients=1))
+    asyncio.run(run_jobs(site.server, [timed_cycle] * 20, clients=1))
     jobs: list[Job] = [timed_cycle] * plan.cycles
-    elapsed, latencies, requests = asyncio.run(
-        run_jobs(site.server.port, jobs, clients=CYCLE_CLIENTS)
-    )
-    row.add(latencies, elapsed, requests)
+    run = asyncio.run(run_jobs(site.server, jobs, clients=CYCLE_CLIENTS))
+    row.record(run, count_requests=True)
 
 
 def _sample_ids(site: Site, count: int) -> list[str]:
@@ -131,19 +132,36 @@ def _sample_ids(site: Site, count: int) -> list[str]:
     return random.sample(ids, min(count, len(ids)))
 
 
-def open_site(work: Path, volumes: int) -> Site:
-    """Populate a data directory with ``volumes`` volumes and start a server on it."""
-    data_dir = work / f"volumes-{volumes}" / "data"
-    populate_s = populate(data_dir, volumes, backends=BACKENDS)
-    started = time.perf_counter()
+def open_sites(work: Path, sizes: Sequence[int]) -> list[Site]:
+    """Populate a data directory per size (in parallel processes: each is one busy
+    process, and the machine has two cores), then start a server on each, one after
+    the other so that each start's time is its own."""
+    data_dirs = [work / f"volumes-{volumes}" / "data" for volumes in sizes]
+    with ProcessPoolExecutor(len(sizes)) as pool:
+        jobs = [
+            pool.submit(populate, data_dir, volumes, backends=BACKENDS)
+            for data_dir, volumes in zip(data_dirs, sizes, strict=True)
+        ]
+        populate_s = [job.result() for job in jobs]
+    started = [_started(data_dir) for data_dir in data_dirs]
+    return [
+        Site(
+            volumes=volumes,
+            target=target_for(data_dir, BACKENDS),
+            server=server,
+            populate_s=seconds,
+            start_s=start_s,
+        )
+        for volumes, data_dir, seconds, (server, start_s) in zip(
+            sizes, data_dirs, populate_s, started, strict=True
+        )
+    ]
+
+
+def _started(data_dir: Path) -> tuple[ServerProcess, float]:
+    began = time.perf_counter()
     server = start_server(data_dir, env={"BASALT_BACKENDS": json.dumps(BACKENDS)}, timeout=600)
-    return Site(
-        volumes=volumes,
-        target=target_for(data_dir, BACKENDS),
-        server=server,
-        populate_s=populate_s,
-        start_s=time.perf_counter() - started,
-    )
+    return server, time.perf_counter() - began
 
 
 def reconcile_findings(site: Site) -> list[str]:
@@ -194,13 +212,12 @@ def run(plan: Plan, work: Path) -> tuple[list[Site], dict[str, Row], list[str]]:
     create+delete cycles; check that REST makes volumes like the populated ones."""
     sites: list[Site] = []
     try:
-        for volumes in plan.sizes:
-            sites.append(open_site(work, volumes))
+        sites = open_sites(work, plan.sizes)
         problems = [p for site in sites for p in reconcile_findings(site)]
         rows = {name: Row() for name in row_names(plan.sizes, SHOW_CLIENTS)}
         for site in sites:  # warm-up: page cache, SQLite cache, first-request costs
             job: Job = partial(walk, expected=site.volumes)
-            asyncio.run(run_jobs(site.server.port, [job], clients=1))
+            asyncio.run(run_jobs(site.server, [job], clients=1))
         for _ in range(plan.rounds):
             measure_lists(sites, plan, rows)
             measure_shows(sites[0], plan, rows)

@@ -3,19 +3,34 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from bench.control_plane import cycle
 from bench.http_client import Connection, Reply
-from tests.support.server import PROJECT
+from tests.support.server import PROJECT, ServerProcess
 
 ROOT = f"/v3/{PROJECT}"
 PAGE = 1000
 
 Job = Callable[[Connection], Awaitable[list[float]]]
 """Some requests on one connection; returns the seconds it timed."""
+
+
+def server_cpu_s(pid: int) -> float:
+    """CPU seconds process ``pid`` has used, all its threads, ended ones included
+    (user + system time from /proc, in clock ticks of 10 ms: time whole runs, not
+    single requests).
+
+    On a machine shared with other work, CPU time per request moves far less than
+    wall time, which includes waiting for a core.
+    """
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class CountingConnection(Connection):
@@ -28,28 +43,39 @@ class CountingConnection(Connection):
         return await super().request(method, path, body)
 
 
-async def run_jobs(
-    port: int, jobs: Sequence[Job], *, clients: int
-) -> tuple[float, list[float], int]:
+@dataclass(frozen=True)
+class Run:
+    """What one run of jobs took."""
+
+    wall_s: float
+    latencies: list[float]
+    requests: int
+    server_cpu_s: float
+
+
+async def run_jobs(server: ServerProcess, jobs: Sequence[Job], *, clients: int) -> Run:
     """Run ``jobs`` on ``clients`` keep-alive connections, each taking the next job when free.
 
     Returns:
-        Wall seconds, every latency the jobs reported, and the HTTP requests made.
+        Wall seconds, every latency the jobs reported, the HTTP requests made and the
+        server's CPU seconds meanwhile.
     """
     queue = list(reversed(jobs))
     latencies: list[float] = []
-    connections = [CountingConnection("127.0.0.1", port) for _ in range(clients)]
+    connections = [CountingConnection("127.0.0.1", server.port) for _ in range(clients)]
 
     async def worker(conn: Connection) -> None:
         while queue:
             latencies.extend(await queue.pop()(conn))
 
+    cpu_before = server_cpu_s(server.process.pid)
     started = time.perf_counter()
     await asyncio.gather(*(worker(conn) for conn in connections))
     elapsed = time.perf_counter() - started
+    cpu = server_cpu_s(server.process.pid) - cpu_before
     for conn in connections:
         await conn.close()
-    return elapsed, latencies, sum(c.requests for c in connections)
+    return Run(elapsed, latencies, sum(c.requests for c in connections), cpu)
 
 
 def _next_path(body: dict[str, object]) -> str | None:

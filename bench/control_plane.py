@@ -31,7 +31,12 @@ from tests.support.server import start_server  # noqa: E402
 GIB = 1024**3
 
 
-async def _cycle(conn: Connection, root: str) -> float:
+async def cycle(conn: Connection, root: str) -> float:
+    """One create -> available -> delete -> 404 cycle; its duration in seconds.
+
+    Raises:
+        RuntimeError: a request answered an unexpected status, or the volume failed.
+    """
     started = time.perf_counter()
     reply = await conn.request("POST", f"{root}/volumes", {"volume": {"size": 1}})
     if reply.status != 202:
@@ -59,10 +64,10 @@ async def _run_api(port: int, root: str, *, cycles: int, clients: int) -> tuple[
         nonlocal remaining
         while remaining > 0:
             remaining -= 1
-            latencies.append(await _cycle(conn, root))
+            latencies.append(await cycle(conn, root))
 
     for _ in range(min(20, cycles)):  # warm-up, not counted
-        await _cycle(connections[0], root)
+        await cycle(connections[0], root)
     started = time.perf_counter()
     await asyncio.gather(*(worker(conn) for conn in connections))
     elapsed = time.perf_counter() - started

@@ -1,6 +1,6 @@
 """Run every benchmark and rewrite docs/benchmarks.md with their tables.
 
-uv run python bench/run_all.py [--quick]
+uv run python bench/run_all.py [--quick] [--only api.py ...]
 """
 
 from __future__ import annotations
@@ -12,8 +12,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCHMARKS = [
+BENCHMARKS: list[tuple[str, str, list[str]]] = [
     ("Control plane: create -> available -> delete through REST", "control_plane.py", []),
+    (
+        "REST API: list, show and create+delete at 10,000 and 100,000 volumes",
+        "api.py",
+        [],
+    ),
     ("Snapshot and clone cost against volume size", "snapshot_clone.py", []),
     ("SolidFire: Element API calls per Basalt operation", "drivers.py", []),
     ("iSCSI data path: Basalt's tgt export against the raw file", "datapath.py", []),
@@ -34,6 +39,45 @@ NOTES = {
         "handler (p99 2.7 s -> 0.6 s), the operation's outcome written in the body's last "
         "transaction, and precompiled SQL on the DBAPI cursor for hot statements "
         "(~75 -> ~125 cycles/s; see bench/persistence.py for per-statement numbers)."
+    ),
+    "api.py": (
+        "Rows: list is one client walking GET /v3/basalt/volumes/detail?limit=1000 and then "
+        "every next link (marker) to the end; each full page is timed (the empty page that ends "
+        "a listing of whole pages is not). Show is GET /volumes/{id} of random volumes, by 1 "
+        "client (latency) and by 8 (throughput: the server is one Python process, so more "
+        "clients queue rather than add requests per second). Create+delete is control_plane.py's "
+        "cycle on the 10,000-volume server; its req/s counts every request of a cycle, its "
+        "latencies and CPU are per cycle (its p99 at 10,000 volumes may include the capacity "
+        "refresh: every 5 s of creates the file driver's get_stats stats every volume file, "
+        "1.0-1.5 s at 100,000 files in-process; not changed here). 'CPU ms each' is the server "
+        "process's CPU time (all threads, from /proc) over a run, per timed request or cycle: on "
+        "this shared machine it moves far less than wall time; on floor rows it is the benchmark "
+        "thread's CPU. The floor reads the same pages from the same SQLite file with sqlite3 "
+        "(the marker's lookup, then the keyset query with the bound that lets SQLite seek) and "
+        "json.dumps the rows: no HTTP, FastAPI, service, model or views. The volumes are written "
+        "before the servers start by bench/population.py, through Basalt's repositories, with "
+        "each file where the file driver puts it, and one in ten reserved (os-reserve), because "
+        "listings look attachments up for the volumes that hold some; every run checks them "
+        "against start-up reconciliation and against volumes made through REST. Target: list "
+        "page p50 < 100 ms at 100,000 volumes (the Target line says whether this run met it; the "
+        "page is CPU-bound, so its p50 follows the server's CPU per page and the load other work "
+        "puts on the two cores). A page costs the same at 100,000 volumes as at 10,000 (keyset "
+        "pagination) and a few times its floor: the rest is decoding rows into the model, the "
+        "views (two timestamps and two links per volume), JSON encoding and the HTTP stack. What "
+        "moved the numbers, each measured with two servers on one 100,000-volume data directory, "
+        "old and new code, requests alternating, same response bodies: the keyset condition also "
+        "bounds the first sort key, so SQLite seeks to the marker instead of walking the index "
+        "from the first row (page p50 106 -> 79 and 79 -> 72 ms in two runs; the saving grows "
+        "towards the last pages); the attachments of a page's volumes read in one query instead "
+        "of one per volume holding some (p50 108 -> 75 ms, server CPU 105 -> 72 ms per page, one "
+        "volume in ten reserved); gc.freeze() once the server is built (median unchanged, mean "
+        "server CPU per page 83 -> 71 ms, p99 252 -> 98 ms); timestamps formatted by isoformat "
+        "instead of strftime (~5 ms of CPU per page). Measured and not kept: decoding the "
+        "listing's rows with the fast path's codec instead of SQLAlchemy's result processors "
+        "(faster on one page read again and again, no faster over a whole walk). Not done: "
+        "orjson for the response body (1.1 ms instead of pydantic's 5.9 ms for a 1,000-volume "
+        "page, in-process) needs the route to return a Response, and api/routes/volumes.py is "
+        "being changed elsewhere."
     ),
     "datapath.py": (
         "Same tool on both sides (qemu-img bench: its libiscsi driver on the LUN, its file "
@@ -83,37 +127,75 @@ NOTES = {
 }
 QUICK_ARGS = {
     "control_plane.py": ["--cycles", "300"],
+    "api.py": ["--quick"],
     "snapshot_clone.py": ["--quick"],
     "datapath.py": ["--quick"],
 }
 
 
+HEADER = (
+    "Every ratio compares numbers measured side by side in the same run on the same machine "
+    "(2 cores, shared and noisy); absolute times are only context. Raw results: "
+    "bench/results/*.json."
+)
+DOCS = ROOT / "docs" / "benchmarks.md"
+
+
+def run_one(title: str, script: str, extra: list[str], *, quick: bool) -> tuple[str, int]:
+    """Run one benchmark; its section of docs/benchmarks.md and its exit status."""
+    command = [sys.executable, str(ROOT / "bench" / script), *extra]
+    if quick:
+        command += QUICK_ARGS.get(script, [])
+    print(f"== {title}: {' '.join(command[1:])}", flush=True)
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    print(done.stdout, done.stderr, sep="\n", flush=True)
+    note = NOTES.get(script)
+    section = (
+        f"## {title}\n\n`{script}`{' (quick)' if quick else ''}\n\n{done.stdout.strip()}\n"
+        + (f"\n{note}\n" if note else "")
+    )
+    return section, done.returncode
+
+
+def kept_sections(text: str) -> tuple[str, dict[str, str]]:
+    """The header line and each section (by title) of an existing docs/benchmarks.md."""
+    header, *parts = text.split("\n## ")
+    sections = {part.split("\n", 1)[0]: f"## {part.rstrip()}\n" for part in parts}
+    written = next((line for line in header.splitlines() if line.startswith("Written by")), "")
+    return written, sections
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller runs, for a smoke check")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=[script for _, script, _ in BENCHMARKS],
+        help="run only this benchmark (repeatable); the other sections are kept as they are",
+    )
     args = parser.parse_args()
-    sections = [
-        "# Benchmarks\n",
-        "Written by `make bench` (bench/run_all.py) on "
-        f"{time.strftime('%Y-%m-%d', time.gmtime())}. Every ratio compares numbers measured "
-        "side by side in the same run on the same machine (2 cores, shared and noisy); "
-        "absolute times are only context. Raw results: bench/results/*.json.\n",
-    ]
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    written = f"Written by `make bench` (bench/run_all.py) on {today}."
+    kept: dict[str, str] = {}
+    if args.only:
+        old_written, kept = kept_sections(DOCS.read_text())
+        done = ", ".join(f"{script}'s" for script in args.only)
+        written = (
+            f"{old_written.split(' Every ratio')[0].split(';')[0].rstrip('.')}; {done} section by "
+            f"`run_all.py {' '.join(f'--only {script}' for script in args.only)}` on {today}."
+        )
+    sections = ["# Benchmarks\n", f"{written} {HEADER}\n"]
     status = 0
     for title, script, extra in BENCHMARKS:
-        command = [sys.executable, str(ROOT / "bench" / script), *extra]
-        if args.quick:
-            command += QUICK_ARGS.get(script, [])
-        print(f"== {title}: {' '.join(command[1:])}", flush=True)
-        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-        print(done.stdout, done.stderr, sep="\n", flush=True)
-        status |= done.returncode
-        note = NOTES.get(script)
-        sections.append(
-            f"## {title}\n\n`{script}`{' (quick)' if args.quick else ''}\n\n{done.stdout.strip()}\n"
-            + (f"\n{note}\n" if note else "")
-        )
-    (ROOT / "docs" / "benchmarks.md").write_text("\n".join(sections))
+        if args.only and script not in args.only:
+            if title in kept:
+                sections.append(kept[title])
+            continue
+        section, returncode = run_one(title, script, extra, quick=args.quick)
+        sections.append(section)
+        status |= returncode
+    DOCS.write_text("\n".join(sections))
     return status
 
 

@@ -22,6 +22,9 @@ import pytest
 from psycopg import sql
 
 from basalt.model import (
+    Attachment,
+    AttachMode,
+    AttachStatus,
     Event,
     EventKind,
     Operation,
@@ -166,3 +169,18 @@ def make_event(resource_id: str, **overrides: Any) -> Event:
     }
     values.update(overrides)
     return Event(**values)
+
+
+def make_attachment(volume: Volume, **overrides: Any) -> Attachment:
+    values: dict[str, Any] = {
+        "id": new_id(),
+        "volume_id": volume.id,
+        "project_id": volume.project_id,
+        "user_id": volume.user_id,
+        "status": AttachStatus.RESERVED,
+        "mode": AttachMode.READ_WRITE,
+        "created_at": at(0),
+        "updated_at": at(0),
+    }
+    values.update(overrides)
+    return Attachment(**values)

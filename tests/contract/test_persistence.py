@@ -26,9 +26,18 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 
 from basalt.errors import ConfigError, PersistenceError
-from basalt.model import EventKind, OperationKind, OperationPhase, SnapshotStatus, VolumeStatus
+from basalt.model import (
+    AttachMode,
+    AttachStatus,
+    EventKind,
+    OperationKind,
+    OperationPhase,
+    SnapshotStatus,
+    VolumeStatus,
+)
 from basalt.model.volume_type import DEFAULT_TYPE_NAME
 from basalt.persistence.base import (
+    IN_CHUNK,
     Database,
     IdempotencyRecord,
     ListQuery,
@@ -52,6 +61,7 @@ from basalt.persistence.sql.tables import volumes as volumes_table
 from tests.persistence_fixtures import (  # noqa: F401  (the *_fixture names are fixtures)
     at,
     db_fixture,
+    make_attachment,
     make_event,
     make_operation,
     make_snapshot,
@@ -370,17 +380,22 @@ def test_volume_round_trip_every_field(db: SqlDatabase) -> None:
         availability_zone="zone-b",
         migration_status="migrating",
         replication_status="enabled",
+        multiattach=True,
+        readonly=True,
     )
     with db.transaction() as tx:
         tx.volumes.add(volume)
     with db.transaction(write=False) as tx:
         loaded = tx.volumes.get(volume.id)
+        listed = tx.volumes.find(ListQuery(project_id="prøject"))
     assert loaded == volume
-    assert loaded is not None
-    assert loaded.created_at.tzinfo == UTC
-    assert loaded.created_at == datetime(2024, 1, 2, 3, 6, 7, 890123, tzinfo=UTC)
-    assert loaded.updated_at.tzinfo == UTC
-    assert isinstance(loaded.status, VolumeStatus)
+    assert listed == [volume]  # listing decodes its rows apart from get: both must agree
+    for read in (loaded, listed[0]):
+        assert read is not None
+        assert read.created_at.tzinfo == UTC
+        assert read.created_at == datetime(2024, 1, 2, 3, 6, 7, 890123, tzinfo=UTC)
+        assert read.updated_at.tzinfo == UTC
+        assert isinstance(read.status, VolumeStatus)
 
 
 def test_volume_optional_fields_stay_empty(db: SqlDatabase) -> None:
@@ -526,6 +541,7 @@ def test_snapshot_round_trip_save_and_set_status(db: SqlDatabase) -> None:
         tx.snapshots.add(snapshot)
     with db.transaction() as tx:
         assert tx.snapshots.get(snapshot.id) == snapshot
+        assert tx.snapshots.find(ListQuery(volume_id=volume.id)) == [snapshot]
         assert tx.snapshots.get(new_id()) is None
         snapshot.name, snapshot.metadata, snapshot.status = "renamed", {}, S.ERROR
         tx.snapshots.save(snapshot)
@@ -721,6 +737,61 @@ def test_snapshot_pagination_by_volume_id(db: SqlDatabase) -> None:
             seen.extend(page)
             marker = page[-1].id
     assert seen == _python_order(snapshots, sort)
+
+
+def test_sqlite_marker_pages_seek_to_the_marker(sqlite_db: SqlDatabase) -> None:
+    # Without a range on the first sort key SQLite walked the index from the first row to
+    # the marker, so each page of a long listing cost more than the one before.
+    volumes = [make_volume(created_at=at(i)) for i in range(20)]
+    with sqlite_db.transaction() as tx:
+        for volume in volumes:
+            tx.volumes.add(volume)
+    statements: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, sql: str, params: Any, *_: Any) -> None:
+        statements.append((sql, params))
+
+    sa.event.listen(sqlite_db.engine, "before_cursor_execute", capture)
+    try:
+        with sqlite_db.transaction(write=False) as tx:
+            page = tx.volumes.find(
+                ListQuery(project_id="project-a", limit=5, marker=volumes[10].id)
+            )
+    finally:
+        sa.event.remove(sqlite_db.engine, "before_cursor_execute", capture)
+    assert page == volumes[9:4:-1]
+    sql, params = statements[-1]
+    with sqlite_db.engine.connect() as conn:
+        plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params).all()
+    details = " ".join(str(row[-1]) for row in plan)
+    assert "project_id=? AND created_at<?" in details, details
+
+
+# --- attachments ---------------------------------------------------------------------
+
+
+def test_attachments_for_many_volumes_in_one_call(db: SqlDatabase) -> None:
+    volumes = [make_volume() for _ in range(4)]
+    elsewhere = make_volume(project_id="project-b")
+    first, second, third = volumes[:3]
+    newer = make_attachment(first, created_at=at(2), status=AttachStatus.ATTACHED)
+    older = make_attachment(first, created_at=at(1), connector={"host": "h1"})
+    only = make_attachment(second, mode=AttachMode.READ_ONLY)
+    foreign = make_attachment(elsewhere)
+    with db.transaction() as tx:
+        for volume in [*volumes, elsewhere]:
+            tx.volumes.add(volume)
+        for attachment in (newer, older, only, foreign):
+            tx.attachments.add(attachment)
+    with db.transaction(write=False) as tx:
+        ids = [v.id for v in volumes]
+        found = tx.attachments.for_volumes(ids)
+        assert found == {first.id: [older, newer], second.id: [only], third.id: [], ids[3]: []}
+        assert found == {i: tx.attachments.for_volume(i) for i in ids}
+        assert tx.attachments.for_volumes([]) == {}
+        # More ids than one IN clause takes: the rest are read in further queries.
+        many = [new_id() for _ in range(IN_CHUNK + 10)] + [elsewhere.id]
+        assert tx.attachments.for_volumes(many)[elsewhere.id] == [foreign]
 
 
 # --- operations ----------------------------------------------------------------------

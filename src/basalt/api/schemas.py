@@ -15,7 +15,13 @@ A = AttachStatus
 
 def stamp(moment: datetime | None) -> str | None:
     """Cinder's timestamp format (UTC, no offset)."""
-    return None if moment is None else moment.strftime(TIME_FORMAT)
+    if moment is None:
+        return None
+    if moment.year < 1000:  # isoformat pads the year to four digits; strftime does not
+        return moment.strftime(TIME_FORMAT)
+    # The same text as strftime(TIME_FORMAT) (isoformat only adds an offset after it), at
+    # half the cost: a page of 1,000 volumes formats 2,000 of these.
+    return moment.isoformat(timespec="microseconds")[:26]
 
 
 def links(

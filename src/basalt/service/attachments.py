@@ -124,7 +124,7 @@ class AttachmentService(UseCases):
     def for_volumes(self, volume_ids: builtins.list[str]) -> dict[str, builtins.list[Attachment]]:
         """Attachments of each volume (for volume views), without visibility checks."""
         with self.db.transaction(write=False) as tx:
-            return {vid: tx.attachments.for_volume(vid) for vid in volume_ids}
+            return tx.attachments.for_volumes(volume_ids)
 
     # -- attaching -------------------------------------------------------------------
 

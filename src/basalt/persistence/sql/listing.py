@@ -105,7 +105,13 @@ def filters(table: sa.Table, query: ListQuery, *, dialect: str) -> list[ColumnEl
 
 
 def after(table: sa.Table, sort: SortSpec, marker: Row[Any]) -> ColumnElement[bool]:
-    """Rows strictly after ``marker`` in the order ``sort`` (the OR-expansion)."""
+    """Rows strictly after ``marker`` in the order ``sort`` (the OR-expansion).
+
+    The expansion is ANDed with the bound it implies on the first key (``k1 >= m1``,
+    ``<=`` descending). It selects no other rows, but it is a range an index on the
+    first key can seek to: without it SQLite walked the index from the first row to
+    the marker on every page, so the last pages of a large listing cost the most.
+    """
     branches: list[ColumnElement[bool]] = []
     for depth, (key, direction) in enumerate(sort):
         equal = [table.c[k] == marker._mapping[k] for k, _ in sort[:depth]]
@@ -114,7 +120,10 @@ def after(table: sa.Table, sort: SortSpec, marker: Row[Any]) -> ColumnElement[bo
             column > marker._mapping[key] if direction == "asc" else column < marker._mapping[key]
         )
         branches.append(sa.and_(*equal, beyond))
-    return sa.or_(*branches)
+    first, direction = sort[0]
+    start = marker._mapping[first]
+    bound = table.c[first] >= start if direction == "asc" else table.c[first] <= start
+    return sa.and_(bound, sa.or_(*branches))
 
 
 def order_by(table: sa.Table, sort: SortSpec) -> list[sa.UnaryExpression[Any]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from basalt.api.auth import context_from
 from basalt.api.bodies import (
@@ -24,10 +24,10 @@ from basalt.api.responses import (
     answers,
     query,
 )
-from basalt.api.routes.common import basalt_of, flag
+from basalt.api.routes.common import api_router, basalt_of, flag
 from basalt.api.schemas import attachment_detail, attachment_summary
 
-router = APIRouter(prefix="/v3/{project_id}/attachments", tags=["attachments"])
+router = api_router(prefix="/v3/{project_id}/attachments", tags=["attachments"])
 
 
 @router.post("", **answers(OneAttachment))

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 
 from basalt.api.auth import context_from
 from basalt.api.responses import Capabilities, answers
-from basalt.api.routes.common import basalt_of
+from basalt.api.routes.common import api_router, basalt_of
 from basalt.service.deployment import BackendCapabilities
 
-router = APIRouter(prefix="/v3/{project_id}/capabilities", tags=["capabilities"])
+router = api_router(prefix="/v3/{project_id}/capabilities", tags=["capabilities"])
 
 # Capabilities a volume type could ask for, when some pool of the backend has them.
 _PROPERTIES: dict[str, tuple[str, str]] = {

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 
 from basalt.api.auth import context_from
 from basalt.api.bodies import ClusterChange
 from basalt.api.responses import ClusterList, answers
-from basalt.api.routes.common import basalt_of
+from basalt.api.routes.common import api_router, basalt_of
 from basalt.errors import InvalidInputError
 
-router = APIRouter(prefix="/v3/{project_id}/clusters", tags=["clusters"])
+router = api_router(prefix="/v3/{project_id}/clusters", tags=["clusters"])
 
 
 @router.get("", **answers(ClusterList))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Sequence
-from typing import TypeVar
+from collections.abc import Callable, Sequence
+from enum import Enum
+from typing import Any, TypeVar
 
-from fastapi import Request
+import orjson
+from fastapi import APIRouter, Request, Response
+from fastapi.routing import APIRoute
 
 from basalt.api.versions import ApiVersion, api_version
 from basalt.errors import InvalidInputError, OperationTimeoutError
@@ -15,6 +19,7 @@ from basalt.service.instance import Basalt
 from basalt.service.runner import OperationHandle
 
 T = TypeVar("T")
+JSON = "application/json"
 MAX_PAGE = 1000
 SORT_KEY_ALIASES = {"size": "size_gib", "display_name": "name"}
 BOOTABLE_FILTER_STRICT = ApiVersion(3, 2)
@@ -145,3 +150,30 @@ def next_link(
         return []
     url = request.url.include_query_params(marker=last_id, limit=limit)
     return [{"rel": "next", "href": str(url)}]
+
+
+class JsonRoute(APIRoute):
+    """A route whose endpoint's dict answer is encoded by orjson at once.
+
+    The routes document their answers for the OpenAPI document only (``response_model``
+    is None, see basalt.api.responses.answers), and FastAPI would otherwise walk such
+    a dict with its generic encoder: on a 1,000-volume page that walk cost several
+    times the rest of the request.
+    """
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        status = kwargs.get("status_code") or 200
+
+        @functools.wraps(endpoint)
+        def answer(*args: Any, **named: Any) -> Any:
+            result = endpoint(*args, **named)
+            if isinstance(result, dict):
+                return Response(orjson.dumps(result), status_code=status, media_type=JSON)
+            return result
+
+        super().__init__(path, answer, **kwargs)
+
+
+def api_router(*, prefix: str, tags: list[str | Enum]) -> APIRouter:
+    """A router of Basalt's API (its routes encode their dict answers with orjson)."""
+    return APIRouter(prefix=prefix, tags=tags, route_class=JsonRoute)

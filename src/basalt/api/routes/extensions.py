@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 
 from basalt.api.auth import context_from
 from basalt.api.responses import ExtensionList, OneExtension, answers
-from basalt.api.routes.common import basalt_of
+from basalt.api.routes.common import api_router, basalt_of
 from basalt.model.extension import Extension
 
-router = APIRouter(prefix="/v3/{project_id}/extensions", tags=["extensions"])
+router = api_router(prefix="/v3/{project_id}/extensions", tags=["extensions"])
 
 
 @router.get("", **answers(ExtensionList))

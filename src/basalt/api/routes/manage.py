@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from basalt.api.auth import context_from
@@ -18,13 +18,13 @@ from basalt.api.responses import (
     answers,
     query,
 )
-from basalt.api.routes.common import basalt_of, settle
+from basalt.api.routes.common import api_router, basalt_of, settle
 from basalt.api.routes.volumes import volume_views
 from basalt.api.schemas import manageable_view, snapshot_detail
 from basalt.drivers.types import ManageableObject
 from basalt.errors import InvalidInputError
 
-router = APIRouter(prefix="/v3/{project_id}", tags=["manage"])
+router = api_router(prefix="/v3/{project_id}", tags=["manage"])
 MANAGEABLE = ("host", "sort", "sort_key", "sort_dir", "marker", "offset", "limit")
 
 

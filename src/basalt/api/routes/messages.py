@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from basalt.api.auth import context_from
 from basalt.api.responses import LISTING_PAGE, MessageList, OneMessage, answers, query
-from basalt.api.routes.common import basalt_of, base_url, list_query, next_link
+from basalt.api.routes.common import api_router, basalt_of, base_url, list_query, next_link
 from basalt.api.schemas import links, stamp
 from basalt.model.message import Message
 from basalt.service.messages import MESSAGE_SORT_KEYS, MessageQuery
 
-router = APIRouter(prefix="/v3/{project_id}/messages", tags=["messages"])
+router = api_router(prefix="/v3/{project_id}/messages", tags=["messages"])
 FILTERS = ("resource_uuid", "resource_type", "event_id", "request_id", "message_level")
 
 

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 
 from basalt.api.auth import context_from
 from basalt.api.responses import OneOperation, OperationList, answers, query
-from basalt.api.routes.common import basalt_of, flag
+from basalt.api.routes.common import api_router, basalt_of, flag
 from basalt.api.schemas import operation_view
 from basalt.errors import InvalidInputError
 
-router = APIRouter(prefix="/v3/{project_id}/operations", tags=["operations"])
+router = api_router(prefix="/v3/{project_id}/operations", tags=["operations"])
 
 
 @router.get("", **answers(OperationList), **query("resource_id", "open", "limit", "all_tenants"))

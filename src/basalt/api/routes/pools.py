@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 
 from basalt.api.auth import context_from
 from basalt.api.responses import PoolList, answers, query
-from basalt.api.routes.common import basalt_of, flag
+from basalt.api.routes.common import api_router, basalt_of, flag
 
-router = APIRouter(prefix="/v3/{project_id}/scheduler-stats", tags=["pools"])
+router = api_router(prefix="/v3/{project_id}/scheduler-stats", tags=["pools"])
 
 
 @router.get("/get_pools", **answers(PoolList), **query("detail"))

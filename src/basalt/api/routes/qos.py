@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from basalt.api.auth import context_from
 from basalt.api.bodies import QosCreateRequest, QosDeleteKeysBody, QosKeysBody
 from basalt.api.responses import OneQos, QosAssociations, QosKeys, QosList, answers, query
-from basalt.api.routes.common import basalt_of, base_url, flag
+from basalt.api.routes.common import api_router, basalt_of, base_url, flag
 from basalt.api.schemas import links
 from basalt.errors import InvalidInputError
 from basalt.model.volume_type import QosSpecs
 
-router = APIRouter(prefix="/v3/{project_id}/qos-specs", tags=["qos specs"])
+router = api_router(prefix="/v3/{project_id}/qos-specs", tags=["qos specs"])
 
 
 def qos_view(qos: QosSpecs) -> dict[str, object]:

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 
 from basalt.api.auth import context_from
 from basalt.api.bodies import ServiceChange
 from basalt.api.responses import ServiceList, ServiceUpdated, answers, query
-from basalt.api.routes.common import basalt_of
+from basalt.api.routes.common import api_router, basalt_of
 from basalt.api.schemas import stamp
 from basalt.errors import InvalidInputError
 from basalt.model.service import VOLUME_BINARY, Service
 from basalt.service.deployment import REPLICATION_ACTIONS
 
-router = APIRouter(prefix="/v3/{project_id}/os-services", tags=["services"])
+router = api_router(prefix="/v3/{project_id}/os-services", tags=["services"])
 STATUS_ACTIONS = ("enable", "disable", "disable-log-reason")
 
 

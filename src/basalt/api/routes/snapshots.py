@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -17,7 +17,7 @@ from basalt.api.bodies import (
     one_action,
 )
 from basalt.api.responses import LISTING, EventList, OneSnapshot, SnapshotList, answers, query
-from basalt.api.routes.common import basalt_of, list_query, next_link, settle
+from basalt.api.routes.common import api_router, basalt_of, list_query, next_link, settle
 from basalt.api.routes.metadata import add_metadata_routes
 from basalt.api.schemas import event_view, snapshot_detail, snapshot_summary
 from basalt.api.versions import ApiVersion, api_version
@@ -26,7 +26,7 @@ from basalt.model.validation import validate_flag
 from basalt.persistence.base import SNAPSHOT_SORT_KEYS
 from basalt.service.policy import authorize
 
-router = APIRouter(prefix="/v3/{project_id}/snapshots", tags=["snapshots"])
+router = api_router(prefix="/v3/{project_id}/snapshots", tags=["snapshots"])
 SNAPSHOT_IN_USE_WITHOUT_FORCE = ApiVersion(3, 66)
 
 

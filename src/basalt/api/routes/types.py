@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from basalt.api.auth import context_from
 from basalt.api.bodies import (
@@ -22,12 +22,12 @@ from basalt.api.responses import (
     answers,
     query,
 )
-from basalt.api.routes.common import basalt_of
+from basalt.api.routes.common import api_router, basalt_of
 from basalt.errors import InvalidInputError, VolumeTypeNotFoundError
 from basalt.model.volume_type import VolumeType
 from basalt.service.context import RequestContext
 
-router = APIRouter(prefix="/v3/{project_id}/types", tags=["volume types"])
+router = api_router(prefix="/v3/{project_id}/types", tags=["volume types"])
 
 USER_VISIBLE_SPECS = frozenset({"multiattach", "RESKEY:availability_zones", "replication_enabled"})
 """The extra specs a non-administrator sees (the rest describe the deployment)."""

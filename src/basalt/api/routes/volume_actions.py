@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from basalt.api.auth import context_from
 from basalt.api.bodies import Closed, Connector, Flag, Nothing, Size, one_action
 from basalt.api.responses import ConnectionInfoAnswer, Empty
-from basalt.api.routes.common import basalt_of, settle
+from basalt.api.routes.common import api_router, basalt_of, settle
 from basalt.api.schemas import connection_info_view
 from basalt.errors import FeatureUnavailableError
 from basalt.service.context import RequestContext
@@ -26,7 +26,7 @@ from basalt.service.instance import Basalt
 from basalt.service.policy import authorize
 from basalt.service.runner import OperationHandle
 
-router = APIRouter(prefix="/v3/{project_id}/volumes", tags=["volume actions"])
+router = api_router(prefix="/v3/{project_id}/volumes", tags=["volume actions"])
 
 
 class Extend(Closed):

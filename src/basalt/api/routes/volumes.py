@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
 from basalt.api.auth import context_from
@@ -22,7 +22,15 @@ from basalt.api.responses import (
     answers,
     query,
 )
-from basalt.api.routes.common import basalt_of, base_url, flag, list_query, next_link, settle
+from basalt.api.routes.common import (
+    api_router,
+    basalt_of,
+    base_url,
+    flag,
+    list_query,
+    next_link,
+    settle,
+)
 from basalt.api.routes.metadata import add_metadata_routes
 from basalt.api.schemas import event_view, volume_detail, volume_summary
 from basalt.errors import FeatureUnavailableError
@@ -30,7 +38,7 @@ from basalt.model import Volume
 from basalt.model.attachment import HOLDS_ATTACHMENTS
 from basalt.persistence.base import VOLUME_SORT_KEYS
 
-router = APIRouter(prefix="/v3/{project_id}/volumes", tags=["volumes"])
+router = api_router(prefix="/v3/{project_id}/volumes", tags=["volumes"])
 
 
 @router.post("", **answers(OneVolume, 202))

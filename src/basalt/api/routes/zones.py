@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 
 from basalt.api.auth import context_from
 from basalt.api.responses import ZoneList, answers
-from basalt.api.routes.common import basalt_of
+from basalt.api.routes.common import api_router, basalt_of
 
-router = APIRouter(prefix="/v3/{project_id}/os-availability-zone", tags=["zones"])
+router = api_router(prefix="/v3/{project_id}/os-availability-zone", tags=["zones"])
 
 
 @router.get("", **answers(ZoneList))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from basalt.drivers.types import (
@@ -223,5 +224,34 @@ class SupportsRevert(Protocol):
 
         Raises:
             DriverError: the volume or snapshot is missing, or the backend failed.
+        """
+        ...
+
+
+@runtime_checkable
+class SupportsDataAccess(Protocol):
+    """Give Basalt itself the volume's bytes as a local path (generic migration copies
+    between two such paths)."""
+
+    def data_path(self, volume: VolumeRef) -> Path:
+        """A path on this host to read and write the volume's bytes (it is not attached
+        anywhere while Basalt copies).
+
+        Raises:
+            DriverError: the volume is missing.
+        """
+        ...
+
+
+@runtime_checkable
+class SupportsMigration(Protocol):
+    """Move a volume to another pool of the same backend without copying through Basalt."""
+
+    def migrate_volume(self, volume: VolumeRef, dest_pool: str) -> DriverUpdate | None:
+        """Move the volume's object to ``dest_pool``, atomically; None when this pair of
+        pools cannot (Basalt then copies the data itself).
+
+        Raises:
+            DriverError: the move was possible but failed (the volume is still where it was).
         """
         ...

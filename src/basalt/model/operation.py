@@ -16,6 +16,8 @@ class OperationKind(StrEnum):
     DELETE_VOLUME = "delete_volume"
     EXTEND_VOLUME = "extend_volume"
     REVERT_VOLUME = "revert_volume"
+    MIGRATE_VOLUME = "migrate_volume"
+    RETYPE_VOLUME = "retype_volume"
     UPDATE_VOLUME = "update_volume"
     MANAGE_VOLUME = "manage_volume"
     UNMANAGE_VOLUME = "unmanage_volume"

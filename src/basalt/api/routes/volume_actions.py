@@ -20,7 +20,8 @@ from basalt.api.bodies import Closed, Connector, Flag, Nothing, Size, one_action
 from basalt.api.responses import ConnectionInfoAnswer, Empty
 from basalt.api.routes.common import api_router, basalt_of, settle
 from basalt.api.schemas import connection_info_view
-from basalt.errors import FeatureUnavailableError
+from basalt.errors import FeatureUnavailableError, InvalidInputError
+from basalt.model.validation import validate_flag
 from basalt.service.context import RequestContext
 from basalt.service.instance import Basalt
 from basalt.service.policy import authorize
@@ -277,6 +278,16 @@ def _detach(b: Basalt, vid: str, args: Detach, ctx: RequestContext, r: Request) 
     return Response(status_code=202)
 
 
+def _migrate(b: Basalt, vid: str, args: Migrate, ctx: RequestContext, r: Request) -> Response:
+    authorize(ctx, "volume:migrate")
+    if args.cluster:
+        raise InvalidInputError("cluster", "Basalt runs no clusters; name a host (backend#pool)")
+    if not args.host:
+        raise InvalidInputError("host", "name the destination: basalt@backend#pool")
+    force = validate_flag(args.force_host_copy or False, field="force_host_copy")
+    return _accepted(r, b.volumes.migrate(vid, args.host, force_host_copy=force, ctx=ctx))
+
+
 def _unavailable(rule: str, feature: str, why: str) -> Handler:
     """An action Basalt does not have yet: the policy answer first, then a clear 501."""
 
@@ -308,13 +319,11 @@ ACTIONS: dict[str, Handler] = {
     "os-retype": _unavailable(
         "volume:update", "retype (os-retype)", "volume types are not available yet"
     ),
-    "os-migrate_volume": _unavailable(
-        "volume:migrate", "migration (os-migrate_volume)", "volume migration is not available yet"
-    ),
+    "os-migrate_volume": _migrate,
     "os-migrate_volume_completion": _unavailable(
         "volume:migrate",
         "migration completion (os-migrate_volume_completion)",
-        "volume migration is not available yet",
+        "Basalt moves available volumes itself; there is no host-side copy to complete",
     ),
     "os-volume_upload_image": _unavailable(
         "volume:upload_image",

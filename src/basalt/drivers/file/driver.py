@@ -44,6 +44,7 @@ from basalt.drivers.file.layout import (
     usage_bytes,
 )
 from basalt.drivers.file.manage import FileManage
+from basalt.drivers.file.migrate import FileMigrate
 from basalt.drivers.file.revert import FileRevert
 from basalt.drivers.types import (
     GIB,
@@ -62,10 +63,11 @@ if TYPE_CHECKING:
     from basalt.export import IscsiExporter
 
 
-class FileDriver(FileManage, FileExport, FileRevert, VolumeDriver):
+class FileDriver(FileManage, FileExport, FileRevert, FileMigrate, VolumeDriver):
     """Volumes as sparse files in pool directories; snapshots and clones by reflink.
 
-    Also implements :class:`basalt.drivers.base.SupportsManage` and ``SupportsRevert``. Volumes are
+    Also implements :class:`basalt.drivers.base.SupportsManage`, ``SupportsRevert``,
+    ``SupportsMigration`` and ``SupportsDataAccess``. Volumes are
     exported over iSCSI through ``exporter`` (shared by every file backend of one
     Basalt); without one, connect answers ExportUnavailableError.
     """

@@ -225,3 +225,26 @@ class SupportsRevert(Protocol):
             DriverError: the volume or snapshot is missing, or the backend failed.
         """
         ...
+
+
+@runtime_checkable
+class SupportsTransfer(Protocol):
+    """Hand a volume (with its snapshots) to another project on the backend, for backends
+    that keep objects per project. Backends that do not (the file driver) need no hook:
+    a transfer then only changes Basalt's records."""
+
+    def accept_transfer(self, volume: VolumeRef, new_project_id: str) -> DriverUpdate | None:
+        """Make the backend hold ``volume`` for ``new_project_id`` instead of
+        ``volume.project_id``.
+
+        Idempotent: when the volume is the new project's already (a re-run after a
+        crash), nothing changes. Calling it again with the projects swapped (the ref
+        with the new project, the old project as ``new_project_id``) undoes it.
+
+        Returns:
+            What changed in the volume's record (its provider_location), or None.
+
+        Raises:
+            DriverError: the volume is missing or the backend refused.
+        """
+        ...

@@ -6,7 +6,7 @@ One cluster is one pool. Each project's volumes live in its own Element account
 Calls go through :class:`~basalt.drivers.solidfire.client.SolidFireClient`
 (retries) and :class:`~basalt.drivers.solidfire.array.ElementArray` (lookups,
 creates that never make two objects). Snapshots and copies are in copies.py,
-manage/unmanage in manage.py. The seed method -> Basalt method table is in
+manage/unmanage in manage.py, transfers in transfer.py. The seed method -> Basalt method table is in
 docs/drivers/solidfire.md.
 """
 
@@ -25,6 +25,7 @@ from basalt.drivers.solidfire.naming import Naming, provider_id
 from basalt.drivers.solidfire.objects import ClusterInfo
 from basalt.drivers.solidfire.options import SolidFireOptions
 from basalt.drivers.solidfire.qos import element_qos
+from basalt.drivers.solidfire.transfer import SolidFireTransfer
 from basalt.drivers.types import (
     GIB,
     BackendStats,
@@ -45,12 +46,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class SolidFireDriver(SolidFireManage, SolidFireCopies):
+class SolidFireDriver(SolidFireManage, SolidFireCopies, SolidFireTransfer):
     """Volumes, snapshots and clones on one Element cluster over JSON-RPC.
 
     Also implements :class:`basalt.drivers.base.SupportsManage` (volumes; see
-    manage.py for snapshots). Connect returns the account's CHAP; access groups
-    are not used yet.
+    manage.py for snapshots) and ``SupportsTransfer`` (transfer.py). Connect returns
+    the account's CHAP; with ``enable_vag`` access groups admit the attached initiators.
     """
 
     driver_name = "solidfire"

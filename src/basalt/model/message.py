@@ -55,6 +55,7 @@ EVENTS: dict[OperationKind, EventSpec] = {
     K.MANAGE_SNAPSHOT: EventSpec(VOLUME_SNAPSHOT, "015", "Managing snapshot {id}"),
     K.UNMANAGE_SNAPSHOT: EventSpec(VOLUME_SNAPSHOT, "016", "Unmanaging snapshot {id}"),
     K.REVERT_VOLUME: EventSpec(VOLUME, "017", "Reverting volume {id} to its latest snapshot"),
+    K.ACCEPT_TRANSFER: EventSpec(VOLUME, "018", "Accepting the transfer of volume {id}"),
 }
 
 OUTCOMES: dict[OperationPhase, tuple[str, str]] = {

@@ -373,6 +373,7 @@ def _busy(transfer: Transfer) -> ResourceBusyError:
 def _params(transfer: Transfer, ctx: RequestContext) -> dict[str, object]:
     return {
         "transfer_id": transfer.id,
+        "transfer_name": transfer.name,
         "source_project_id": transfer.source_project_id,
         "destination_project_id": ctx.project_id,
         "user_id": ctx.user_id,

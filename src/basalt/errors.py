@@ -14,6 +14,8 @@
     │   ├── ClusterNotFoundError         (Basalt runs no clusters)
     │   ├── VolumeTypeNotFoundError      unknown, or private and not shared with the caller
     │   ├── QosSpecsNotFoundError
+    │   ├── TransferNotFoundError
+    │   │   └── TransferKeyRefusedError  accept: unknown, wrong key or used, in one answer
     │   └── ExtensionNotFoundError       an API extension Basalt does not honour
     ├── InvalidInputError                field + reason name the bad value
     │   └── ManageExistingInvalidReferenceError
@@ -157,6 +159,31 @@ class VolumeTypeNotFoundError(NotFoundError):
 class QosSpecsNotFoundError(NotFoundError):
     code = "qos_specs_not_found"
     kind = "QoS spec"
+
+
+class TransferNotFoundError(NotFoundError):
+    """No such volume transfer for the caller: unknown, another project's, or accepted."""
+
+    code = "transfer_not_found"
+    kind = "volume transfer"
+
+
+class TransferKeyRefusedError(TransferNotFoundError):
+    """Accept found no open transfer with this id and auth key.
+
+    The one answer for an unknown id, a wrong key, and a transfer accepted or withdrawn
+    already, in the same words whatever the transfer: it tells a guesser nothing about
+    other projects' transfers, volumes or projects.
+    """
+
+    def __init__(self) -> None:
+        BasaltError.__init__(
+            self,
+            "no open volume transfer has this id and auth key",
+            hint="accept with the transfer id and auth key its creator was given; "
+            "a transfer can be accepted once",
+        )
+        self.resource_id = ""
 
 
 class ExtensionNotFoundError(NotFoundError):

@@ -195,3 +195,69 @@ def test_the_cinder_cli_manages_types_and_qos(server: ServerProcess) -> None:
     assert "other" in cinder(server, "type-access-list", "--volume-type", private)
     member = cinder_as(server, "alice", "type-create", "mine")
     assert member.returncode != 0 and "403" in member.stderr + member.stdout
+
+
+def cinder_in(server: ServerProcess, user: str, project: str, *args: str) -> str:
+    """Run the cinder CLI as ``user`` of ``project`` (noauth) and return its output."""
+    argv = [
+        str(CINDER),
+        "--os-auth-type",
+        "noauth",
+        "--os-endpoint",
+        f"{server.url}/v3",
+        "--os-user-id",
+        user,
+        "--os-project-id",
+        project,
+        *args,
+    ]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    if done.returncode != 0:
+        raise AssertionError(f"cinder {' '.join(args)} as {user}: {done.stdout}{done.stderr}")
+    return done.stdout
+
+
+def seen_by(server: ServerProcess, user: str, project: str, path: str) -> httpx.Response:
+    headers = {"X-Auth-Token": f"{user}:{project}"}
+    return httpx.get(f"{server.url}/v3/{project}{path}", headers=headers, timeout=30)
+
+
+def test_the_cinder_cli_transfers_a_volume_to_another_project(server: ServerProcess) -> None:
+    volume_id = field(cinder_in(server, "alice", "pa", "create", "--name", "gift", "1"), "id")
+    snapshot_id = field(cinder_in(server, "alice", "pa", "snapshot-create", volume_id), "id")
+    assert seen_by(server, "alice", "pa", f"/snapshots/{snapshot_id}").status_code == 200
+
+    offered = cinder_in(server, "alice", "pa", "transfer-create", "--name", "to-b", volume_id)
+    transfer_id, key = field(offered, "id"), field(offered, "auth_key")
+    assert field(offered, "volume_id") == volume_id and len(key) == 32
+    assert held(server, "volume", volume_id)["status"] == "awaiting-transfer"
+    assert [r[:3] for r in rows(cinder_in(server, "alice", "pa", "transfer-list"))] == [
+        [transfer_id, volume_id, "to-b"]
+    ]
+    shown = cinder_in(server, "alice", "pa", "transfer-show", transfer_id)
+    assert field(shown, "name") == "to-b" and key not in shown and "auth_key" not in shown
+    assert rows(cinder_in(server, "bob", "pb", "transfer-list")) == []
+    with pytest.raises(AssertionError, match="404"):
+        cinder_in(server, "bob", "pb", "transfer-accept", transfer_id, "0" * 32)
+
+    accepted = cinder_in(server, "bob", "pb", "transfer-accept", transfer_id, key)
+
+    assert (field(accepted, "id"), field(accepted, "volume_id")) == (transfer_id, volume_id)
+    volume = held(server, "volume", volume_id)
+    assert (volume["os-vol-tenant-attr:tenant_id"], volume["user_id"]) == ("pb", "bob")
+    assert volume["status"] == "available"
+    snapshot = held(server, "snapshot", snapshot_id)
+    assert snapshot["os-extended-snapshot-attributes:project_id"] == "pb"
+    assert seen_by(server, "alice", "pa", f"/volumes/{volume_id}").status_code == 404
+    assert seen_by(server, "alice", "pa", f"/snapshots/{snapshot_id}").status_code == 404
+    assert volume_id in cinder_in(server, "bob", "pb", "list")
+    assert snapshot_id in cinder_in(server, "bob", "pb", "snapshot-list")
+    assert volume_id not in cinder_in(server, "alice", "pa", "list")
+    assert rows(cinder_in(server, "alice", "pa", "transfer-list")) == []
+    with pytest.raises(AssertionError, match="404"):
+        cinder_in(server, "carl", "pc", "transfer-accept", transfer_id, key)  # used
+
+    again = field(cinder_in(server, "bob", "pb", "transfer-create", volume_id), "id")
+    cinder_in(server, "bob", "pb", "transfer-delete", again)
+    assert held(server, "volume", volume_id)["status"] == "available"
+    assert rows(cinder_in(server, "bob", "pb", "transfer-list")) == []

@@ -80,11 +80,24 @@ def seeded(client: httpx.Client, name: str, body: dict[str, Any]) -> dict[str, A
     return dict(answer.json()["volume"])
 
 
+def seeded_transfer(client: httpx.Client) -> str:
+    """The id of an open transfer of the volume ``seed-transfer``, offered (again) if none is
+    (a generated request may have deleted it)."""
+    volume = seeded(client, "seed-transfer", {})
+    open_ones = client.get("/volume-transfers", params={"volume_id": volume["id"]}).json()
+    if open_ones["transfers"]:
+        return str(open_ones["transfers"][0]["id"])
+    made = client.post("/volume-transfers", json={"transfer": {"volume_id": volume["id"]}})
+    assert made.status_code == 202, made.text
+    return str(made.json()["transfer"]["id"])
+
+
 @pytest.fixture
 def seeds(openapi_server: ServerProcess) -> dict[str, str]:
     """Real resources for the generated requests to reach (re-made for each operation, as
     the previous operation's requests may have deleted them): a volume with metadata and
-    a snapshot, a volume with a reservation, a failed operation (a message)."""
+    a snapshot, a volume with a reservation, a failed operation (a message), a volume
+    offered in a transfer."""
     with httpx.Client(base_url=openapi_server.project_url, timeout=30) as client:
         volume = seeded(client, "seed", {"metadata": {"seed-key": "v"}})
         snapshots = client.get("/snapshots", params={"volume_id": volume["id"]}).json()
@@ -122,7 +135,9 @@ def seeds(openapi_server: ServerProcess) -> dict[str, str]:
                 "/qos-specs", json={"qos_specs": {"name": "seed-qos", "total_iops_sec": "100"}}
             ).json()["qos_specs"]
         )
+        transfer = seeded_transfer(client)
     return {
+        "transfer_id": transfer,
         "type_id": kind["id"],
         "qos_id": qos["id"],
         "project_id": "basalt",

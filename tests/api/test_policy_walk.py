@@ -1,10 +1,10 @@
 """Every route of the OpenAPI document, walked as an outsider and as a reader.
 
 A real server runs with the ``token`` strategy and four callers: alice (member of
-project-a) owns a volume with metadata and a snapshot, a reserved volume and a
-failed operation; bob is a member of project-b; carol reads project-a; root is an
-administrator. For every operation the document lists (with and without the
-project segment):
+project-a) owns a volume with metadata and a snapshot, a reserved volume, a
+volume offered in a transfer and a failed operation; bob is a member of
+project-b; carol reads project-a; root is an administrator. For every
+operation the document lists (with and without the project segment):
 
 - bob, aiming at alice's resources or alice's project, gets 403 or 404, and no
   listing he can read shows any of alice's ids;
@@ -110,6 +110,12 @@ BODIES: dict[tuple[str, str], list[Any]] = {
     ("POST", "/qos-specs"): [{"qos_specs": {"name": "intruder-qos", "total_iops_sec": "1"}}],
     ("PUT", "/qos-specs/{qos_id}"): [{"qos_specs": {"total_iops_sec": "1"}}],
     ("PUT", "/qos-specs/{qos_id}/delete_keys"): [{"keys": ["total_iops_sec"]}],
+    ("POST", "/os-volume-transfer"): [{"transfer": {"volume_id": "{volume_id}", "name": "x"}}],
+    ("POST", "/volume-transfers"): [
+        {"transfer": {"volume_id": "{volume_id}", "name": "x", "no_snapshots": False}}
+    ],
+    ("POST", "/os-volume-transfer/{transfer_id}/accept"): [{"accept": {"auth_key": "0" * 32}}],
+    ("POST", "/volume-transfers/{transfer_id}/accept"): [{"accept": {"auth_key": "0" * 32}}],
     ("PUT", "/clusters/enable"): [{"name": "c1"}],
     ("PUT", "/clusters/disable"): [{"name": "c1"}],
 }
@@ -153,8 +159,8 @@ def client_of(server: ServerProcess, user: str) -> httpx.Client:
 
 @pytest.fixture(scope="module")
 def alices(server: ServerProcess) -> dict[str, str]:
-    """Alice's resources (and a private type shared with her project, with a QoS spec), by
-    the path parameter that names each."""
+    """Alice's resources (and a private type shared with her project, with a QoS spec, and
+    a volume offered in a transfer), by the path parameter that names each."""
     with client_of(server, "root") as root:
         kind = root.post(
             "/v3/ops/types",
@@ -185,6 +191,10 @@ def alices(server: ServerProcess) -> dict[str, str]:
         pool = server.data_dir / "pools" / "file" / "default" / "volumes"
         (pool / f"{failing['id']}.raw").unlink()
         alice.post(f"{base}/volumes/{failing['id']}/action", json={"os-extend": {"new_size": 2}})
+        offered = alice.post(f"{base}/volumes", json={"volume": {"size": 1}}).json()["volume"]
+        transfer = alice.post(
+            f"{base}/volume-transfers", json={"transfer": {"volume_id": offered["id"]}}
+        ).json()["transfer"]
         (message,) = alice.get(f"{base}/messages").json()["messages"]
         operation = alice.get(f"{base}/operations").json()["operations"][-1]
     return {
@@ -202,6 +212,7 @@ def alices(server: ServerProcess) -> dict[str, str]:
         "project_id": "project-a",
         "type_id": kind["id"],
         "qos_id": qos["id"],
+        "transfer_id": transfer["id"],
     }
 
 
@@ -226,6 +237,7 @@ def state_of(server: ServerProcess) -> dict[str, Any]:
             "snapshots": alice.get(f"{base}/snapshots/detail").json()["snapshots"],
             "attachments": alice.get(f"{base}/attachments/detail").json()["attachments"],
             "messages": alice.get(f"{base}/messages").json()["messages"],
+            "transfers": alice.get(f"{base}/volume-transfers/detail").json()["transfers"],
         }
 
 

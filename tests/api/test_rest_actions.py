@@ -95,7 +95,7 @@ def test_admin_actions_are_refused_to_members_with_403(client: httpx.Client) -> 
 def test_actions_basalt_lacks_answer_501_after_the_policy_check(client: httpx.Client) -> None:
     volume = create(client)
     for body, words in (
-        ({"os-migrate_volume": {"host": "basalt@file#default"}}, "migration"),
+        ({"os-migrate_volume_completion": {"new_volume": volume["id"]}}, "no host-side copy"),
         ({"os-retype": {"new_type": "gold"}}, "retype"),
         ({"os-volume_upload_image": {"image_name": "img"}}, "image service"),
     ):

@@ -53,8 +53,8 @@ def test_every_method_on_every_path_answers_501_with_the_reason(server: ServerPr
 def test_cinderclient_reports_the_reason(server: ServerProcess) -> None:
     cinder = Path(sys.executable).with_name("cinder")
     argv = [str(cinder), "--os-auth-type", "noauth", "--os-endpoint", f"{server.url}/v3"]
-    argv += ["--os-user-id", "admin", "--os-project-id", "basalt", "type-list"]
+    argv += ["--os-user-id", "admin", "--os-project-id", "basalt", "backup-list"]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode != 0
-    assert "Basalt does not serve volume types (/types)" in done.stderr, done.stderr
+    assert "Basalt does not serve volume backups (/backups)" in done.stderr, done.stderr
     assert "501" in done.stderr

@@ -25,6 +25,7 @@ from basalt.api.routes import (
     qos,
     services,
     snapshots,
+    transfers,
     types,
     volume_actions,
     volumes,
@@ -50,6 +51,8 @@ ROUTERS = (
     extensions.router,
     types.router,
     qos.router,
+    transfers.legacy_router,
+    transfers.router,
     *unserved.ROUTERS,  # 501 for the collections Basalt does not serve
 )
 

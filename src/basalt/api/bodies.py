@@ -280,3 +280,41 @@ class QosKeysBody(Closed):
 
 class QosDeleteKeysBody(Closed):
     keys: Annotated[Any, WithJsonSchema({"type": "array", "items": {"type": "string"}})]
+
+
+AuthKey = Annotated[
+    Any,
+    WithJsonSchema(
+        {"anyOf": [{"type": "string", "minLength": 1, "maxLength": 255}, {"type": "integer"}]}
+    ),
+]
+"""A transfer's auth key: text (Cinder also takes an integer)."""
+
+
+class TransferCreate(Closed):
+    """``/os-volume-transfer``: the volume and a name (Cinder's schema before 3.55)."""
+
+    volume_id: str
+    name: Name = None
+
+
+class TransferCreateRequest(Closed):
+    transfer: TransferCreate
+
+
+class TransferCreateV355(TransferCreate):
+    """``/volume-transfers`` (3.55): also ``no_snapshots``."""
+
+    no_snapshots: Flag = False
+
+
+class TransferCreateV355Request(Closed):
+    transfer: TransferCreateV355
+
+
+class TransferAcceptBody(Closed):
+    auth_key: AuthKey
+
+
+class TransferAcceptRequest(Closed):
+    accept: TransferAcceptBody

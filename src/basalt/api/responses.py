@@ -411,6 +411,46 @@ class QosAssociations(Shape):
     qos_associations: list[QosAssociation]
 
 
+class TransferItem(Shape):
+    id: str
+    name: str
+    volume_id: str
+    links: list[Link]
+
+
+class TransferView(TransferItem):
+    created_at: Timestamp
+    no_snapshots: bool
+    source_project_id: str
+    destination_project_id: str | None
+    accepted: bool
+
+
+class NewTransferView(TransferView):
+    auth_key: str
+    """Shown in this answer only; Basalt keeps a salted hash of it."""
+
+
+class OneTransfer(Shape):
+    transfer: TransferView
+
+
+class CreatedTransfer(Shape):
+    transfer: NewTransferView
+
+
+class AcceptedTransfer(Shape):
+    transfer: TransferItem
+
+
+class TransferList(Shape):
+    transfers: list[TransferItem]
+
+
+class TransferDetailList(Shape):
+    transfers: list[TransferView]
+
+
 class ErrorDetail(Shape):
     code: int
     message: str

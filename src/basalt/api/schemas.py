@@ -8,6 +8,7 @@ from datetime import datetime
 
 from basalt.drivers.types import ConnectionInfo, ManageableObject
 from basalt.model import Attachment, AttachStatus, Event, Operation, Snapshot, Volume
+from basalt.model.transfer import Transfer
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
 A = AttachStatus
@@ -215,3 +216,26 @@ def attachment_detail(
 def connection_info_view(info: ConnectionInfo) -> dict[str, object]:
     """Connection info in Cinder's shape (``driver_volume_type`` + ``data``)."""
     return info.as_dict()
+
+
+def transfer_summary(transfer: Transfer, base_url: str, collection: str) -> dict[str, object]:
+    """What a transfer listing shows per transfer (and an accept answers)."""
+    return {
+        "id": transfer.id,
+        "name": transfer.name,
+        "volume_id": transfer.volume_id,
+        "links": links(base_url, transfer.source_project_id, collection, transfer.id),
+    }
+
+
+def transfer_detail(transfer: Transfer, base_url: str, collection: str) -> dict[str, object]:
+    """One transfer with every field Cinder shows (3.55's no_snapshots, 3.57's projects and
+    accepted flag); never the auth key, which is not stored."""
+    return {
+        **transfer_summary(transfer, base_url, collection),
+        "created_at": stamp(transfer.created_at),
+        "no_snapshots": transfer.no_snapshots,
+        "source_project_id": transfer.source_project_id,
+        "destination_project_id": transfer.destination_project_id,
+        "accepted": transfer.accepted,
+    }

@@ -41,8 +41,6 @@ UNSERVED: tuple[Unserved, ...] = (
     Unserved("os-quota-sets", "quota sets", DATA_SERVICES),
     Unserved("os-quota-class-sets", "quota classes", DATA_SERVICES),
     Unserved("limits", "limits", DATA_SERVICES),
-    Unserved("os-volume-transfer", "volume transfers", DATA_SERVICES),
-    Unserved("volume-transfers", "volume transfers", DATA_SERVICES),
     Unserved("groups", "groups", GROUPS),
     Unserved("group_types", "group types", GROUPS),
     Unserved("group_snapshots", "group snapshots", GROUPS),

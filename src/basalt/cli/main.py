@@ -13,6 +13,7 @@ from basalt.cli.operation import operation
 from basalt.cli.pool import pool
 from basalt.cli.service import service
 from basalt.cli.snapshot import snapshot
+from basalt.cli.transfer import transfer
 from basalt.cli.types import qos, volume_type
 from basalt.cli.volume import volume
 
@@ -94,6 +95,7 @@ cli.add_command(pool)
 cli.add_command(service)
 cli.add_command(volume_type)
 cli.add_command(qos)
+cli.add_command(transfer)
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ from basalt.drivers.types import GIB, ManageableObject
 from basalt.errors import OperationTimeoutError
 from basalt.model import Attachment, Event, Operation, Pool, Snapshot, Volume
 from basalt.model.service import Service
+from basalt.model.transfer import Transfer
 from basalt.model.volume_type import QosSpecs, VolumeType
 from basalt.service.runner import OperationHandle
 
@@ -252,6 +253,26 @@ MANAGEABLE_COLUMNS: Columns[ManageableObject] = (
     ("Reason not safe", lambda m: m.reason_not_safe),
     ("Basalt id", lambda m: m.basalt_id),
     ("Info", lambda m: m.extra_info),
+)
+
+
+def transfer_view(transfer: Transfer) -> dict[str, object]:
+    """A transfer as the CLI prints it: every field but its salt and key hash."""
+    hidden = ("salt", "crypt_hash")
+    return {
+        f.name: getattr(transfer, f.name)
+        for f in dataclasses.fields(transfer)
+        if f.name not in hidden
+    }
+
+
+TRANSFER_COLUMNS: Columns[Mapping[str, object]] = (
+    ("ID", lambda t: t["id"]),
+    ("Name", lambda t: t["name"]),
+    ("Volume", lambda t: t["volume_id"]),
+    ("Project", lambda t: t["source_project_id"]),
+    ("No snapshots", lambda t: t["no_snapshots"]),
+    ("Created", lambda t: t["created_at"]),
 )
 
 

@@ -255,3 +255,47 @@ class SupportsMigration(Protocol):
             DriverError: the move was possible but failed (the volume is still where it was).
         """
         ...
+
+
+@runtime_checkable
+class SupportsTransfer(Protocol):
+    """Hand a volume (with its snapshots) to another project on the backend, for backends
+    that keep objects per project. Backends that do not (the file driver) need no hook:
+    a transfer then only changes Basalt's records."""
+
+    def accept_transfer(self, volume: VolumeRef, new_project_id: str) -> DriverUpdate | None:
+        """Make the backend hold ``volume`` for ``new_project_id`` instead of
+        ``volume.project_id``.
+
+        Idempotent: when the volume is the new project's already (a re-run after a
+        crash), nothing changes. Calling it again with the projects swapped (the ref
+        with the new project, the old project as ``new_project_id``) undoes it.
+
+        Returns:
+            What changed in the volume's record (its provider_location), or None.
+
+        Raises:
+            DriverError: the volume is missing or the backend refused.
+        """
+        ...
+
+
+@runtime_checkable
+class SupportsRetype(Protocol):
+    """Change a volume's type in place (the volume stays where it is)."""
+
+    def retype(
+        self, volume: VolumeRef, *, new_specs: Mapping[str, str], new_qos: Mapping[str, str]
+    ) -> bool:
+        """Make the volume what its new type asks for; False when this backend cannot in
+        place (Basalt then migrates it, if the caller allowed that).
+
+        Args:
+            volume: the volume, with its current type's QoS in ``volume.qos``.
+            new_specs: the new type's extra specs.
+            new_qos: the new type's back-end QoS specs (empty: none).
+
+        Raises:
+            DriverError: the backend refused (the volume keeps its old settings).
+        """
+        ...

@@ -55,8 +55,9 @@ EVENTS: dict[OperationKind, EventSpec] = {
     K.MANAGE_SNAPSHOT: EventSpec(VOLUME_SNAPSHOT, "015", "Managing snapshot {id}"),
     K.UNMANAGE_SNAPSHOT: EventSpec(VOLUME_SNAPSHOT, "016", "Unmanaging snapshot {id}"),
     K.REVERT_VOLUME: EventSpec(VOLUME, "017", "Reverting volume {id} to its latest snapshot"),
-    K.MIGRATE_VOLUME: EventSpec(VOLUME, "018", "Migrating volume {id}"),
-    K.RETYPE_VOLUME: EventSpec(VOLUME, "019", "Retyping volume {id}"),
+    K.ACCEPT_TRANSFER: EventSpec(VOLUME, "018", "Accepting the transfer of volume {id}"),
+    K.MIGRATE_VOLUME: EventSpec(VOLUME, "019", "Migrating volume {id}"),
+    K.RETYPE_VOLUME: EventSpec(VOLUME, "020", "Retyping volume {id}"),
 }
 
 OUTCOMES: dict[OperationPhase, tuple[str, str]] = {

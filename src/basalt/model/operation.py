@@ -29,6 +29,7 @@ class OperationKind(StrEnum):
     RESERVE_VOLUME = "reserve_volume"
     ATTACH_VOLUME = "attach_volume"
     DETACH_VOLUME = "detach_volume"
+    ACCEPT_TRANSFER = "accept_transfer"
 
 
 @dataclass(slots=True)

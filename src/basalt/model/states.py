@@ -105,7 +105,8 @@ VOLUME_TRANSITIONS: frozenset[tuple[VolumeStatus, VolumeStatus]] = frozenset(
         (V.AVAILABLE, V.MAINTENANCE),  # migration in progress
         (V.MAINTENANCE, V.AVAILABLE),  # migration done or rolled back
         (V.AVAILABLE, V.AWAITING_TRANSFER),  # a transfer was offered
-        (V.AWAITING_TRANSFER, V.AVAILABLE),  # accepted or cancelled
+        (V.AWAITING_TRANSFER, V.AVAILABLE),  # accepted, cancelled, or the accept failed
+        (V.AWAITING_TRANSFER, V.ERROR),  # an accept failed and its backend move stuck
         (V.AVAILABLE, V.REVERTING),  # revert to a snapshot
         (V.REVERTING, V.AVAILABLE),  # reverted
         (V.REVERTING, V.ERROR),  # the revert failed half-way

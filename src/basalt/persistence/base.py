@@ -33,6 +33,7 @@ from basalt.model import (
     VolumeStatus,
 )
 from basalt.model.service import ServiceRecord
+from basalt.model.transfer import Transfer
 from basalt.model.volume_type import QosSpecs, VolumeType
 
 SortDirection = Literal["asc", "desc"]
@@ -232,6 +233,41 @@ class QosSpecsRepository(Protocol):
     def delete(self, qos_id: str) -> None: ...
 
 
+class TransferRepository(Protocol):
+    """Transfers. Changes of who holds one are compare-and-sets on its row, so two
+    accepts (or an accept and a cancel) cannot both win."""
+
+    def add(self, transfer: Transfer) -> None: ...
+    def get(self, transfer_id: str) -> Transfer | None: ...
+    def find(
+        self, *, project_id: str | None, volume_id: str | None = None, accepted: bool = False
+    ) -> list[Transfer]:
+        """Transfers offered by the project (None: every project), newest first (created_at,
+        then id); ``accepted`` False: the ones not accepted, True: the accepted ones."""
+        ...
+
+    def claim(self, transfer_id: str, *, destination_project_id: str) -> bool:
+        """Mark an open transfer as being accepted by the project; False when it is not open."""
+        ...
+
+    def release(self, transfer_id: str, *, destination_project_id: str) -> bool:
+        """Undo a claim by that project (the transfer is open again); False when it held none."""
+        ...
+
+    def mark_accepted(self, transfer_id: str, *, destination_project_id: str) -> bool:
+        """Record that the project holding the claim accepted it; False when it held none."""
+        ...
+
+    def withdraw(self, transfer_id: str, *, claimed_by: str | None = None) -> bool:
+        """Remove a transfer that is not accepted and is claimed by ``claimed_by`` (None: not
+        claimed at all); False when it is not so."""
+        ...
+
+    def claimed(self) -> list[Transfer]:
+        """Transfers claimed by an accept that has not finished, oldest first."""
+        ...
+
+
 class EventRepository(Protocol):
     def add(self, event: Event) -> None: ...
     def timeline(self, *, resource_kind: str, resource_id: str, limit: int = 1000) -> list[Event]:
@@ -294,6 +330,7 @@ class Transaction(Protocol):
     services: ServiceRepository
     volume_types: VolumeTypeRepository
     qos_specs: QosSpecsRepository
+    transfers: TransferRepository
 
 
 class Database(Protocol):

@@ -27,6 +27,7 @@ from basalt.service.qos import QosService
 from basalt.service.reconcile import Reconciler, ReconcileReport
 from basalt.service.runner import OperationRunner
 from basalt.service.snapshots import SnapshotService
+from basalt.service.transfers import TransferService
 from basalt.service.types import VolumeTypeService
 from basalt.service.volumes import VolumeService
 
@@ -88,6 +89,7 @@ class Basalt:
         self.manage = ManageService(**shared)
         self.manage.types = self.types
         self.attachments = AttachmentService(**shared)
+        self.transfers = TransferService(**shared)
         self.operations = OperationService(db=self.db, default_context=self.default_context)
         self.deployment = DeploymentService(
             db=self.db, pools=self.pools, default_context=self.default_context
@@ -108,6 +110,7 @@ class Basalt:
                 snapshots=self.snapshots,
                 manage=self.manage,
                 attachments=self.attachments,
+                transfers=self.transfers,
             ).run()
             self.last_reconcile.exports = self.attachments.ensure_exports()
         except BaseException:

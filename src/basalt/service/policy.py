@@ -68,6 +68,11 @@ RULES: dict[str, Role] = {
     "snapshot:list_manageable": A,
     "snapshot:manage": A,
     "snapshot:unmanage": A,
+    # volume transfers between projects
+    "transfer:get": R,  # the offering project's transfers (never the auth key)
+    "transfer:create": M,
+    "transfer:delete": M,
+    "transfer:accept": M,  # into the caller's own project, with the auth key
     # volume types and QoS specs
     "volume_type:get": R,
     "volume_type:create": A,

@@ -1,8 +1,8 @@
 """Start-up reconciliation: resolve work that a crash interrupted.
 
 For every operation still pending or running, ask the driver what exists and
-either finish the work or roll it back. Deletes and extends are re-driven
-(drivers make them idempotent); creates are finished when the object exists
+either finish the work or roll it back. Deletes, extends, reverts and transfer
+accepts are re-driven (drivers make them idempotent); creates are finished when the object exists
 whole and rolled back (partial objects removed, the resource set to an error
 status that says why) when it does not. Afterwards no volume or snapshot is in
 a transitional status, and each backend's partial files are gone.
@@ -37,6 +37,7 @@ from basalt.service.manage import ManageService
 from basalt.service.refs import snapshot_ref, volume_ref
 from basalt.service.runner import OperationScope, mark_phase
 from basalt.service.snapshots import SnapshotService
+from basalt.service.transfer_accept import TransferAccept
 from basalt.service.types import backend_qos
 from basalt.service.volumes import VolumeService, status_after_extend
 
@@ -73,8 +74,10 @@ class Reconciler:
         snapshots: SnapshotService,
         manage: ManageService,
         attachments: AttachmentService,
+        transfers: TransferAccept,
     ) -> None:
         self.volumes = volumes
+        self.transfers = transfers
         self.snapshots = snapshots
         self.manage = manage
         self.attachments = attachments
@@ -90,6 +93,7 @@ class Reconciler:
             open_ops = sorted(tx.operations.in_phases(OPERATION_OPEN), key=lambda o: o.created_at)
         for operation in open_ops:
             self._resolve(operation, report)
+        report.stuck_resources += self.transfers.release_orphan_claims()
         self._settle_leftovers(report)
         self._find_unknown_objects(report)
         if report.finished or report.rolled_back or report.unknown_objects or report.lost_objects:
@@ -145,6 +149,8 @@ class Reconciler:
             return snapshot is None or self._settle_unmanaged_snapshot(scope, snapshot)
         if kind in (K.ATTACH_VOLUME, K.DETACH_VOLUME):
             return self.attachments.recover(operation, scope)
+        if kind == K.ACCEPT_TRANSFER:
+            return self.transfers.recover_accept(operation, scope)
         return True
 
     def _settle_created_volume(self, scope: OperationScope, volume: Volume) -> bool:

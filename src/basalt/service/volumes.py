@@ -39,6 +39,7 @@ from basalt.service.context import RequestContext
 from basalt.service.journal import move_snapshot, move_volume, override_status
 from basalt.service.refs import snapshot_ref, volume_ref
 from basalt.service.runner import OperationHandle, OperationScope
+from basalt.service.transfers import withdraw_transfers
 from basalt.service.types import backend_qos
 from basalt.service.volume_admin import VolumeAdmin
 from basalt.service.volume_create import VolumeCreation
@@ -299,6 +300,7 @@ class VolumeService(VolumeCreation, VolumeRevert, VolumeMigration, VolumeAdmin):
             self._refuse_if_copy_source(tx, volume)
             if force and (volume.status, V.DELETING) not in VOLUME_TRANSITIONS:
                 self._refuse_if_busy(tx, volume, "force-delete")
+                withdraw_transfers(tx, volume, reason="the volume is being force-deleted")
                 override_status(tx, volume, V.ERROR, actor=context.user_id, action="force-delete")
             move_volume(tx, volume, V.DELETING, action="delete")
             operation = self._new_operation(

@@ -67,7 +67,7 @@ class FileDriver(FileManage, FileExport, FileRevert, FileMigrate, VolumeDriver):
     """Volumes as sparse files in pool directories; snapshots and clones by reflink.
 
     Also implements :class:`basalt.drivers.base.SupportsManage`, ``SupportsRevert``,
-    ``SupportsMigration`` and ``SupportsDataAccess``. Volumes are
+    ``SupportsMigration``, ``SupportsRetype`` and ``SupportsDataAccess``. Volumes are
     exported over iSCSI through ``exporter`` (shared by every file backend of one
     Basalt); without one, connect answers ExportUnavailableError.
     """

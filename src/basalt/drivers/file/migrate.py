@@ -9,6 +9,7 @@ the data itself (generic migration, through :meth:`FileMigrate.data_path`).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from basalt.drivers.file.copy import fsync_directory
@@ -18,7 +19,7 @@ from basalt.errors import DriverError
 
 
 class FileMigrate:
-    """The migration and data-access halves of the FileDriver."""
+    """The migration, retype and data-access parts of the FileDriver."""
 
     backend_name: str
     _pools: PoolSet
@@ -35,6 +36,13 @@ class FileMigrate:
                 self.backend_name, f"pool {volume.pool}: volume {volume.id} has no file"
             )
         return path
+
+    def retype(
+        self, volume: VolumeRef, *, new_specs: Mapping[str, str], new_qos: Mapping[str, str]
+    ) -> bool:
+        """A file volume has nothing a type changes, unless the new type asks for back-end
+        QoS, which no file pool enforces (SupportsRetype): then False."""
+        return not new_qos
 
     def migrate_volume(self, volume: VolumeRef, dest_pool: str) -> DriverUpdate | None:
         """Rename the file into ``dest_pool`` when both pools share a filesystem; else None.

@@ -1,6 +1,7 @@
 """The ``solidfire`` backend: NetApp SolidFire (Element) clusters over JSON-RPC.
 
-``driver.py`` (SolidFireDriver), ``manage.py`` (manage/unmanage), ``client.py``
+``driver.py`` (SolidFireDriver), ``manage.py`` (manage/unmanage), ``transfer.py``
+(accept_transfer: the volume moves to the new project's account), ``client.py``
 (JSON-RPC, retries), ``array.py`` (lookups by name, safe creates), ``errors.py``
 (Element error names -> Basalt errors), ``naming.py``, ``objects.py``. What is
 covered and what waits for which issue: docs/drivers/solidfire.md.

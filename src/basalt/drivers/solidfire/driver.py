@@ -6,7 +6,7 @@ One cluster is one pool. Each project's volumes live in its own Element account
 Calls go through :class:`~basalt.drivers.solidfire.client.SolidFireClient`
 (retries) and :class:`~basalt.drivers.solidfire.array.ElementArray` (lookups,
 creates that never make two objects). Snapshots and copies are in copies.py,
-manage/unmanage in manage.py. The seed method -> Basalt method table is in
+manage/unmanage in manage.py, transfers in transfer.py. The seed method -> Basalt method table is in
 docs/drivers/solidfire.md.
 """
 
@@ -25,6 +25,7 @@ from basalt.drivers.solidfire.naming import Naming, provider_id
 from basalt.drivers.solidfire.objects import ClusterInfo
 from basalt.drivers.solidfire.options import SolidFireOptions
 from basalt.drivers.solidfire.qos import element_qos
+from basalt.drivers.solidfire.transfer import SolidFireTransfer
 from basalt.drivers.types import (
     GIB,
     BackendStats,
@@ -45,12 +46,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class SolidFireDriver(SolidFireManage, SolidFireCopies):
+class SolidFireDriver(SolidFireManage, SolidFireCopies, SolidFireTransfer):
     """Volumes, snapshots and clones on one Element cluster over JSON-RPC.
 
     Also implements :class:`basalt.drivers.base.SupportsManage` (volumes; see
-    manage.py for snapshots). Connect returns the account's CHAP; access groups
-    are not used yet.
+    manage.py for snapshots) and ``SupportsTransfer`` (transfer.py). Connect returns
+    the account's CHAP; with ``enable_vag`` access groups admit the attached initiators.
     """
 
     driver_name = "solidfire"
@@ -216,6 +217,24 @@ class SolidFireDriver(SolidFireManage, SolidFireCopies):
             if qos is not None:  # scaled IOPS follow the size
                 params["qos"] = qos
             self.client.call("ModifyVolume", params)
+
+    def retype(
+        self, volume: VolumeRef, *, new_specs: Mapping[str, str], new_qos: Mapping[str, str]
+    ) -> bool:
+        """ModifyVolume{qos} with the new type's QoS, or the cluster's default QoS
+        (GetDefaultQoS) when the new type has none (SupportsRetype).
+
+        Raises:
+            InvalidInputError: the new QoS specs make no Element qos object.
+            DriverError: the volume is missing, or the cluster refused.
+        """
+        qos = element_qos(new_qos, size_gib=volume.size_gib)
+        found = self.require_volume(volume, action="retype")
+        if qos is None:
+            defaults = self.client.call("GetDefaultQoS", {})
+            qos = {key: int(str(defaults[key])) for key in ("minIOPS", "maxIOPS", "burstIOPS")}
+        self.client.call("ModifyVolume", {"volumeID": found.volume_id, "qos": qos})
+        return True
 
     def check_qos(self, specs: Mapping[str, str], *, size_gib: int) -> None:
         """Check a type's back-end QoS specs make an Element qos object (SupportsQoS).

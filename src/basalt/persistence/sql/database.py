@@ -39,6 +39,7 @@ from basalt.persistence.base import (
     QosSpecsRepository,
     ServiceRepository,
     SnapshotRepository,
+    TransferRepository,
     VolumeRepository,
     VolumeTypeRepository,
 )
@@ -49,6 +50,7 @@ from basalt.persistence.sql.idempotency import SqlIdempotencyRepository
 from basalt.persistence.sql.operations import SqlOperationRepository
 from basalt.persistence.sql.services import SqlServiceRepository
 from basalt.persistence.sql.snapshots import SqlSnapshotRepository
+from basalt.persistence.sql.transfers import SqlTransferRepository
 from basalt.persistence.sql.types import SqlQosSpecsRepository, SqlVolumeTypeRepository
 from basalt.persistence.sql.volumes import SqlVolumeRepository
 
@@ -105,6 +107,7 @@ class SqlTransaction:
         self.services: ServiceRepository = SqlServiceRepository(unit)
         self.volume_types: VolumeTypeRepository = SqlVolumeTypeRepository(unit)
         self.qos_specs: QosSpecsRepository = SqlQosSpecsRepository(unit)
+        self.transfers: TransferRepository = SqlTransferRepository(unit)
 
     @property
     def connection(self) -> Connection:

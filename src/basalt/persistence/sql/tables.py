@@ -214,6 +214,24 @@ qos_specs = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
 
+transfers = sa.Table(
+    "transfers",
+    metadata,
+    _id(primary_key=True),
+    # No foreign key: an accepted transfer is a record that outlives its volume.
+    _id("volume_id", nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("salt", sa.String(64), nullable=False),
+    sa.Column("crypt_hash", sa.String(64), nullable=False),  # never the key itself
+    sa.Column("source_project_id", sa.String(255), nullable=False),
+    sa.Column("destination_project_id", sa.String(255), nullable=True),
+    sa.Column("accepted", sa.Boolean, nullable=False),
+    sa.Column("no_snapshots", sa.Boolean, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index(None, "source_project_id", "created_at"),
+    sa.Index(None, "volume_id"),
+)
+
 services = sa.Table(
     "services",
     metadata,

@@ -37,6 +37,7 @@ from basalt.persistence.base import (
     IdempotencyRepository,
     OperationRepository,
     QosSpecsRepository,
+    QuotaRepository,
     ServiceRepository,
     SnapshotRepository,
     VolumeRepository,
@@ -47,6 +48,7 @@ from basalt.persistence.sql.connection import UnitConnection
 from basalt.persistence.sql.events import SqlEventRepository
 from basalt.persistence.sql.idempotency import SqlIdempotencyRepository
 from basalt.persistence.sql.operations import SqlOperationRepository
+from basalt.persistence.sql.quotas import SqlQuotaRepository
 from basalt.persistence.sql.services import SqlServiceRepository
 from basalt.persistence.sql.snapshots import SqlSnapshotRepository
 from basalt.persistence.sql.types import SqlQosSpecsRepository, SqlVolumeTypeRepository
@@ -105,6 +107,7 @@ class SqlTransaction:
         self.services: ServiceRepository = SqlServiceRepository(unit)
         self.volume_types: VolumeTypeRepository = SqlVolumeTypeRepository(unit)
         self.qos_specs: QosSpecsRepository = SqlQosSpecsRepository(unit)
+        self.quotas: QuotaRepository = SqlQuotaRepository(unit)
 
     @property
     def connection(self) -> Connection:

@@ -110,6 +110,8 @@ BODIES: dict[tuple[str, str], list[Any]] = {
     ("POST", "/qos-specs"): [{"qos_specs": {"name": "intruder-qos", "total_iops_sec": "1"}}],
     ("PUT", "/qos-specs/{qos_id}"): [{"qos_specs": {"total_iops_sec": "1"}}],
     ("PUT", "/qos-specs/{qos_id}/delete_keys"): [{"keys": ["total_iops_sec"]}],
+    ("PUT", "/os-quota-sets/{target_project_id}"): [{"quota_set": {"volumes": 1}}],
+    ("PUT", "/os-quota-class-sets/{quota_class}"): [{"quota_class_set": {"volumes": 0}}],
     ("PUT", "/clusters/enable"): [{"name": "c1"}],
     ("PUT", "/clusters/disable"): [{"name": "c1"}],
 }
@@ -121,6 +123,7 @@ ADMIN_READS = (
     "/capabilities",
     "/qos-specs",
     "/types/{type_id}/os-volume-type-access",
+    "/os-quota-class-sets",
 )
 """Reads meant for administrators only."""
 HIDDEN_FROM_READERS = ("/types/{type_id}/extra_specs/{key}",)
@@ -202,13 +205,19 @@ def alices(server: ServerProcess) -> dict[str, str]:
         "project_id": "project-a",
         "type_id": kind["id"],
         "qos_id": qos["id"],
+        "target_project_id": "project-a",
+        "quota_class": "default",
     }
 
 
 def state_of(server: ServerProcess) -> dict[str, Any]:
-    """Everything of project-a as its owner sees it, and the types and QoS specs as the
-    administrator sees them (what must not change)."""
+    """Everything of project-a as its owner sees it, and the types, QoS specs and quotas
+    as the administrator sees them (what must not change)."""
     with client_of(server, "root") as root:
+        quotas = [
+            root.get("/v3/ops/os-quota-sets/project-a").json(),
+            root.get("/v3/ops/os-quota-class-sets/default").json(),
+        ]
         types = root.get("/v3/ops/types").json()["volume_types"]
         qos = root.get("/v3/ops/qos-specs").json()["qos_specs"]
         access = [
@@ -219,6 +228,7 @@ def state_of(server: ServerProcess) -> dict[str, Any]:
     with client_of(server, "alice") as alice:
         base = "/v3/project-a"
         return {
+            "quotas": quotas,
             "types": types,
             "qos": qos,
             "access": access,

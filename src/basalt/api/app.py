@@ -23,6 +23,7 @@ from basalt.api.routes import (
     operations,
     pools,
     qos,
+    quotas,
     services,
     snapshots,
     types,
@@ -50,6 +51,7 @@ ROUTERS = (
     extensions.router,
     types.router,
     qos.router,
+    quotas.router,
     *unserved.ROUTERS,  # 501 for the collections Basalt does not serve
 )
 

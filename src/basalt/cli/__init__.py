@@ -6,6 +6,7 @@
     operation.py   ``basalt operation ...``
     pool.py        ``basalt pool ...``
     service.py     ``basalt service ...``
+    quota.py       ``basalt quota ...``
     output.py      every table, JSON document and progress bar
     errors.py      error class -> exit code, in one table
 

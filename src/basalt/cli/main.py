@@ -11,6 +11,7 @@ from basalt.cli import CliState, pass_state
 from basalt.cli.errors import to_cli_error
 from basalt.cli.operation import operation
 from basalt.cli.pool import pool
+from basalt.cli.quota import quota
 from basalt.cli.service import service
 from basalt.cli.snapshot import snapshot
 from basalt.cli.volume import volume
@@ -91,6 +92,7 @@ cli.add_command(snapshot)
 cli.add_command(operation)
 cli.add_command(pool)
 cli.add_command(service)
+cli.add_command(quota)
 
 
 def main() -> None:

@@ -53,9 +53,16 @@ def test_class_limits_are_apart_from_projects(db: SqlDatabase) -> None:
     with db.transaction() as tx:
         tx.quotas.set_class_limits("default", {GIGABYTES: 50, SNAPSHOTS: 0}, at=at(1))
         tx.quotas.set_class_limits("default", {GIGABYTES: 2**31 - 1}, at=at(2))
+    with db.transaction() as tx:
+        tx.quotas.set_limits("project-a", {GIGABYTES: 5}, at=at(3))
     with db.transaction(write=False) as tx:
         assert tx.quotas.class_limits("default") == {GIGABYTES: 2**31 - 1, SNAPSHOTS: 0}
         assert tx.quotas.limits("default") == {}
+        assert tx.quotas.limits_and_class("project-a", "default") == (
+            {GIGABYTES: 5},
+            {GIGABYTES: 2**31 - 1, SNAPSHOTS: 0},
+        )
+        assert tx.quotas.limits_and_class("project-b", "gold") == ({}, {})
 
 
 def test_usage_is_counted_from_the_rows_but_those_being_deleted(db: SqlDatabase) -> None:

@@ -308,6 +308,12 @@ class QuotaRepository(Protocol):
         """The quota class's limits (only those set)."""
         ...
 
+    def limits_and_class(
+        self, project_id: str, class_name: str
+    ) -> tuple[dict[QuotaResource, int], dict[QuotaResource, int]]:
+        """``limits(project_id)`` and ``class_limits(class_name)`` at once."""
+        ...
+
     def set_class_limits(
         self, class_name: str, limits: Mapping[QuotaResource, int], *, at: datetime
     ) -> None:

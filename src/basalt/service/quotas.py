@@ -261,8 +261,11 @@ class QuotaService:
         self, tx: Transaction, project_id: str | None, resources: list[QuotaResource]
     ) -> dict[QuotaResource, int]:
         """Each resource's effective limit (``project_id`` None: the class's and defaults)."""
-        own = tx.quotas.limits(project_id) if project_id is not None else {}
-        quota_class = tx.quotas.class_limits(DEFAULT_QUOTA_CLASS)
+        own: dict[QuotaResource, int] = {}
+        if project_id is None:
+            quota_class = tx.quotas.class_limits(DEFAULT_QUOTA_CLASS)
+        else:
+            own, quota_class = tx.quotas.limits_and_class(project_id, DEFAULT_QUOTA_CLASS)
         return {
             r: effective_limit(r, project=own, quota_class=quota_class, default=self._default(r))
             for r in resources

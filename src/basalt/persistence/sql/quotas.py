@@ -18,6 +18,7 @@ transaction sees what the previous holder committed.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,13 +34,11 @@ from basalt.model.quota import (
     QuotaUsage,
     count_usage,
 )
-from basalt.persistence.sql.codec import Convert, codec
 from basalt.persistence.sql.connection import UnitConnection
 from basalt.persistence.sql.statements import PerDialect, SqlText, Statement
 from basalt.persistence.sql.tables import (
     QUOTA_FOR_EVERY_TYPE,
     insert_ignoring_conflict,
-    operations,
     quota_classes,
     quotas,
 )
@@ -55,44 +54,47 @@ class _Statements:
     lock: Statement
     limits: Statement
     class_limits: Statement
-    volumes: Statement
-    snapshots: Statement
-    growth: Statement
-    read_params: Convert
+    both_limits: Statement
+    usage: Statement
 
 
-def _not_in(mark: str, count: int) -> str:
-    return f"NOT IN ({', '.join([mark] * count)})"
+def _marks(mark: str, count: int) -> str:
+    return ", ".join([mark] * count)
 
 
 def _build(text: SqlText) -> _Statements:
     m = text.mark
-    limits = "SELECT resource, volume_type_id, hard_limit FROM {} WHERE {} = " + m
-    params = codec(operations.c.params, text.dialect).decode
+    limits = "SELECT {}, resource, volume_type_id, hard_limit FROM {} WHERE {} = " + m
     return _Statements(
         lock=Statement(f"SELECT pg_advisory_xact_lock(CAST({m} AS integer), CAST({m} AS integer))"),
-        limits=Statement(limits.format("quotas", "project_id")),
-        class_limits=Statement(limits.format("quota_classes", "class_name")),
-        volumes=Statement(
-            "SELECT volume_type_id, count(*), coalesce(sum(size_gib), 0) FROM volumes"
-            f" WHERE project_id = {m} AND status {_not_in(m, len(_VOLUME_STATUSES))}"
+        limits=Statement(limits.format("'p'", "quotas", "project_id")),
+        class_limits=Statement(limits.format("'c'", "quota_classes", "class_name")),
+        both_limits=Statement(
+            limits.format("'p'", "quotas", "project_id")
+            + " UNION ALL "
+            + limits.format("'c'", "quota_classes", "class_name")
+        ),
+        # One round trip: (kind, volume type, count, GiB, extend params as JSON text)
+        # rows for the counted volumes ('v') and snapshots ('s') per type, and each
+        # extend still running ('g'), whose growth the volume row does not show until
+        # it is done (text: PostgreSQL cannot unite json with the other rows' NULL).
+        usage=Statement(
+            "SELECT 'v', volume_type_id, count(*), coalesce(sum(size_gib), 0), NULL"
+            f" FROM volumes WHERE project_id = {m}"
+            f" AND status NOT IN ({_marks(m, len(_VOLUME_STATUSES))})"
             " GROUP BY volume_type_id"
-        ),
-        snapshots=Statement(
-            "SELECT v.volume_type_id, count(*), coalesce(sum(s.size_gib), 0)"
+            " UNION ALL "
+            "SELECT 's', v.volume_type_id, count(*), coalesce(sum(s.size_gib), 0), NULL"
             " FROM snapshots s JOIN volumes v ON v.id = s.volume_id"
-            f" WHERE s.project_id = {m} AND s.status {_not_in(m, len(_SNAPSHOT_STATUSES))}"
+            f" WHERE s.project_id = {m}"
+            f" AND s.status NOT IN ({_marks(m, len(_SNAPSHOT_STATUSES))})"
             " GROUP BY v.volume_type_id"
-        ),
-        # An extend changes the row's size only once the backend has grown the volume;
-        # until then its open operation holds the growth.
-        growth=Statement(
-            "SELECT v.volume_type_id, o.params FROM operations o"
+            " UNION ALL "
+            "SELECT 'g', v.volume_type_id, 1, 0, CAST(o.params AS TEXT) FROM operations o"
             " JOIN volumes v ON v.id = o.resource_id"
             f" WHERE v.project_id = {m} AND v.status = {m} AND o.kind = {m}"
             f" AND o.phase IN ({m}, {m})"
         ),
-        read_params=params if params is not None else (lambda value: value),
     )
 
 
@@ -113,12 +115,16 @@ def _type_id(stored: str) -> str | None:
     return None if stored == QUOTA_FOR_EVERY_TYPE else stored
 
 
-def _limits(rows: Sequence[Any]) -> dict[QuotaResource, int]:
-    return {QuotaResource(r[0], _type_id(r[1])): int(r[2]) for r in rows}
+def _limits(rows: Sequence[Any], source: str) -> dict[QuotaResource, int]:
+    return {QuotaResource(r[1], _type_id(r[2])): int(r[3]) for r in rows if r[0] == source}
 
 
-def _growth_gib(params: Any) -> int:
+def _growth_gib(text: str | None) -> int:
     """The growth an open extend operation promised (0 if its record lacks the sizes)."""
+    try:
+        params = json.loads(text or "null")
+    except ValueError:
+        return 0
     if not isinstance(params, dict):
         return 0
     new, old = params.get("new_size_gib"), params.get("old_size_gib")
@@ -142,11 +148,18 @@ class SqlQuotaRepository:
 
     def limits(self, project_id: str) -> dict[QuotaResource, int]:
         """The project's own limits."""
-        return _limits(self._unit.fetch(self._sql.limits, (project_id,)))
+        return _limits(self._unit.fetch(self._sql.limits, (project_id,)), "p")
 
     def class_limits(self, class_name: str) -> dict[QuotaResource, int]:
         """The quota class's limits."""
-        return _limits(self._unit.fetch(self._sql.class_limits, (class_name,)))
+        return _limits(self._unit.fetch(self._sql.class_limits, (class_name,)), "c")
+
+    def limits_and_class(
+        self, project_id: str, class_name: str
+    ) -> tuple[dict[QuotaResource, int], dict[QuotaResource, int]]:
+        """The project's own limits and the class's, in one round trip."""
+        rows = self._unit.fetch(self._sql.both_limits, (project_id, class_name))
+        return _limits(rows, "p"), _limits(rows, "c")
 
     def set_limits(
         self, project_id: str, limits: Mapping[QuotaResource, int], *, at: datetime
@@ -166,18 +179,23 @@ class SqlQuotaRepository:
         return int(result.rowcount)
 
     def usage(self, project_id: str) -> QuotaUsage:
-        """The project's usage, counted from its rows now."""
+        """The project's usage, counted from its rows now (one statement)."""
         sql = self._sql
-        volumes = self._unit.fetch(sql.volumes, (project_id, *_VOLUME_STATUSES))
-        snapshots = self._unit.fetch(sql.snapshots, (project_id, *_SNAPSHOT_STATUSES))
-        growth = self._unit.fetch(
-            sql.growth,
-            (project_id, str(VolumeStatus.EXTENDING), str(OperationKind.EXTEND_VOLUME), *_OPEN),
+        values = (
+            project_id,
+            *_VOLUME_STATUSES,
+            project_id,
+            *_SNAPSHOT_STATUSES,
+            project_id,
+            str(VolumeStatus.EXTENDING),
+            str(OperationKind.EXTEND_VOLUME),
+            *_OPEN,
         )
+        rows = self._unit.fetch(sql.usage, values)
         return count_usage(
-            volumes=[(r[0], int(r[1]), int(r[2])) for r in volumes],
-            snapshots=[(r[0], int(r[1]), int(r[2])) for r in snapshots],
-            growth=[(r[0], _growth_gib(sql.read_params(r[1]))) for r in growth],
+            volumes=[(r[1], int(r[2]), int(r[3])) for r in rows if r[0] == "v"],
+            snapshots=[(r[1], int(r[2]), int(r[3])) for r in rows if r[0] == "s"],
+            growth=[(r[1], _growth_gib(r[4])) for r in rows if r[0] == "g"],
         )
 
     def _put(

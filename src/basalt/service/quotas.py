@@ -126,13 +126,8 @@ class QuotaService:
         context, project = self._reader(ctx, project_id, "quota:get")
         with self.db.transaction(write=False) as tx:
             known = resources_by_label(self._type_ids(tx, context, project))
-            quota_class = tx.quotas.class_limits(DEFAULT_QUOTA_CLASS)
-            return {
-                name: effective_limit(
-                    r, project={}, quota_class=quota_class, default=self._default(r)
-                )
-                for name, r in known.items()
-            }
+            limits = self._resolve(tx, None, list(known.values()))
+            return {name: limits[r] for name, r in known.items()}
 
     def update(
         self,

@@ -32,6 +32,7 @@ from pydantic_settings import (
 )
 
 from basalt.errors import ConfigError
+from basalt.model.quota import MAX_LIMIT
 
 # The file's values for the Settings being built (a source below the environment).
 _FILE_VALUES: ContextVar[dict[str, Any] | None] = ContextVar("_FILE_VALUES", default=None)
@@ -259,6 +260,34 @@ class IscsiSettings(BaseModel):
         }
 
 
+class QuotaSettings(BaseModel):
+    """Every project's default limits: the ``[quotas]`` table. -1 is unlimited.
+
+    The ``default`` quota class (os-quota-class-sets/default) overrides these for
+    every project, and a project's own quota set overrides both.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    volumes: int = Field(default=10, ge=-1, le=MAX_LIMIT, description="volumes per project")
+    snapshots: int = Field(default=10, ge=-1, le=MAX_LIMIT, description="snapshots per project")
+    gigabytes: int = Field(
+        default=1000,
+        ge=-1,
+        le=MAX_LIMIT,
+        description="GiB per project: the sizes of its volumes plus those of its snapshots",
+    )
+    per_volume_gigabytes: int = Field(
+        default=-1, ge=-1, le=MAX_LIMIT, description="the largest size of one volume (GiB)"
+    )
+    per_type: int = Field(
+        default=-1,
+        ge=-1,
+        le=MAX_LIMIT,
+        description="the default of every volumes_<type>, snapshots_<type> and gigabytes_<type>",
+    )
+
+
 class BackendSettings(BaseModel):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     driver: Literal["file", "solidfire"] = "file"
@@ -299,6 +328,7 @@ class Settings(BaseSettings):
     backends: list[BackendSettings] = Field(default_factory=list)
     api: ApiSettings = Field(default_factory=ApiSettings)
     iscsi: IscsiSettings = Field(default_factory=IscsiSettings)
+    quotas: QuotaSettings = Field(default_factory=QuotaSettings)
 
     @classmethod
     def settings_customise_sources(

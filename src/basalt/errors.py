@@ -16,6 +16,7 @@
     │   ├── QosSpecsNotFoundError
     │   ├── TransferNotFoundError
     │   │   └── TransferKeyRefusedError  accept: unknown, wrong key or used, in one answer
+    │   ├── QuotaClassNotFoundError      Basalt has one quota class, default
     │   └── ExtensionNotFoundError       an API extension Basalt does not honour
     ├── InvalidInputError                field + reason name the bad value
     │   └── ManageExistingInvalidReferenceError
@@ -31,7 +32,8 @@
     │   └── ResourceBusyError            a concurrent change won the race
     ├── CapacityError
     │   ├── InsufficientCapacityError
-    │   └── BackendDisabledError         no enabled backend may take a new volume
+    │   ├── BackendDisabledError         no enabled backend may take a new volume
+    │   └── QuotaExceededError           the project's quota refuses it (HTTP 413, as Cinder)
     ├── DriverError                      a backend failed; carries the backend name
     │   ├── NotSupportedError            the backend lacks the feature
     │   └── BackendUnavailableError      the backend cannot answer right now
@@ -184,6 +186,16 @@ class TransferKeyRefusedError(TransferNotFoundError):
             "a transfer can be accepted once",
         )
         self.resource_id = ""
+
+
+class QuotaClassNotFoundError(NotFoundError):
+    code = "quota_class_not_found"
+    kind = "quota class"
+
+    def __init__(self, class_name: str) -> None:
+        super().__init__(
+            class_name, hint="Basalt has one quota class, default, used by every project"
+        )
 
 
 class ExtensionNotFoundError(NotFoundError):
@@ -353,6 +365,42 @@ class BackendDisabledError(CapacityError):
             "basalt service enable)",
         )
         self.reasons = dict(reasons)
+
+
+class QuotaExceededError(CapacityError):
+    """The request would take a project past one of its quota limits; nothing was made.
+
+    ``resource`` is the name clients use (``volumes``, ``gigabytes_gold``...);
+    ``in_use`` counts what the project holds (with the growth of running extends),
+    ``requested`` what the request adds (for ``per_volume_gigabytes``: the size).
+    """
+
+    code = "quota_exceeded"
+
+    def __init__(
+        self, *, project_id: str, resource: str, limit: int, in_use: int, requested: int
+    ) -> None:
+        unit = " GiB" if resource.startswith(("gigabytes", "per_volume_gigabytes")) else ""
+        if resource == "per_volume_gigabytes":
+            message = (
+                f"quota exceeded in project {project_id}: a volume of {requested} GiB is "
+                f"larger than its per_volume_gigabytes limit of {limit} GiB"
+            )
+        else:
+            message = (
+                f"quota exceeded for {resource} in project {project_id}: limit {limit}{unit}, "
+                f"in use {in_use}{unit}, requested {requested}{unit}"
+            )
+        super().__init__(
+            message,
+            hint="free some of it, or ask an administrator to raise the quota "
+            "(os-quota-sets, basalt quota set)",
+        )
+        self.project_id = project_id
+        self.resource = resource
+        self.limit = limit
+        self.in_use = in_use
+        self.requested = requested
 
 
 class DriverError(BasaltError):

@@ -99,6 +99,11 @@ def seeds(openapi_server: ServerProcess) -> dict[str, str]:
     a snapshot, a volume with a reservation, a failed operation (a message), a volume
     offered in a transfer."""
     with httpx.Client(base_url=openapi_server.project_url, timeout=30) as client:
+        # Generated requests may have lowered the quotas (the default class's, or the
+        # project's): lift them, or the seeds below could not be made.
+        unlimited = {"volumes": -1, "snapshots": -1, "gigabytes": -1, "per_volume_gigabytes": -1}
+        lifted = client.put("/os-quota-sets/basalt", json={"quota_set": unlimited})
+        assert lifted.status_code == 200, lifted.text
         volume = seeded(client, "seed", {"metadata": {"seed-key": "v"}})
         snapshots = client.get("/snapshots", params={"volume_id": volume["id"]}).json()
         if not snapshots["snapshots"]:
@@ -149,6 +154,8 @@ def seeds(openapi_server: ServerProcess) -> dict[str, str]:
         "key": "seed-key",
         "hostname": "basalt@file",
         "alias": "os-vol-host-attr",
+        "target_project_id": "basalt",
+        "quota_class": "default",
     }
 
 

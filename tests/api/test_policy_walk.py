@@ -116,6 +116,8 @@ BODIES: dict[tuple[str, str], list[Any]] = {
     ],
     ("POST", "/os-volume-transfer/{transfer_id}/accept"): [{"accept": {"auth_key": "0" * 32}}],
     ("POST", "/volume-transfers/{transfer_id}/accept"): [{"accept": {"auth_key": "0" * 32}}],
+    ("PUT", "/os-quota-sets/{target_project_id}"): [{"quota_set": {"volumes": 1}}],
+    ("PUT", "/os-quota-class-sets/{quota_class}"): [{"quota_class_set": {"volumes": 0}}],
     ("PUT", "/clusters/enable"): [{"name": "c1"}],
     ("PUT", "/clusters/disable"): [{"name": "c1"}],
 }
@@ -127,6 +129,7 @@ ADMIN_READS = (
     "/capabilities",
     "/qos-specs",
     "/types/{type_id}/os-volume-type-access",
+    "/os-quota-class-sets",
 )
 """Reads meant for administrators only."""
 HIDDEN_FROM_READERS = ("/types/{type_id}/extra_specs/{key}",)
@@ -213,13 +216,19 @@ def alices(server: ServerProcess) -> dict[str, str]:
         "type_id": kind["id"],
         "qos_id": qos["id"],
         "transfer_id": transfer["id"],
+        "target_project_id": "project-a",
+        "quota_class": "default",
     }
 
 
 def state_of(server: ServerProcess) -> dict[str, Any]:
-    """Everything of project-a as its owner sees it, and the types and QoS specs as the
-    administrator sees them (what must not change)."""
+    """Everything of project-a as its owner sees it, and the types, QoS specs and quotas
+    as the administrator sees them (what must not change)."""
     with client_of(server, "root") as root:
+        quotas = [
+            root.get("/v3/ops/os-quota-sets/project-a").json(),
+            root.get("/v3/ops/os-quota-class-sets/default").json(),
+        ]
         types = root.get("/v3/ops/types").json()["volume_types"]
         qos = root.get("/v3/ops/qos-specs").json()["qos_specs"]
         access = [
@@ -230,6 +239,7 @@ def state_of(server: ServerProcess) -> dict[str, Any]:
     with client_of(server, "alice") as alice:
         base = "/v3/project-a"
         return {
+            "quotas": quotas,
             "types": types,
             "qos": qos,
             "access": access,

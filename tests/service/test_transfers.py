@@ -217,3 +217,18 @@ def test_administrators_see_every_projects_transfers_and_force_delete_withdraws(
     assert b.transfers.list(all_projects=True, ctx=ADMIN) == []
     with pytest.raises(TransferKeyRefusedError):
         b.transfers.accept(new.transfer.id, new.auth_key, ctx=B)
+
+
+def test_the_destination_projects_quota_can_refuse_an_accept(b: basalt.Basalt) -> None:
+    new = offered(b, snapshots=1)
+    b.quotas.update("pb", {"snapshots": 0})
+    before = everything(b)
+    with pytest.raises(basalt.QuotaExceededError, match="snapshots in project pb"):
+        b.transfers.accept(new.transfer.id, new.auth_key, ctx=B)
+    assert everything(b) == before
+    b.quotas.update("pb", {"snapshots": 1, "gigabytes": 1})  # the volume and its snapshot: 2 GiB
+    with pytest.raises(basalt.QuotaExceededError, match="gigabytes in project pb"):
+        b.transfers.accept(new.transfer.id, new.auth_key, ctx=B)
+    b.quotas.update("pb", {"gigabytes": 2})
+    moved = b.transfers.accept(new.transfer.id, new.auth_key, ctx=B).wait(timeout=WAIT)
+    assert moved.project_id == "pb"

@@ -68,10 +68,26 @@ class ServerProcess:
         return self.log_path.read_text(errors="replace")
 
 
+UNLIMITED_QUOTAS = {
+    "BASALT_QUOTAS__VOLUMES": "-1",
+    "BASALT_QUOTAS__SNAPSHOTS": "-1",
+    "BASALT_QUOTAS__GIGABYTES": "-1",
+}
+"""The default quota of 10 volumes would make a module's tests depend on how many volumes
+the tests before them left in the shared server; tests/api/test_quotas.py runs with the
+configured defaults."""
+
+
 def start_server(
-    data_dir: Path, *, env: Mapping[str, str] | None = None, timeout: float = 30.0
+    data_dir: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 30.0,
+    unlimited_quotas: bool = True,
 ) -> ServerProcess:
     """Run `python -m basalt.cli.main serve` and wait until it answers.
+
+    With ``unlimited_quotas`` (the default) its projects' default quotas are unlimited.
 
     Raises:
         RuntimeError: it exited or did not answer in time (with its log).
@@ -86,6 +102,7 @@ def start_server(
         "BASALT_API__HOST": "127.0.0.1",
         "BASALT_ISCSI__PORTALS": json.dumps([f"127.0.0.1:{free_port()}"]),
         "BASALT_ISCSI__CONTROL_PORT": str(free_control_port()),
+        **(UNLIMITED_QUOTAS if unlimited_quotas else {}),
         **(env or {}),
     }
     control_port = int(child_env["BASALT_ISCSI__CONTROL_PORT"])

@@ -44,3 +44,23 @@ def test_bad_files_name_the_problem(tmp_path: Path, text: str, words: str) -> No
 def test_a_missing_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_settings(tmp_path / "nope.toml")
+
+
+def test_quota_defaults_come_from_the_quotas_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    quotas = load_settings(None, data_dir=tmp_path).quotas
+    assert (quotas.volumes, quotas.snapshots, quotas.gigabytes) == (10, 10, 1000)
+    assert (quotas.per_volume_gigabytes, quotas.per_type) == (-1, -1)
+    config = tmp_path / "basalt.toml"
+    config.write_text("[quotas]\nvolumes = 50\nper_type = 5\n")
+    monkeypatch.setenv("BASALT_QUOTAS__GIGABYTES", "-1")
+    quotas = load_settings(config).quotas
+    assert (quotas.volumes, quotas.gigabytes, quotas.per_type) == (50, -1, 5)
+    for text, words in [
+        ("[quotas]\nvolumes = -2\n", "quotas.volumes"),
+        ("[quotas]\nbackups = 1\n", "backups"),
+    ]:
+        config.write_text(text)
+        with pytest.raises(ConfigError, match=words):
+            load_settings(config)

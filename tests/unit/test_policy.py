@@ -65,15 +65,17 @@ def test_an_action_without_a_rule_is_a_bug() -> None:
 
 def test_docs_api_renders_the_table_as_it_is() -> None:
     text = (Path(__file__).resolve().parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
-    rows = {
-        line.rsplit("|", 2)[1].strip(): line
+    rows = [
+        line
         for line in text.splitlines()
         if line.startswith("| `")
         and line.rstrip().endswith(("| reader |", "| member |", "| admin |"))
-    }
+    ]
+    roles = [line.rsplit("|", 2)[1].strip() for line in rows]
+    assert sorted(roles) == ["admin", "member", "reader"], "one row per role"
     documented = {
         action.strip("` "): Role(role)
-        for role, line in rows.items()
+        for role, line in zip(roles, rows, strict=True)
         for action in line.split("|")[1].split(",")
     }
     assert documented == RULES

@@ -23,6 +23,7 @@ from basalt.api.routes import (
     operations,
     pools,
     qos,
+    quotas,
     services,
     snapshots,
     transfers,
@@ -53,6 +54,7 @@ ROUTERS = (
     qos.router,
     transfers.legacy_router,
     transfers.router,
+    quotas.router,
     *unserved.ROUTERS,  # 501 for the collections Basalt does not serve
 )
 

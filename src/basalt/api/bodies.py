@@ -318,3 +318,33 @@ class TransferAcceptBody(Closed):
 
 class TransferAcceptRequest(Closed):
     accept: TransferAcceptBody
+
+
+QuotaItems = Annotated[
+    Any,
+    WithJsonSchema(
+        {
+            "type": "object",
+            "description": "resource name (volumes, snapshots, gigabytes, per_volume_gigabytes, "
+            "volumes_<type>, snapshots_<type>, gigabytes_<type>) to limit: -1 (unlimited) or "
+            "0 or more",
+            "properties": {"tenant_id": {"type": "string"}, "id": {"type": "string"}},
+            "additionalProperties": {
+                "anyOf": [
+                    {"type": "integer", "minimum": -1, "maximum": 2**31 - 1},
+                    {"type": "string", "pattern": "^-?[0-9]+$"},
+                ]
+            },
+        }
+    ),
+]
+"""A quota set's limits; the service checks the names and values (and refuses the set
+whole). ``tenant_id``/``id``, which python-cinderclient sends, must name the URL's project."""
+
+
+class QuotaSetUpdateRequest(Closed):
+    quota_set: QuotaItems
+
+
+class QuotaClassUpdateRequest(Closed):
+    quota_class_set: QuotaItems

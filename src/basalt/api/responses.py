@@ -518,6 +518,15 @@ QUERY_PARAMETERS: dict[str, tuple[str, dict[str, Any]]] = {
     "event_id": ("e.g. VOLUME_VOLUME_005_001", {"type": "string"}),
     "request_id": ("of this request", {"type": "string"}),
     "message_level": ("ERROR", {"type": "string"}),
+    "usage": (
+        "true: each resource with limit, in_use, reserved and allocated",
+        {"type": "string"},
+    ),
+    "skip_validation": (
+        "true: accept limits below what the project uses (default false)",
+        {"type": "string"},
+    ),
+    "tenant_id": ("administrators: another project's", {"type": "string"}),
 }
 """Every query parameter a route reads, documented once."""
 

@@ -38,9 +38,6 @@ class Unserved:
 UNSERVED: tuple[Unserved, ...] = (
     Unserved("backups", "volume backups", "Basalt has no backup service"),
     Unserved("default-types", "default volume types", DATA_SERVICES),
-    Unserved("os-quota-sets", "quota sets", DATA_SERVICES),
-    Unserved("os-quota-class-sets", "quota classes", DATA_SERVICES),
-    Unserved("limits", "limits", DATA_SERVICES),
     Unserved("groups", "groups", GROUPS),
     Unserved("group_types", "group types", GROUPS),
     Unserved("group_snapshots", "group snapshots", GROUPS),

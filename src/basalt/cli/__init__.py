@@ -7,6 +7,7 @@
     pool.py        ``basalt pool ...``
     service.py     ``basalt service ...``
     transfer.py    ``basalt transfer ...``
+    quota.py       ``basalt quota ...``
     output.py      every table, JSON document and progress bar
     errors.py      error class -> exit code, in one table
 

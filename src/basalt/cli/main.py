@@ -11,6 +11,7 @@ from basalt.cli import CliState, pass_state
 from basalt.cli.errors import to_cli_error
 from basalt.cli.operation import operation
 from basalt.cli.pool import pool
+from basalt.cli.quota import quota
 from basalt.cli.service import service
 from basalt.cli.snapshot import snapshot
 from basalt.cli.transfer import transfer
@@ -96,6 +97,7 @@ cli.add_command(service)
 cli.add_command(volume_type)
 cli.add_command(qos)
 cli.add_command(transfer)
+cli.add_command(quota)
 
 
 def main() -> None:

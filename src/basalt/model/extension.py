@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-UPDATED = "2026-11-23T00:00:00+00:00"
+UPDATED = "2026-12-08T00:00:00+00:00"
 """When Basalt's list last changed (the API's ``updated`` field of each entry)."""
 
 
@@ -39,6 +39,22 @@ EXTENSIONS: tuple[Extension, ...] = (
         "os-extended-snapshot-attributes",
         "ExtendedSnapshotAttributes",
         "Snapshots show their project and progress.",
+    ),
+    Extension(
+        "os-quota-sets",
+        "Quotas",
+        "Each project's limits of volumes, snapshots, gigabytes, per_volume_gigabytes and "
+        "per volume type, with their usage; enforced atomically.",
+    ),
+    Extension(
+        "os-quota-class-sets",
+        "QuotaClasses",
+        "The default quota class: the limits of every project without its own.",
+    ),
+    Extension(
+        "os-used-limits",
+        "UsedLimits",
+        "GET /limits shows what the project uses beside its absolute limits.",
     ),
     Extension(
         "scheduler-stats",

@@ -1,4 +1,4 @@
-"""Rules for values that callers give: sizes, names, descriptions, metadata.
+"""Rules for values that callers give: sizes, names, descriptions, metadata, quotas.
 
 One place for each rule; the library, the CLI and REST all call these.
 """
@@ -6,10 +6,12 @@ One place for each rule; the library, the CLI and REST all call these.
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from collections.abc import Mapping
 
 from basalt.errors import InvalidInputError
+from basalt.model.quota import MAX_LIMIT, UNLIMITED, QuotaResource
 from basalt.model.volume_type import FRONT_END_KEYS, QosConsumer
 
 MAX_NAME_LENGTH = 255
@@ -210,3 +212,67 @@ def validate_qos(consumer: object, specs: object) -> tuple[str, dict[str, str]]:
                 "qos specs", f"{key} must be a whole number >= 0, not {value!r}"
             )
     return consumer, checked
+
+
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,12}")
+ABSENT_RESOURCES = frozenset({"backups", "backup_gigabytes", "groups"})
+"""Cinder quota resources of features Basalt does not have."""
+
+
+def validate_quota_limit(value: object, *, field: str) -> int:
+    """A quota limit: -1 (unlimited) or a whole number from 0 to MAX_LIMIT; an integer or
+    a string of digits, as Cinder takes it.
+
+    Raises:
+        InvalidInputError: not a whole number, negative other than -1, or too large.
+    """
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value.strip()):
+        number = int(value.strip())
+    if number is None:
+        raise InvalidInputError(
+            field, f"{str(value)[:32]!r} is not a whole number (-1 means unlimited)"
+        )
+    if number < UNLIMITED:
+        raise InvalidInputError(
+            field, f"{number} is negative: a limit is -1 (unlimited) or 0 or more"
+        )
+    if number > MAX_LIMIT:
+        raise InvalidInputError(field, f"{number} is above the largest limit, {MAX_LIMIT}")
+    return number
+
+
+def validate_quota_set(
+    items: object, *, known: Mapping[str, QuotaResource], field: str
+) -> dict[QuotaResource, int]:
+    """Check a quota set: resource names (``known``) to limits, at least one of them.
+
+    Args:
+        items: what the caller gave, e.g. ``{"volumes": 10, "gigabytes_gold": -1}``.
+        known: the resources that may be named, by name.
+        field: the name to use in errors (``quota_set``).
+
+    Returns:
+        The limits by resource.
+
+    Raises:
+        InvalidInputError: not a mapping, empty, an unknown name or a bad limit.
+    """
+    if not isinstance(items, Mapping):
+        raise InvalidInputError(field, "must be an object of resource names to limits")
+    if not items:
+        raise InvalidInputError(field, 'names no resource, e.g. {"volumes": 10}')
+    checked: dict[QuotaResource, int] = {}
+    for name, value in items.items():
+        resource = known.get(name) if isinstance(name, str) else None
+        if resource is None:
+            absent = " (Basalt has no backups or groups)" if name in ABSENT_RESOURCES else ""
+            raise InvalidInputError(
+                field,
+                f"unknown resource {str(name)[:300]!r}{absent}",
+                hint=f"the resources are {', '.join(sorted(known))}",
+            )
+        checked[resource] = validate_quota_limit(value, field=f"{field}.{name}")
+    return checked

@@ -13,7 +13,7 @@ Rules every implementation keeps:
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +32,7 @@ from basalt.model import (
     Volume,
     VolumeStatus,
 )
+from basalt.model.quota import QuotaResource, QuotaUsage
 from basalt.model.service import ServiceRecord
 from basalt.model.transfer import Transfer
 from basalt.model.volume_type import QosSpecs, VolumeType
@@ -317,6 +318,55 @@ class CredentialRepository(Protocol):
         ...
 
 
+class QuotaRepository(Protocol):
+    """Stored limits, the usage counted from the rows, and the per-project lock that
+    makes count-then-insert atomic."""
+
+    def lock(self, project_id: str) -> None:
+        """Serialise quota checks of ``project_id`` until this transaction ends.
+
+        Call it inside a write transaction, before counting. SQLite's write
+        transactions already run one at a time (BEGIN IMMEDIATE); PostgreSQL takes a
+        transaction-scoped advisory lock on the project.
+        """
+        ...
+
+    def limits(self, project_id: str) -> dict[QuotaResource, int]:
+        """The project's own limits (only those set)."""
+        ...
+
+    def set_limits(
+        self, project_id: str, limits: Mapping[QuotaResource, int], *, at: datetime
+    ) -> None:
+        """Store the project's limit for each resource given (the others stay)."""
+        ...
+
+    def clear(self, project_id: str) -> int:
+        """Remove every limit of the project; how many there were."""
+        ...
+
+    def class_limits(self, class_name: str) -> dict[QuotaResource, int]:
+        """The quota class's limits (only those set)."""
+        ...
+
+    def limits_and_class(
+        self, project_id: str, class_name: str
+    ) -> tuple[dict[QuotaResource, int], dict[QuotaResource, int]]:
+        """``limits(project_id)`` and ``class_limits(class_name)`` at once."""
+        ...
+
+    def set_class_limits(
+        self, class_name: str, limits: Mapping[QuotaResource, int], *, at: datetime
+    ) -> None:
+        """Store the class's limit for each resource given (the others stay)."""
+        ...
+
+    def usage(self, project_id: str) -> QuotaUsage:
+        """What the project holds, counted from its volume and snapshot rows (all but
+        those being deleted), with the growth of its running extends as reserved."""
+        ...
+
+
 class Transaction(Protocol):
     """One atomic unit of work; commits on clean exit, rolls back on error."""
 
@@ -331,6 +381,7 @@ class Transaction(Protocol):
     volume_types: VolumeTypeRepository
     qos_specs: QosSpecsRepository
     transfers: TransferRepository
+    quotas: QuotaRepository
 
 
 class Database(Protocol):

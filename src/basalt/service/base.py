@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from basalt.errors import (
     IdempotencyConflictError,
@@ -27,6 +27,7 @@ from basalt.model import (
     Volume,
     VolumeStatus,
 )
+from basalt.model.quota import QuotaDeltas
 from basalt.model.validation import validate_metadata, validate_request_id
 from basalt.persistence.base import (
     Database,
@@ -43,6 +44,9 @@ from basalt.service.pools import PoolService
 from basalt.service.runner import OperationHandle, OperationRunner, OperationScope
 from basalt.service.undo import UndoList
 
+if TYPE_CHECKING:
+    from basalt.service.quotas import QuotaService
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -57,6 +61,9 @@ class Replay(Exception):  # noqa: N818 - control flow, never escapes the service
 
 class UseCases:
     """Base of the per-aggregate services."""
+
+    quotas: QuotaService
+    """Set by the Basalt facade (basalt.service.instance); the quota check of new resources."""
 
     def __init__(
         self,
@@ -228,13 +235,17 @@ class UseCases:
         request_id: str | None,
         params: dict[str, object],
         message: str,
+        quota: QuotaDeltas,
     ) -> Operation:
         """Record the operation that creates ``resource``, its idempotency key and the first
-        event, then the resource itself, all in ``tx``.
+        event, then the resource itself, all in ``tx``, once the quota of the resource's
+        project allows ``quota`` (checked after the key: a retry gets its resource back
+        even when the quota is full now).
 
         Raises:
             Replay: the key was used before for the same request (the caller returns that).
             IdempotencyConflictError: the key was used for a different request.
+            QuotaExceededError: the project's quota refuses it.
         """
         resource_kind = "volume" if isinstance(resource, Volume) else "snapshot"
         operation = self._new_operation(
@@ -249,6 +260,7 @@ class UseCases:
         self._claim(
             tx, ctx=ctx, request_id=request_id, kind=kind, params=params, operation=operation
         )
+        self.quotas.check(tx, resource.project_id, quota)
         if isinstance(resource, Volume):
             tx.volumes.add(resource)
         else:

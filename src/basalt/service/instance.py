@@ -24,6 +24,7 @@ from basalt.service.operations import OperationService
 from basalt.service.policy import authorize
 from basalt.service.pools import PoolService
 from basalt.service.qos import QosService
+from basalt.service.quotas import QuotaService
 from basalt.service.reconcile import Reconciler, ReconcileReport
 from basalt.service.runner import OperationRunner
 from basalt.service.snapshots import SnapshotService
@@ -79,6 +80,9 @@ class Basalt:
             "pools": self.pools,
             "default_context": self.default_context,
         }
+        self.quotas = QuotaService(
+            db=self.db, settings=settings.quotas, default_context=self.default_context
+        )
         self.types = VolumeTypeService(**shared)
         self.types.default_type_name = settings.default_volume_type
         self.qos = QosService(**shared)
@@ -88,8 +92,11 @@ class Basalt:
         self.snapshots = SnapshotService(**shared)
         self.manage = ManageService(**shared)
         self.manage.types = self.types
+        for use_cases in (self.volumes, self.snapshots, self.manage):
+            use_cases.quotas = self.quotas
         self.attachments = AttachmentService(**shared)
         self.transfers = TransferService(**shared)
+        self.transfers.quotas = self.quotas
         self.operations = OperationService(db=self.db, default_context=self.default_context)
         self.deployment = DeploymentService(
             db=self.db, pools=self.pools, default_context=self.default_context

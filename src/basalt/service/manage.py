@@ -20,6 +20,7 @@ from basalt.model import (
     Volume,
     VolumeStatus,
 )
+from basalt.model.quota import QuotaDeltas
 from basalt.model.validation import (
     validate_description,
     validate_flag,
@@ -78,6 +79,7 @@ class ManageService(UseCases):
             PermissionDeniedError: the caller is not an administrator.
             ManageExistingInvalidReferenceError: the reference names nothing usable.
             NotSupportedError: the backend cannot manage.
+            QuotaExceededError: the project's quota refuses it (nothing is adopted).
         """
         context = self._ctx(ctx, "volume:manage")
         backend, pool_name = self.pools.resolve(pool)
@@ -132,6 +134,7 @@ class ManageService(UseCases):
                     request_id=request_id,
                     params=params,
                     message=f"managing {ref}",
+                    quota=QuotaDeltas.for_volume(volume),
                 )
         except Replay as replay:
             record = replay.record
@@ -225,7 +228,7 @@ class ManageService(UseCases):
 
         Raises:
             PermissionDeniedError, VolumeNotFoundError, ManageExistingInvalidReferenceError,
-            NotSupportedError.
+            NotSupportedError, QuotaExceededError (nothing is adopted).
         """
         context = self._ctx(ctx, "snapshot:manage")
         ref = _checked_reference(reference)
@@ -270,6 +273,7 @@ class ManageService(UseCases):
                     request_id=request_id,
                     params=params,
                     message=f"managing {ref}",
+                    quota=QuotaDeltas.for_snapshot(snapshot, volume_type_id=volume.volume_type_id),
                 )
         except Replay as replay:
             record = replay.record

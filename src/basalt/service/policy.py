@@ -83,6 +83,13 @@ RULES: dict[str, Role] = {
     "qos_specs:create": A,
     "qos_specs:update": A,  # keys, associations
     "qos_specs:delete": A,
+    # quotas and limits
+    "quota:get": R,  # its own project's (administrators: any project's), also the defaults
+    "quota:update": A,
+    "quota:delete": A,
+    "quota_class:get": A,
+    "quota_class:update": A,
+    "limits:get": R,
     # records about the work
     "operation:get": R,
     "message:get": R,

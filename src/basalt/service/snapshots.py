@@ -23,6 +23,7 @@ from basalt.model import (
     Volume,
     VolumeStatus,
 )
+from basalt.model.quota import QuotaDeltas
 from basalt.model.states import SNAPSHOT_TRANSITIONS
 from basalt.model.validation import validate_description, validate_metadata, validate_name
 from basalt.persistence.base import ListQuery, Transaction
@@ -105,7 +106,7 @@ class SnapshotService(UseCases):
 
         Raises:
             InvalidInputError, VolumeNotFoundError, InvalidStateError,
-            IdempotencyConflictError.
+            IdempotencyConflictError, QuotaExceededError (nothing is created).
         """
         context = self._ctx(ctx, "snapshot:create")
         name_ = validate_name(name)
@@ -176,6 +177,7 @@ class SnapshotService(UseCases):
             request_id=request_id,
             params=params,
             message="created",
+            quota=QuotaDeltas.for_snapshot(snapshot, volume_type_id=volume.volume_type_id),
         )
         tx.events.add(
             Event(

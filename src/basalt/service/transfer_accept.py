@@ -49,6 +49,7 @@ from basalt.model import (
     Volume,
     VolumeStatus,
 )
+from basalt.model.quota import QuotaDeltas
 from basalt.model.states import SNAPSHOT_BUSY
 from basalt.model.transfer import MAX_AUTH_KEY_LENGTH, Transfer, key_matches, new_salt
 from basalt.persistence.base import Transaction
@@ -131,18 +132,19 @@ class TransferAccept(UseCases):
         volume: Volume,
         snapshots: list[Snapshot],
     ) -> None:
-        """The destination project's quota check: THE call site for quotas in an accept.
-
-        Does nothing yet: quotas are being built separately, and the integration wires
-        them here. It runs in the accept's first transaction, before the claim, so a
-        refusal (raise) changes nothing.
+        """The destination project's quota check, in the accept's first transaction,
+        before the claim, so a refusal changes nothing.
 
         Args:
             tx: the accept's transaction.
             project_id: the project taking the volume.
             volume: the volume (``size_gib`` GiB, one volume).
             snapshots: the snapshots that go with it (none for a ``no_snapshots`` transfer).
+
+        Raises:
+            QuotaExceededError: the destination project's quota refuses them.
         """
+        self.quotas.check(tx, project_id, QuotaDeltas.for_transfer(volume, snapshots))
 
     def _offered(
         self, tx: Transaction, transfer: Transfer, ctx: RequestContext

@@ -16,6 +16,7 @@ from basalt.model import (
     Volume,
     VolumeStatus,
 )
+from basalt.model.quota import QuotaDeltas
 from basalt.model.validation import (
     validate_description,
     validate_flag,
@@ -78,7 +79,7 @@ class VolumeCreation(UseCases):
         Raises:
             InvalidInputError, NotFoundError, InvalidStateError, InsufficientCapacityError,
             BackendDisabledError (an empty volume, and no enabled backend may take it),
-            IdempotencyConflictError.
+            IdempotencyConflictError, QuotaExceededError (nothing is created).
         """
         context = self._ctx(ctx, "volume:create")
         size = validate_size_gib(size_gib)
@@ -214,6 +215,7 @@ class VolumeCreation(UseCases):
                 request_id=request_id,
                 params=params,
                 message=f"created as {kind}",
+                quota=QuotaDeltas.for_volume(volume),
             )
         return volume, operation, source, qos
 

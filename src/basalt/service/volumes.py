@@ -25,6 +25,7 @@ from basalt.model import (
     volume_status_for,
 )
 from basalt.model.attachment import HOLDS_ATTACHMENTS
+from basalt.model.quota import QuotaDeltas
 from basalt.model.states import VOLUME_TRANSITIONS
 from basalt.model.validation import (
     validate_description,
@@ -212,6 +213,7 @@ class VolumeService(VolumeCreation, VolumeRevert, VolumeMigration, VolumeAdmin):
             InvalidInputError: the new size is not larger.
             InvalidStateError: the volume is neither available nor in use.
             InsufficientCapacityError: the pool cannot take the growth.
+            QuotaExceededError: the project's quota refuses the growth (nothing changes).
         """
         context = self._ctx(ctx, "volume:extend")
         size = validate_size_gib(new_size_gib, field="new_size")
@@ -222,6 +224,7 @@ class VolumeService(VolumeCreation, VolumeRevert, VolumeMigration, VolumeAdmin):
         with self.db.transaction() as tx:
             volume = self._volume(tx, volume_id, context)
             _require_growth(volume, size)
+            self.quotas.check(tx, volume.project_id, QuotaDeltas.for_growth(volume, size))
             move_volume(tx, volume, V.EXTENDING, action="extend")
             qos = backend_qos(tx, volume)
             operation = self._new_operation(

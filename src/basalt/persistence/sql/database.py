@@ -37,6 +37,7 @@ from basalt.persistence.base import (
     IdempotencyRepository,
     OperationRepository,
     QosSpecsRepository,
+    QuotaRepository,
     ServiceRepository,
     SnapshotRepository,
     TransferRepository,
@@ -48,6 +49,7 @@ from basalt.persistence.sql.connection import UnitConnection
 from basalt.persistence.sql.events import SqlEventRepository
 from basalt.persistence.sql.idempotency import SqlIdempotencyRepository
 from basalt.persistence.sql.operations import SqlOperationRepository
+from basalt.persistence.sql.quotas import SqlQuotaRepository
 from basalt.persistence.sql.services import SqlServiceRepository
 from basalt.persistence.sql.snapshots import SqlSnapshotRepository
 from basalt.persistence.sql.transfers import SqlTransferRepository
@@ -108,6 +110,7 @@ class SqlTransaction:
         self.volume_types: VolumeTypeRepository = SqlVolumeTypeRepository(unit)
         self.qos_specs: QosSpecsRepository = SqlQosSpecsRepository(unit)
         self.transfers: TransferRepository = SqlTransferRepository(unit)
+        self.quotas: QuotaRepository = SqlQuotaRepository(unit)
 
     @property
     def connection(self) -> Connection:

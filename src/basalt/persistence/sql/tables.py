@@ -243,6 +243,35 @@ services = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
 )
 
+QUOTA_FOR_EVERY_TYPE = ""
+"""``volume_type_id`` of a limit that counts the volumes of every type (a key column
+cannot be NULL, and the value must be comparable in ``ON CONFLICT``)."""
+
+quotas = sa.Table(
+    "quotas",
+    metadata,
+    # A project's own limits (os-quota-sets). A resource without a row has the default
+    # quota class's limit, else the settings'. Usage is never stored: it is counted.
+    sa.Column("project_id", sa.String(255), nullable=False),
+    sa.Column("resource", sa.String(32), nullable=False),  # volumes, snapshots, gigabytes, ...
+    sa.Column("volume_type_id", sa.String(36), nullable=False),  # or QUOTA_FOR_EVERY_TYPE
+    sa.Column("hard_limit", sa.Integer, nullable=False),  # -1: unlimited
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("project_id", "resource", "volume_type_id"),
+)
+
+quota_classes = sa.Table(
+    "quota_classes",
+    metadata,
+    # The limits of a quota class (only ``default`` is used: every project's fallback).
+    sa.Column("class_name", sa.String(255), nullable=False),
+    sa.Column("resource", sa.String(32), nullable=False),
+    sa.Column("volume_type_id", sa.String(36), nullable=False),
+    sa.Column("hard_limit", sa.Integer, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("class_name", "resource", "volume_type_id"),
+)
+
 chap_credentials = sa.Table(
     "chap_credentials",
     metadata,

@@ -25,7 +25,7 @@ import pytest
 from pydantic import SecretStr
 
 import basalt
-from basalt.config import BackendSettings, SolidFireSettings
+from basalt.config import BackendSettings, QuotaSettings, SolidFireSettings
 from basalt.errors import BasaltError
 from basalt.model import SnapshotStatus, VolumeStatus
 from basalt.service.context import RequestContext
@@ -65,6 +65,9 @@ def open_basalt(tmp_path: Path, backend: SolidFireBackend) -> basalt.Basalt:
     settings = basalt.Settings(
         data_dir=tmp_path / "data",
         backends=[BackendSettings(name="sf", driver="solidfire", solidfire=solidfire)],
+        # The random workload may hold more than the default 10 volumes of one project;
+        # a refusal by quota is not the faults this test is about.
+        quotas=QuotaSettings(volumes=-1, snapshots=-1, gigabytes=-1),
     )
     return basalt.open(settings)
 

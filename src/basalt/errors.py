@@ -14,7 +14,8 @@
     │   ├── ClusterNotFoundError         (Basalt runs no clusters)
     │   └── ExtensionNotFoundError       an API extension Basalt does not honour
     ├── InvalidInputError                field + reason name the bad value
-    │   └── ManageExistingInvalidReferenceError
+    │   ├── ManageExistingInvalidReferenceError
+    │   └── InvalidExtraSpecError        a volume type's extra spec the scheduler cannot read
     ├── InvalidStateError                resource is in the wrong state for the action
     ├── VolumeAttachedError              attached elsewhere (no multiattach), or still attached
     ├── PermissionDeniedError            the caller's roles or project do not allow it
@@ -169,6 +170,22 @@ class ManageExistingInvalidReferenceError(InvalidInputError):
     def __init__(self, reference: object, reason: str) -> None:
         super().__init__("reference", f"{reference!r}: {reason}")
         self.reference = reference
+
+
+class InvalidExtraSpecError(InvalidInputError):
+    """An extra spec the capabilities filter cannot read (``<is> maybe``, ``>= many``)."""
+
+    code = "invalid_extra_spec"
+
+    def __init__(self, key: str, value: str, reason: str) -> None:
+        super().__init__(
+            f"extra spec {key}",
+            f"{value!r}: {reason}",
+            hint="operators: =, ==, !=, >=, <=, s==, s!=, s<, s<=, s>, s>=, <in>, <is>, "
+            "<or>, <all-in>; a value without an operator must equal the capability",
+        )
+        self.key = key
+        self.value = value
 
 
 class InvalidStateError(BasaltError):

@@ -24,9 +24,10 @@
     │   ├── VolumeHasSnapshotsError
     │   ├── IdempotencyConflictError     same key, different request
     │   └── ResourceBusyError            a concurrent change won the race
-    ├── CapacityError
+    ├── CapacityError                    no room for a new volume (placement failed)
     │   ├── InsufficientCapacityError
-    │   └── BackendDisabledError         no enabled backend may take a new volume
+    │   ├── BackendDisabledError         no enabled backend may take a new volume
+    │   └── NoValidBackendError          the scheduler found no pool; carries its explanation
     ├── DriverError                      a backend failed; carries the backend name
     │   ├── NotSupportedError            the backend lacks the feature
     │   └── BackendUnavailableError      the backend cannot answer right now
@@ -49,7 +50,11 @@ The HTTP status for each class is chosen in one place: basalt.api.errors.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the scheduler imports this module; the error only carries its result
+    from basalt.service.scheduler.explain import Explanation
 
 
 class BasaltError(Exception):
@@ -311,6 +316,33 @@ class BackendDisabledError(CapacityError):
             "basalt service enable)",
         )
         self.reasons = dict(reasons)
+
+
+class NoValidBackendError(CapacityError):
+    """No pool passed every scheduler filter. ``explanation`` has each pool's reasons.
+
+    The message names the size and how many pools failed which filter first, e.g.
+    "no pool can take 50 GiB: 3 fail capacity, 2 fail capabilities
+    (volume_backend_name=gold)"; ``explanation.as_text()`` is the whole table. The
+    scheduler's fast path words the message from what it knows and evaluates the
+    explanation only when it is first read.
+    """
+
+    code = "no_valid_backend"
+
+    def __init__(self, summary: str, explanation: Callable[[], Explanation]) -> None:
+        super().__init__(
+            summary, hint="basalt scheduler explain shows every pool with each filter's reason"
+        )
+        self._explain = explanation
+        self._explanation: Explanation | None = None
+
+    @property
+    def explanation(self) -> Explanation:
+        """Every pool's verdicts and scores for the refused request."""
+        if self._explanation is None:
+            self._explanation = self._explain()
+        return self._explanation
 
 
 class DriverError(BasaltError):

@@ -26,6 +26,7 @@ STATUS_BY_ERROR: dict[type[BaseException], int] = {
     e.IdempotencyConflictError: 409,
     e.ResourceBusyError: 409,
     e.ConflictError: 409,
+    e.NoValidBackendError: 400,
     e.CapacityError: 400,
     e.NotSupportedError: 400,
     e.FeatureUnavailableError: 501,

@@ -3,7 +3,8 @@
 Pure: it decides over :class:`PoolCandidate` values the service builds and never
 reads the database or calls a driver. Filters (filters.py) say which pools may
 take a request, weighers (weighers.py) rank those that may; :func:`explain` runs
-every filter on every pool and reports why, :func:`schedule` returns its winner.
+every filter on every pool and reports why, :func:`schedule` returns its winner,
+and :class:`Scheduler` reaches the same decision fast and follows placements.
 The capacity rule (capacity.py) is shared with the service's capacity claim.
 """
 
@@ -23,6 +24,7 @@ from basalt.service.scheduler.explain import (
     explain,
     schedule,
 )
+from basalt.service.scheduler.fast import Scheduler
 from basalt.service.scheduler.filters import FILTERS, FilterVerdict
 from basalt.service.scheduler.settings import SchedulerSettings
 from basalt.service.scheduler.specs import CompiledSpecs, check_extra_specs, compile_extra_specs
@@ -39,6 +41,7 @@ __all__ = [
     "PoolCandidate",
     "PoolVerdict",
     "ScheduleRequest",
+    "Scheduler",
     "SchedulerSettings",
     "WeigherScore",
     "capacity_reason",

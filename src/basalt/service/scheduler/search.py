@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import islice
 
@@ -77,26 +77,32 @@ def extremes(
     Returns:
         (lows, highs), or None when no pool is eligible.
     """
-    is_member, capacity, backend = query.is_member, query.capacity, query.backend
-    size, avoid = query.size, query.avoid
     lows, highs = [], []
     for k, entries in enumerate(by_raw):
-        start = bisect_left(entries, (size, -1)) if k == free_k else 0
-        low = high = None
-        for value, i in islice(entries, start, None):
-            if is_member[i] and size <= capacity[i] and not (avoid and backend[i] in avoid):
-                low = value
-                break
+        start = bisect_left(entries, (query.size, -1)) if k == free_k else 0
+        low = _first_eligible(islice(entries, start, None), query)
         if low is None:
             return None
-        for value, i in reversed(entries):
-            if is_member[i] and size <= capacity[i] and not (avoid and backend[i] in avoid):
-                high = value
-                break
+        high = _first_eligible(reversed(entries), query)
         assert high is not None  # the low's pool is eligible, so some high is
         lows.append(low)
         highs.append(high)
     return lows, highs
+
+
+def _first_eligible(entries: Iterable[tuple[float, int]], query: Query) -> float | None:
+    """The value of the first eligible pool among ``entries`` (value, index)."""
+    is_member, capacity, size = query.is_member, query.capacity, query.size
+    if query.avoid:
+        backend, avoid = query.backend, query.avoid
+        for value, i in entries:
+            if is_member[i] and size <= capacity[i] and backend[i] not in avoid:
+                return value
+        return None
+    for value, i in entries:  # the same test without avoided backends: most requests
+        if is_member[i] and size <= capacity[i]:
+            return value
+    return None
 
 
 def best_pool(

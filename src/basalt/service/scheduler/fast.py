@@ -36,7 +36,7 @@ import math
 import threading
 from bisect import bisect_left, insort
 from collections.abc import Hashable, Iterable
-from itertools import compress
+from itertools import compress, repeat
 
 from basalt.errors import BasaltUsageError
 from basalt.service.scheduler.candidates import PoolCandidate, ScheduleRequest, consume
@@ -76,7 +76,7 @@ class Scheduler:
         self._raw_of = tuple(WEIGHERS[name] for name, _ in active)
         self._multipliers = tuple(m for _, m in active)
         self._signs = tuple(1.0 if m > 0 else -1.0 for m in self._multipliers)
-        self._weight_sum = sum(abs(m) for m in self._multipliers)
+        self._largest_multiplier = max(map(abs, self._multipliers), default=0.0)
         names = [name for name, _ in active]
         self._free_k = names.index("free_capacity") if "free_capacity" in names else -1
         self._static = tuple(FILTERS[n] for n in self.settings.filters if n not in RUNTIME_FILTERS)
@@ -248,7 +248,7 @@ class Scheduler:
         key = (rule.name, rule.reads(request, specs))
         found = self._masks.get(key)
         if found is None:
-            outcomes = bytes(rule.passes(pool, request, specs) for pool in self._pools)
+            outcomes = bytes(map(rule.passes, self._pools, repeat(request), repeat(specs)))
             found = self._masks[key] = int.from_bytes(outcomes, "little")
         return found
 
@@ -282,6 +282,7 @@ class Scheduler:
             lows=lows,
             highs=highs,
             multipliers=self._multipliers,
+            largest_multiplier=self._largest_multiplier,
             stats=self.stats,
         )
         if index < 0:  # no weigher: extremes cannot tell whether any pool is eligible

@@ -114,6 +114,7 @@ def best_pool(
     lows: Sequence[float],
     highs: Sequence[float],
     multipliers: Sequence[float],
+    largest_multiplier: float,
     stats: SearchStats,
 ) -> tuple[int, float]:
     """The eligible pool with the highest total, the lowest host among equal totals.
@@ -124,19 +125,16 @@ def best_pool(
         (pool index, its total); index -1 when no pool is eligible (only possible with
         no weigher: otherwise ``extremes`` found one).
     """
-    spans, coefficients, lows_y, shift = [], [], [], 0.0
-    for k in range(len(multipliers)):
-        m, low, high = multipliers[k], lows[k], highs[k]
-        span = high - low
-        spans.append(span)
-        coefficients.append(abs(m) / span if span > 0.0 else 0.0)
-        lows_y.append(low if m > 0 else -high)
-        if m < 0 < span:
-            shift += m
+    spans = [high - low for low, high in zip(lows, highs, strict=True)]
+    coefficients = [abs(m) / s if s > 0.0 else 0.0 for m, s in zip(multipliers, spans, strict=True)]
+    lows_y = [
+        low if m > 0 else -high for m, low, high in zip(multipliers, lows, highs, strict=True)
+    ]
+    shift = sum([m for m, span in zip(multipliers, spans, strict=True) if m < 0 < span])
     if not any(coefficients):  # every total is 0.0: the lowest host wins
         return next((i for i in signature.members if query.eligible(i)), -1), 0.0
     ranked = signature.ranked
-    scale = max(abs(ranked[0][0]), abs(ranked[-1][0]), max(map(abs, multipliers)))
+    scale = max(abs(ranked[0][0]), abs(ranked[-1][0]), largest_multiplier)
     floor_key = signature.key_of_y(lows_y)
     ceiling = ScoreCeiling(coefficients, signature.reference, spans, floor_key, shift, scale)
     capacity, backend, size, avoid = query.capacity, query.backend, query.size, query.avoid

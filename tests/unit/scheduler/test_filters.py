@@ -149,3 +149,31 @@ def test_each_rule_reads_only_what_it_declares(name: FilterName) -> None:
             assert rule.passes(candidate, base, base_specs) == rule.passes(
                 candidate, other, other_specs
             )
+
+
+@pytest.mark.parametrize("name", [n for n, rule in FILTERS.items() if rule.reads_pool])
+def test_pools_that_agree_on_what_a_rule_reads_get_the_same_outcome(name: FilterName) -> None:
+    """The fast path asks such a rule once per value it reads of a pool."""
+    rule = FILTERS[name]
+    assert rule.reads_pool is not None
+    pools = [
+        pool("b1", "p1", zone="az1"),
+        pool("b1", "p2", zone="az1", free=1.0, capabilities={"x": "y"}, volume_count=9),
+        pool("b2", "p1", zone="az2", enabled=False),
+        pool("b2", "p2", zone="az2", enabled=False, up=False),
+        pool("b3", "p1", zone="az1", up=False, thin_provisioning=True),
+    ]
+    asked = [
+        request(10),
+        request(10, availability_zone="az1"),
+        request(10, availability_zone="az2"),
+        request(10, same_backend_as=frozenset({"b1"})),
+        request(10, different_backend_from=frozenset({"b1", "b3"})),
+    ]
+    for one in pools:
+        for other in pools:
+            if rule.reads_pool(one) != rule.reads_pool(other):
+                continue
+            for each in asked:
+                specs = compiled(each.extra_specs)
+                assert rule.passes(one, each, specs) == rule.passes(other, each, specs)

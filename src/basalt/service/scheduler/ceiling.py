@@ -45,16 +45,12 @@ class ScoreCeiling:
             shift: A, the total of a pool at every low.
             scale: the largest magnitude among the keys and multipliers, for the slack.
         """
-        segments = []
-        top = ratio_max = 0.0
-        for k in range(len(coefficients)):
-            width = reference[k] * spans[k]
-            if width > 0.0:
-                ratio = coefficients[k] / reference[k]
-                segments.append((ratio, width))
-                top += ratio * width
-                ratio_max = max(ratio_max, ratio)
-        segments.sort(reverse=True)
+        pieces = zip(coefficients, reference, spans, strict=True)
+        segments = sorted(
+            [(c / c0, c0 * span) for c, c0, span in pieces if c0 * span > 0.0], reverse=True
+        )
+        top = sum([ratio * width for ratio, width in segments])
+        ratio_max = segments[0][0] if segments else 0.0
         self.segments = segments
         self.floor_key = floor_key
         self.shift = shift

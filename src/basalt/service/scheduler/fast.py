@@ -157,6 +157,8 @@ class Scheduler:
             if static != (pool.availability_zone, pool.enabled, pool.up, pool.capabilities):
                 self._signatures.clear()
                 self._masks.clear()
+                self._pools[index] = pool
+                self._group()
             self._set(index, pool)
 
     def explain(self, request: ScheduleRequest) -> Explanation:
@@ -177,6 +179,21 @@ class Scheduler:
         self._signatures: dict[SignatureKey, Signature] = {}
         self._masks: dict[tuple[FilterName, Hashable], int] = {}
         self._raised: list[int] = []
+        self._group()
+
+    def _group(self) -> None:
+        """For each static filter that says what it reads of a pool: the pools by that
+        value (one representative, and their bytes in a mask)."""
+        self._groups: dict[FilterName, dict[Hashable, tuple[int, int]]] = {}
+        for rule in self._static:
+            if rule.reads_pool is None:
+                continue
+            groups: dict[Hashable, tuple[int, int]] = {}
+            for i, pool in enumerate(self._pools):
+                value = rule.reads_pool(pool)
+                first, bits = groups.get(value, (i, 0))
+                groups[value] = (first, bits | 1 << (8 * i))
+            self._groups[rule.name] = groups
 
     def _capacity_of(self, pool: PoolCandidate) -> float:
         return provisionable_gib(pool) if self._checks_capacity else math.inf
@@ -248,8 +265,16 @@ class Scheduler:
         key = (rule.name, rule.reads(request, specs))
         found = self._masks.get(key)
         if found is None:
-            outcomes = bytes(map(rule.passes, self._pools, repeat(request), repeat(specs)))
-            found = self._masks[key] = int.from_bytes(outcomes, "little")
+            groups = self._groups.get(rule.name)
+            if groups is None:
+                outcomes = bytes(map(rule.passes, self._pools, repeat(request), repeat(specs)))
+                found = int.from_bytes(outcomes, "little")
+            else:  # asked once per value the rule reads of a pool
+                found = 0
+                for first, bits in groups.values():
+                    if rule.passes(self._pools[first], request, specs):
+                        found |= bits
+            self._masks[key] = found
         return found
 
     def _choose(self, request: ScheduleRequest) -> tuple[int, float]:

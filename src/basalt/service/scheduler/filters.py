@@ -24,6 +24,9 @@ Cause = Callable[[PoolCandidate, ScheduleRequest, CompiledSpecs], str | None]
 Reads = Callable[[ScheduleRequest, CompiledSpecs], Hashable]
 """The only part of the request the rule reads (with the pool): for equal values the
 rule gives every pool the same outcome, which the fast path relies on to keep it."""
+ReadsPool = Callable[[PoolCandidate], Hashable]
+"""The only part of the pool the rule reads, when it is hashable: pools with equal
+values get the same outcome, so the fast path asks the rule once per value."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +52,7 @@ class PoolFilter:
     wording: Wording
     cause: Cause
     reads: Reads
+    reads_pool: ReadsPool | None = None
 
     def verdict(
         self, pool: PoolCandidate, request: ScheduleRequest, specs: CompiledSpecs
@@ -190,7 +194,12 @@ def _names(backends: frozenset[str]) -> str:
 
 FILTERS: dict[FilterName, PoolFilter] = {
     "enabled": PoolFilter(
-        "enabled", _usable, _word_usable, _unusable_cause, lambda request, specs: None
+        "enabled",
+        _usable,
+        _word_usable,
+        _unusable_cause,
+        lambda request, specs: None,
+        lambda pool: (pool.enabled, pool.up),
     ),
     "availability_zone": PoolFilter(
         "availability_zone",
@@ -198,6 +207,7 @@ FILTERS: dict[FilterName, PoolFilter] = {
         _word_zone,
         _zone_cause,
         lambda request, specs: request.availability_zone,
+        lambda pool: pool.availability_zone,
     ),
     "same_backend": PoolFilter(
         "same_backend",
@@ -205,6 +215,7 @@ FILTERS: dict[FilterName, PoolFilter] = {
         _word_same,
         _same_cause,
         lambda request, specs: request.same_backend_as,
+        lambda pool: pool.backend,
     ),
     "different_backend": PoolFilter(
         "different_backend",
@@ -212,6 +223,7 @@ FILTERS: dict[FilterName, PoolFilter] = {
         _word_different,
         _different_cause,
         lambda request, specs: request.different_backend_from,
+        lambda pool: pool.backend,
     ),
     "capabilities": PoolFilter(
         "capabilities", _capable, _word_capable, _incapable_cause, lambda request, specs: specs.key

@@ -145,3 +145,26 @@ def test_long_runs_of_placements_stay_equal_to_the_full_evaluation() -> None:
         current = [consume(p, asked.size_gib) if p.host == fast.host else p for p in current]
     assert scheduler.stats.rescales > 0 and scheduler.stats.repairs > 0
     assert scheduler.stats.pools_scored < 400 * 150 / 10
+
+
+def test_a_full_pool_that_gets_room_again_is_searched_again() -> None:
+    """A pool that cannot take 1 GiB leaves the search; an update that gives it room
+    must bring it back even when no weighed value of it changed."""
+    settings = SchedulerSettings(weighers={"volume_count": -1.0})
+    full = pool("a", "full", free=0.0, volume_count=0)
+    scheduler = Scheduler([full, pool("b", "busy", volume_count=7)], settings)
+    assert scheduler.schedule(request(10)).host == "basalt@b#busy"
+    scheduler.update(dataclasses.replace(full, free_capacity_gib=500.0))
+    assert scheduler.schedule(request(10)).host == "basalt@a#full"
+
+
+def test_a_pool_filled_by_placements_leaves_the_search() -> None:
+    scheduler = Scheduler([pool("a", "small", free=30.0), pool("b", "big", free=25.0)])
+    assert scheduler.place(request(29)).host == "basalt@a#small"  # 1 GiB left
+    assert scheduler.place(request(20)).host == "basalt@b#big"  # 5 GiB left
+    with pytest.raises(NoValidBackendError, match="2 fail capacity"):
+        scheduler.place(request(6))
+    assert scheduler.place(request(5)).host == "basalt@b#big"  # full now
+    assert scheduler.place(request(1)).host == "basalt@a#small"  # full now
+    with pytest.raises(NoValidBackendError, match="2 fail capacity"):
+        scheduler.place(request(1))

@@ -172,8 +172,10 @@ class Scheduler:
         self._cap = [self._capacity_of(pool) for pool in self._pools]
         self._raw = [tuple(raw(pool) for raw in self._raw_of) for pool in self._pools]
         self._version = [0] * len(self._pools)
+        # Pools that cannot take even 1 GiB (the smallest request) are never
+        # eligible: they stay out of the sorted lists until they can.
         self._by_raw = [
-            sorted((values[k], i) for i, values in enumerate(self._raw))
+            sorted((values[k], i) for i, values in enumerate(self._raw) if self._cap[i] >= 1)
             for k in range(len(self._raw_of))
         ]
         self._signatures: dict[SignatureKey, Signature] = {}
@@ -211,23 +213,20 @@ class Scheduler:
         return placed
 
     def _set(self, index: int, pool: PoolCandidate) -> None:
-        old = self._raw[index]
+        old, old_cap = self._raw[index], self._cap[index]
         new = tuple([raw(pool) for raw in self._raw_of])
         self._pools[index] = pool
-        self._cap[index] = self._capacity_of(pool)
+        self._cap[index] = cap = self._capacity_of(pool)
         for k, entries in enumerate(self._by_raw):
-            if new[k] != old[k]:
-                at, entry = bisect_left(entries, (old[k], index)), (new[k], index)
-                if (at == 0 or entries[at - 1] <= entry) and (
-                    at + 1 == len(entries) or entry <= entries[at + 1]
-                ):
-                    entries[at] = entry  # still in order where it is
-                else:
-                    del entries[at]
-                    insort(entries, entry)
+            _move(
+                entries,
+                (old[k], index) if old_cap >= 1 else None,
+                (new[k], index) if cap >= 1 else None,
+            )
         self._raw[index] = new
         self._version[index] += 1
-        if any(s * n > s * o for s, n, o in zip(self._signs, new, old, strict=True)):
+        rose = any(s * n > s * o for s, n, o in zip(self._signs, new, old, strict=True))
+        if rose or (old_cap < 1 <= cap):  # signatures must re-sort it before searching
             self._raised.append(index)
             if len(self._raised) > 4 * len(self._pools) + 64:
                 self._signatures.clear()
@@ -242,7 +241,7 @@ class Scheduler:
             signature = self._signatures[key] = self._build(request, specs)
         elif signature.raised_seen < len(self._raised):
             changed = set(self._raised[signature.raised_seen :])
-            signature.resort(changed, self._raw, self._version)
+            signature.resort(changed, self._raw, self._version, self._cap)
         signature.raised_seen = len(self._raised)
         return signature
 
@@ -254,10 +253,7 @@ class Scheduler:
             passing &= self._mask(rule, request, specs)
         is_member = passing.to_bytes(count, "little")
         members = list(compress(range(count), is_member))
-        usable = [i for i in members if self._cap[i] >= 1]  # 1 GiB: the smallest request
-        return build_signature(
-            members, usable or members, self._raw, self._version, self._multipliers
-        )
+        return build_signature(members, self._raw, self._version, self._cap, self._multipliers)
 
     def _mask(self, rule: PoolFilter, request: ScheduleRequest, specs: CompiledSpecs) -> int:
         """Which pools pass a static filter, one byte per pool (1: passes) read as an
@@ -314,3 +310,25 @@ class Scheduler:
             self.stats.refusals += 1
             raise refusal(self._pools, request, specs, self.settings, signature)
         return index, total
+
+
+def _move(
+    entries: list[tuple[float, int]],
+    old: tuple[float, int] | None,
+    new: tuple[float, int] | None,
+) -> None:
+    """Replace ``old`` by ``new`` in a sorted list (None: absent), keeping it sorted."""
+    if old == new:
+        return
+    if old is not None:
+        at = bisect_left(entries, old)
+        if (
+            new is not None
+            and (at == 0 or entries[at - 1] <= new)
+            and (at + 1 == len(entries) or new <= entries[at + 1])
+        ):
+            entries[at] = new  # still in order where it is
+            return
+        del entries[at]
+    if new is not None:
+        insort(entries, new)

@@ -133,8 +133,9 @@ def best_pool(
     shift = sum([m for m, span in zip(multipliers, spans, strict=True) if m < 0 < span])
     if not any(coefficients):  # every total is 0.0: the lowest host wins
         return next((i for i in signature.members if query.eligible(i)), -1), 0.0
-    ranked = signature.ranked
-    scale = max(abs(ranked[0][0]), abs(ranked[-1][0]), largest_multiplier)
+    ranked = signature.ranked  # holds every eligible pool: each can take 1 GiB
+    ends = (abs(ranked[0][0]), abs(ranked[-1][0])) if ranked else (0.0,)
+    scale = max(*ends, largest_multiplier)
     floor_key = signature.key_of_y(lows_y)
     ceiling = ScoreCeiling(coefficients, signature.reference, spans, floor_key, shift, scale)
     capacity, backend, size, avoid = query.capacity, query.backend, query.size, query.avoid
@@ -145,10 +146,10 @@ def best_pool(
         negative_key, i = ranked[j]
         if -negative_key < threshold:
             break
+        if stamps[i] != versions[i] and signature.repair(j, raws[i], versions[i], capacity):
+            stats.repairs += 1  # eligible or not: a stale pool left here is met again
+            continue  # its key fell since it was stored: it now sits further down
         if size <= capacity[i] and not (avoid and backend[i] in avoid):
-            if stamps[i] != versions[i] and signature.repair(j, raws[i], versions[i]):
-                stats.repairs += 1
-                continue  # its key fell since it was stored: it now sits further down
             total = total_score(raws[i], lows, spans, multipliers)
             scored += 1
             if total > best or (total == best and i < best_index):
@@ -156,12 +157,13 @@ def best_pool(
                 threshold = ceiling.key_below(best)
         j += 1
     stats.pools_scored += scored
-    if scored > RESCALE_AFTER:
+    if scored > RESCALE_AFTER and signature.rescale(raws, versions, capacity, multipliers):
         stats.rescales += 1
-        signature.rescale(coefficients, multipliers, lows_y, raws, versions)
     return best_index, best
 
 
 RESCALE_AFTER = 16
-"""A search that scores more pools than this re-ranks its signature with this
-search's coefficients: the spreads drifted (placements move the extremes)."""
+"""A search that scores more pools than this has its signature's reference
+checked against the members' current spread (placements move the extremes), and
+re-ranked if it drifted; not to this search's own coefficients, which a size or
+an avoided backend may have made unusual."""

@@ -58,8 +58,8 @@ class Signature:
         self.offsets = tuple(offsets)
         self.signs = tuple(signs)
         self.ranked: list[tuple[float, int]] = []
-        self.keys: dict[int, float] = {}
-        """Each member's stored -key (an upper bound of -(true key) is never allowed)."""
+        self.keys: dict[int, float] | None = None
+        """Each member's stored -key, made from ``ranked`` when a re-sort needs it."""
         self.stamps: list[int] = []
         """Per pool, its version when its key was stored (members only are read)."""
         self.raised_seen = 0
@@ -67,36 +67,47 @@ class Signature:
         self.static_failures: StaticFailures | None = None
         """For the pools outside it, their first static failure (found on first refusal)."""
 
-    def rank(self, raws: Sequence[Raw], versions: Sequence[int]) -> None:
-        """Sort every member by its current reference key."""
-        members = self.members
-        rows = [raws[i] for i in members]
-        keys = [0.0] * len(members)
+    def rank(self, raws: Sequence[Raw], versions: Sequence[int], capacity: Sequence[float]) -> None:
+        """Sort every member that can take 1 GiB by its current reference key (the
+        others wait outside ``ranked`` until they can)."""
+        # Re-ranking after drift starts from the current order: a nearly sorted list.
+        order = [i for _, i in self.ranked] if self.ranked else self.members
+        order = [i for i in order if capacity[i] >= 1]
+        rows = [raws[i] for i in order]
+        keys = [0.0] * len(order)
         for k in range(len(self.reference)):
             # key() term by term over every member at once: the same floats, faster.
             c0, offset, sign = self.reference[k], self.offsets[k], self.signs[k]
             keys = [
                 total + c0 * (sign * row[k] - offset) for total, row in zip(keys, rows, strict=True)
             ]
-        negatives = [-key for key in keys]
-        self.keys = dict(zip(members, negatives, strict=True))
+        self.keys = None
         self.stamps = list(versions)
-        self.ranked = sorted(zip(negatives, members, strict=True))
+        self.ranked = sorted(zip([-key for key in keys], order, strict=True))
 
     def rescale(
         self,
-        coefficients: Sequence[float],
-        multipliers: Sequence[float],
-        lows_y: Sequence[float],
         raws: Sequence[Raw],
         versions: Sequence[int],
-    ) -> None:
-        """Take a search's coefficients and lows as the reference, and re-rank."""
-        self.reference = tuple(
-            c if c > 0.0 else abs(m) for c, m in zip(coefficients, multipliers, strict=True)
+        capacity: Sequence[float],
+        multipliers: Sequence[float],
+    ) -> bool:
+        """Re-rank by a reference made from the members' current spread, if it moved.
+
+        Returns:
+            Whether the reference changed by more than RESCALE_TOLERANCE (and the
+            members were re-ranked).
+        """
+        usable = [i for i in self.members if capacity[i] >= 1]
+        reference, offsets = reference_of(usable or self.members, raws, multipliers)
+        moved = any(
+            abs(new / old - 1.0) > RESCALE_TOLERANCE
+            for new, old in zip(reference, self.reference, strict=True)
         )
-        self.offsets = tuple(lows_y)
-        self.rank(raws, versions)
+        if moved:
+            self.reference, self.offsets = tuple(reference), tuple(offsets)
+            self.rank(raws, versions, capacity)
+        return moved
 
     def key(self, raw: Raw) -> float:
         """A pool's reference key from its raw weigher values."""
@@ -113,23 +124,30 @@ class Signature:
             total += c0 * (y - offset)
         return total
 
-    def repair(self, position: int, raw: Raw, version: int) -> bool:
+    def repair(self, position: int, raw: Raw, version: int, capacity: Sequence[float]) -> bool:
         """Re-sort the pool at ``position`` if it changed since its key was stored.
 
         Returns:
-            True when it moved further down (its key can only have fallen); False
-            when it is unchanged or still in order at ``position``.
+            True when it moved further down (its key can only have fallen) or left
+            the list (it can no longer take 1 GiB); False when it is unchanged or
+            still in order at ``position``.
         """
         ranked = self.ranked
         negative, i = ranked[position]
         if self.stamps[i] == version:
             return False
         self.stamps[i] = version
+        if capacity[i] < 1:
+            del ranked[position]
+            if self.keys is not None:
+                del self.keys[i]
+            return True
         fresh = -self.key(raw)
         if fresh == negative:
             return False
         entry = (fresh, i)
-        self.keys[i] = fresh
+        if self.keys is not None:
+            self.keys[i] = fresh
         after = position + 1
         if after == len(ranked) or entry <= ranked[after]:
             ranked[position] = entry  # still in order where it is
@@ -138,35 +156,45 @@ class Signature:
         insort(ranked, entry, lo=position)
         return True
 
-    def resort(self, changed: set[int], raws: Sequence[Raw], versions: Sequence[int]) -> None:
-        """Re-sort the members among ``changed`` (pools whose key may have risen)."""
+    def resort(
+        self,
+        changed: set[int],
+        raws: Sequence[Raw],
+        versions: Sequence[int],
+        capacity: Sequence[float],
+    ) -> None:
+        """Re-sort the members among ``changed`` (pools whose key may have risen, or
+        that can take 1 GiB again), taking in or leaving out each as it now can."""
+        if self.keys is None:
+            self.keys = {i: negative for negative, i in self.ranked}
         for i in changed:
             if not self.is_member[i]:
                 continue
-            old = self.keys[i]
-            del self.ranked[bisect_left(self.ranked, (old, i))]
-            fresh = -self.key(raws[i])
-            insort(self.ranked, (fresh, i))
-            self.keys[i] = fresh
+            old = self.keys.pop(i, None)
+            if old is not None:
+                del self.ranked[bisect_left(self.ranked, (old, i))]
+            if capacity[i] >= 1:
+                fresh = -self.key(raws[i])
+                insort(self.ranked, (fresh, i))
+                self.keys[i] = fresh
             self.stamps[i] = versions[i]
 
 
-def build_signature(
-    members: list[int],
-    usable: list[int],
-    raws: Sequence[Raw],
-    versions: Sequence[int],
-    multipliers: Sequence[float],
-) -> Signature:
-    """Rank ``members`` by a reference key scaled by their own spread of raw values.
+RESCALE_TOLERANCE = 1e-3
+"""How far (relatively) a weigher's reference may drift before a re-ranking is
+worth its cost."""
+
+
+def reference_of(
+    usable: Sequence[int], raws: Sequence[Raw], multipliers: Sequence[float]
+) -> tuple[list[float], list[float]]:
+    """A reference from the pools' spread: ``c0_k = |m_k| / span_k`` (``|m_k|`` when
+    every value is equal) and ``o_k`` the lowest ``y_k``.
 
     Args:
-        members: indices of the pools passing the static filters, in host order.
-        usable: the members whose spread sets the reference (those that can take
-            the smallest request: full pools are never eligible, so their values
-            would only stretch the reference away from what searches see).
+        usable: the pools whose spread counts (members that can take 1 GiB: full
+            pools are never eligible, so their values would only stretch it).
         raws: every pool's raw weigher values (active weighers only).
-        versions: every pool's change counter.
         multipliers: the active weighers' multipliers (none is 0).
     """
     reference, offsets = [], []
@@ -176,7 +204,28 @@ def build_signature(
         span = high - low
         reference.append(abs(multiplier) / span if span > 0.0 else abs(multiplier))
         offsets.append(low if multiplier > 0 else -high)
+    return reference, offsets
+
+
+def build_signature(
+    members: list[int],
+    raws: Sequence[Raw],
+    versions: Sequence[int],
+    capacity: Sequence[float],
+    multipliers: Sequence[float],
+) -> Signature:
+    """Rank ``members`` by a reference key scaled by their own spread of raw values.
+
+    Args:
+        members: indices of the pools passing the static filters, in host order.
+        raws: every pool's raw weigher values (active weighers only).
+        versions: every pool's change counter.
+        capacity: every pool's provisionable GiB.
+        multipliers: the active weighers' multipliers (none is 0).
+    """
+    usable = [i for i in members if capacity[i] >= 1]
+    reference, offsets = reference_of(usable or members, raws, multipliers)
     signs = [1.0 if m > 0 else -1.0 for m in multipliers]
     signature = Signature(members, len(raws), reference, offsets, signs)
-    signature.rank(raws, versions)
+    signature.rank(raws, versions, capacity)
     return signature

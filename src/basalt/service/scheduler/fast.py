@@ -4,11 +4,14 @@ Why it is the same decision (docs/architecture.md, "Scheduler", has the long for
 
 1. Static filters. Every filter but capacity and different_backend reads only
    what it declares of the request (``PoolFilter.reads``: specs, zone or
-   same-backend hint). Each one's outcome for every pool is kept per value read,
-   and the pools passing all of them per *signature* (the tuple of values), until
-   a pool's static state changes or the pools are reloaded. Capacity
-   (``size <= provisionable_gib``) and different_backend are checked per pool as
-   the search meets it: a pool is *eligible* when it passes all three.
+   same-backend hint) and, for some, of the pool (``reads_pool``). Each one's
+   outcome for every pool is kept per value read, and the pools passing all of
+   them per *signature* (the tuple of values), until a pool's static state
+   changes or the pools are reloaded. Capacity (``size <= provisionable_gib``)
+   and different_backend are checked per pool as the search meets it: a pool is
+   *eligible* when it passes all three. A pool that cannot take 1 GiB (the
+   smallest request) is eligible for nothing and stays out of the sorted lists
+   and rankings until a change gives it room.
 2. Normalisation. A pool's total is ``A + sum(c_k * (y_k - ylo_k))`` with
    ``y_k = sign(m_k) * raw_k``, ``c_k = |m_k| / span_k`` over the eligible pools
    and ``ylo_k`` the lowest ``y_k`` among them. Lows and highs are exact: the
@@ -22,9 +25,10 @@ Why it is the same decision (docs/architecture.md, "Scheduler", has the long for
 4. Placements. ``consume`` moves one pool in the global lists. A placement only
    lowers a pool's reference key when the multipliers have their default signs,
    so a stored key stays an upper bound and the search re-sorts the pool when it
-   meets it; a change that can raise a key is logged and each signature re-sorts
-   the pool before its next search. When drift makes a search score many pools,
-   the signature re-ranks with that search's coefficients.
+   meets it; a change that can raise a key, or give a full pool room, is logged
+   and each signature re-sorts the pool before its next search. When drift makes
+   a search score many pools, the signature's reference is recomputed from its
+   members' spread and the members re-ranked if it moved.
 
 Totals are computed by :func:`weighers.total_score`, the function the explanation
 uses, so both paths compare the same floating-point values.

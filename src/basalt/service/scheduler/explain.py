@@ -139,31 +139,37 @@ def explain(
     judged = [
         (pool, tuple(f.verdict(pool, request, specs) for f in chain)) for pool in by_host(pools)
     ]
-    passed = [pool for pool, verdicts in judged if all(v.passed for v in verdicts)]
+    passed = [(pool, verdicts) for pool, verdicts in judged if all(v.passed for v in verdicts)]
+    failed = [
+        PoolVerdict(pool, verdicts)
+        for pool, verdicts in judged
+        if not all(v.passed for v in verdicts)
+    ]
+    return Explanation(request, settings, (*_ranked(passed, settings), *failed))
+
+
+def _ranked(
+    passed: list[tuple[PoolCandidate, tuple[FilterVerdict, ...]]], settings: SchedulerSettings
+) -> list[PoolVerdict]:
+    """The pools that passed every filter, weighed and ranked: best first, equal totals
+    by host."""
     names = tuple(settings.weighers)
     multipliers = tuple(settings.weighers[name] for name in names)
-    raws = {pool.host: tuple(WEIGHERS[name](pool) for name in names) for pool in passed}
-    scales = scales_of(list(raws.values()))
+    raws = [tuple(WEIGHERS[name](pool) for name in names) for pool, _ in passed]
+    scales = scales_of(raws)
     lows = tuple(scale.low for scale in scales)
     spans = tuple(scale.span for scale in scales)
-    totals = {host: total_score(raw, lows, spans, multipliers) for host, raw in raws.items()}
-    ranking = sorted(passed, key=lambda pool: (-totals[pool.host], pool.host))
-    rank_of = {pool.host: rank for rank, pool in enumerate(ranking, start=1)}
-    verdicts = {}
-    for pool, filter_verdicts in judged:
-        if pool.host not in rank_of:
-            verdicts[pool.host] = PoolVerdict(pool, filter_verdicts)
-            continue
+    totals = [total_score(raw, lows, spans, multipliers) for raw in raws]
+    order = sorted(range(len(passed)), key=lambda i: (-totals[i], passed[i][0].host))
+    ranked = []
+    for rank, i in enumerate(order, start=1):
+        pool, verdicts = passed[i]
         scores = tuple(
             WeigherScore(name, m, raw, scale.normalise(raw), scale.normalise(raw) * m)
-            for name, m, raw, scale in zip(names, multipliers, raws[pool.host], scales, strict=True)
+            for name, m, raw, scale in zip(names, multipliers, raws[i], scales, strict=True)
         )
-        verdicts[pool.host] = PoolVerdict(
-            pool, filter_verdicts, scores, totals[pool.host], rank_of[pool.host]
-        )
-    ordered = [verdicts[p.host] for p in ranking]
-    ordered += [v for host, v in verdicts.items() if host not in rank_of]
-    return Explanation(request, settings, tuple(ordered))
+        ranked.append(PoolVerdict(pool, verdicts, scores, totals[i], rank))
+    return ranked
 
 
 def schedule(

@@ -55,29 +55,11 @@ def explanation_as_text(explanation: Explanation, *, limit: int | None, verbose:
         limit: at most this many pools per table (None: all).
         verbose: add every filter's verdict for every pool shown.
     """
-    lines = _heading(explanation)
     ranked = [v for v in explanation.pools if v.rank is not None]
     failed = [v for v in explanation.pools if v.rank is None]
+    lines = _heading(explanation)
     if ranked:
-        names = [s.weigher for s in ranked[0].scores]
-        multipliers = [s.multiplier for s in ranked[0].scores]
-        headers = [
-            "rank",
-            "host",
-            "zone",
-            *(f"{n} x{m:g}" for n, m in zip(names, multipliers, strict=True)),
-        ]
-        rows = [
-            [
-                str(v.rank),
-                v.pool.host,
-                v.pool.availability_zone,
-                *(f"{s.raw:.6g} ({s.weighted + 0.0:+.3f})" for s in v.scores),
-            ]
-            + [f"{v.total:.4f}"]
-            for v in ranked[:limit]
-        ]
-        lines += ["", *_table([*headers, "score"], rows), *_more(ranked, limit)]
+        lines += ["", *_ranked_table(ranked[:limit]), *_more(ranked, limit)]
     if failed:
         rows = [
             [v.pool.host, v.pool.availability_zone, f.filter, f.reason]
@@ -87,14 +69,28 @@ def explanation_as_text(explanation: Explanation, *, limit: int | None, verbose:
         ]
         lines += ["", *_table(["failed", "zone", "filter", "reason"], rows), *_more(failed, limit)]
     if verbose:
-        shown = ranked[:limit] + failed[:limit]
         rows = [
             [v.pool.host, f.filter, "pass" if f.passed else "FAIL", f.reason]
-            for v in shown
+            for v in ranked[:limit] + failed[:limit]
             for f in v.filters
         ]
         lines += ["", *_table(["host", "filter", "verdict", "reason"], rows)]
     return "\n".join(lines)
+
+
+def _ranked_table(ranked: Sequence[PoolVerdict]) -> list[str]:
+    weighers = [f"{s.weigher} x{s.multiplier:g}" for s in ranked[0].scores]
+    rows = [
+        [
+            str(v.rank),
+            v.pool.host,
+            v.pool.availability_zone,
+            *(f"{s.raw:.6g} ({s.weighted + 0.0:+.3f})" for s in v.scores),
+            f"{v.total:.4f}",
+        ]
+        for v in ranked
+    ]
+    return _table(["rank", "host", "zone", *weighers, "score"], rows)
 
 
 def _heading(explanation: Explanation) -> list[str]:

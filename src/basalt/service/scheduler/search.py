@@ -138,8 +138,42 @@ def best_pool(
     scale = max(*ends, largest_multiplier)
     floor_key = signature.key_of_y(lows_y)
     ceiling = ScoreCeiling(coefficients, signature.reference, spans, floor_key, shift, scale)
+    best, best_index, scored = _scan(
+        signature,
+        query,
+        ceiling,
+        raws=raws,
+        versions=versions,
+        lows=lows,
+        spans=spans,
+        multipliers=multipliers,
+        stats=stats,
+    )
+    stats.pools_scored += scored
+    if scored > RESCALE_AFTER and signature.rescale(raws, versions, query.capacity, multipliers):
+        stats.rescales += 1
+    return best_index, best
+
+
+def _scan(
+    signature: Signature,
+    query: Query,
+    ceiling: ScoreCeiling,
+    *,
+    raws: Sequence[Raw],
+    versions: Sequence[int],
+    lows: Sequence[float],
+    spans: Sequence[float],
+    multipliers: Sequence[float],
+    stats: SearchStats,
+) -> tuple[float, int, int]:
+    """Walk the ranking until the ceiling says no pool further down can win.
+
+    Returns:
+        (best total, its pool's index, how many pools were scored).
+    """
+    ranked, stamps = signature.ranked, signature.stamps
     capacity, backend, size, avoid = query.capacity, query.backend, query.size, query.avoid
-    stamps = signature.stamps
     best, best_index, scored, threshold = -math.inf, -1, 0, -math.inf
     j = 0
     while j < len(ranked):
@@ -156,10 +190,7 @@ def best_pool(
                 best, best_index = total, i
                 threshold = ceiling.key_below(best)
         j += 1
-    stats.pools_scored += scored
-    if scored > RESCALE_AFTER and signature.rescale(raws, versions, capacity, multipliers):
-        stats.rescales += 1
-    return best_index, best
+    return best, best_index, scored
 
 
 RESCALE_AFTER = 16

@@ -37,7 +37,14 @@ class CapacityFigures(Protocol):
 
 
 def reserved_gib(pool: CapacityFigures) -> float:
-    """The GiB the pool keeps free: ``reserved_percentage`` of its total."""
+    """The GiB the pool keeps free: ``reserved_percentage`` of its total.
+
+    Args:
+        pool: the pool's capacity figures.
+
+    Returns:
+        The reserved GiB.
+    """
     return pool.total_capacity_gib * pool.reserved_percentage / 100.0
 
 
@@ -60,7 +67,15 @@ def provisionable_gib(pool: CapacityFigures) -> float:
 
 
 def fits(pool: CapacityFigures, size_gib: float) -> bool:
-    """Whether a new volume of ``size_gib`` fits: ``size_gib <= provisionable_gib(pool)``."""
+    """Whether a new volume of ``size_gib`` fits: ``size_gib <= provisionable_gib(pool)``.
+
+    Args:
+        pool: the pool's capacity figures.
+        size_gib: the requested size.
+
+    Returns:
+        True when the capacity filter passes and the claim may count it.
+    """
     return size_gib <= provisionable_gib(pool)
 
 

@@ -87,7 +87,12 @@ class Explanation:
         )
 
     def as_dict(self) -> dict[str, object]:
-        """The explanation as JSON-able values (the REST answer)."""
+        """The explanation as JSON-able values (the REST answer).
+
+        Returns:
+            request, filters, weighers, chosen (host or None), summary (the refusal
+            message, or None) and pools (each with its verdicts and scores).
+        """
         return explanation_as_dict(self)
 
     def as_text(self, *, limit: int | None = 50, verbose: bool = False) -> str:
@@ -96,6 +101,10 @@ class Explanation:
         Args:
             limit: at most this many pools per table (None: all).
             verbose: also list the reasons of the filters each pool passed.
+
+        Returns:
+            The request and the outcome, the ranked pools with their scores, the
+            failed pools with each failing filter's reason.
         """
         return explanation_as_text(self, limit=limit, verbose=verbose)
 

@@ -101,6 +101,9 @@ class Scheduler:
     def reload(self, pools: Iterable[PoolCandidate]) -> None:
         """Replace every candidate (fresh stats): all cached filter results are dropped.
 
+        Args:
+            pools: the candidates as the drivers now report them; hosts distinct.
+
         Raises:
             BasaltUsageError: two candidates have the same host.
         """
@@ -127,6 +130,12 @@ class Scheduler:
     def place(self, request: ScheduleRequest) -> Decision:
         """Choose a pool and count the new volume on it, in one step.
 
+        Args:
+            request: the placement asked for.
+
+        Returns:
+            The decision, whose pool is as it was before the volume was counted.
+
         Raises:
             NoValidBackendError: no pool passes every filter.
         """
@@ -139,6 +148,10 @@ class Scheduler:
     def consume(self, host: str, size_gib: int) -> PoolCandidate:
         """Count a new volume of ``size_gib`` placed on the pool ``host``.
 
+        Args:
+            host: the pool's ``basalt@<backend>#<pool>``.
+            size_gib: the volume's size.
+
         Returns:
             The pool as it now is (see candidates.consume).
 
@@ -150,6 +163,9 @@ class Scheduler:
 
     def update(self, pool: PoolCandidate) -> None:
         """Replace one candidate (same host) with new figures or state.
+
+        Args:
+            pool: the candidate as it now is.
 
         Raises:
             BasaltUsageError: no candidate has that host.
@@ -166,7 +182,14 @@ class Scheduler:
             self._set(index, pool)
 
     def explain(self, request: ScheduleRequest) -> Explanation:
-        """The full evaluation of ``request`` over the candidates as they now are."""
+        """The full evaluation of ``request`` over the candidates as they now are.
+
+        Args:
+            request: the placement asked about.
+
+        Returns:
+            Every pool's verdicts and scores (see :func:`explain`).
+        """
         return explain(self.pools, request, self.settings)
 
     def _load(self, pools: Iterable[PoolCandidate]) -> None:

@@ -40,6 +40,7 @@ class FilterVerdict:
     """What failed, in a few words (``volume_backend_name=gold``, ``zone az2``)."""
 
     def as_dict(self) -> dict[str, object]:
+        """The verdict as JSON-able values (name, passed, reason)."""
         return {"name": self.filter, "passed": self.passed, "reason": self.reason}
 
 

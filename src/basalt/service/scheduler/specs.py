@@ -110,10 +110,13 @@ class CompiledSpecs:
     """Keys of other scopes (qos:, sf:, ...), not capability requirements."""
 
     def unmet(self, capabilities: Mapping[str, object]) -> list[tuple[str, str]]:
-        """Each unmet spec as (``key=value``, why), malformed specs first; empty when all hold.
+        """Each unmet spec, malformed specs first.
 
         Args:
             capabilities: what the pool's driver reports.
+
+        Returns:
+            (``key=value``, why) pairs; empty when every spec holds.
         """
         found = [(m.label, f"malformed: {m.reason}") for m in self.malformed]
         for requirement in self.requirements:
@@ -123,7 +126,14 @@ class CompiledSpecs:
         return found
 
     def matches(self, capabilities: Mapping[str, object]) -> bool:
-        """Whether the capabilities meet every requirement (never, with a malformed spec)."""
+        """Whether the capabilities meet every requirement.
+
+        Args:
+            capabilities: what the pool's driver reports.
+
+        Returns:
+            True when every requirement holds; never with a malformed spec.
+        """
         if self.malformed:
             return False
         return all(r.check(capabilities) is None for r in self.requirements)

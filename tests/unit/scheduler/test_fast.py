@@ -86,6 +86,15 @@ def test_a_refusal_words_the_full_evaluations_message_and_explains_on_demand() -
     assert fast.value.explanation.as_dict() == full.value.explanation.as_dict()
 
 
+def test_a_spec_that_is_not_text_is_refused_with_its_reason() -> None:
+    asked = ScheduleRequest(size_gib=1, extra_specs={"tier": ["gold"]})  # type: ignore[dict-item]
+    with pytest.raises(NoValidBackendError) as refused:
+        Scheduler(deployment()).schedule(asked)
+    assert "capabilities (tier=['gold'])" in refused.value.message
+    reason = refused.value.explanation.pools[0].filters[4].reason
+    assert reason == "tier=['gold']: malformed: a value must be text"
+
+
 def test_no_weigher_at_all_picks_the_lowest_eligible_host() -> None:
     settings = SchedulerSettings(weighers={})
     scheduler = Scheduler(deployment(), settings)

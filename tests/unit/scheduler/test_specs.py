@@ -164,8 +164,9 @@ def test_malformed_specs_are_reported_not_raised(key: str, value: str, words: st
     assert words in str(refused.value)
 
 
-def test_a_value_that_is_not_text_is_malformed() -> None:
-    compiled = compile_extra_specs({"max_iops": 5})  # type: ignore[dict-item]
+@pytest.mark.parametrize("value", [5, None, ["<is>", "True"]])
+def test_a_value_that_is_not_text_is_malformed(value: object) -> None:
+    compiled = compile_extra_specs({"max_iops": value})  # type: ignore[dict-item]
     assert compiled.malformed[0].reason == "a value must be text"
 
 

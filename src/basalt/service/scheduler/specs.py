@@ -30,6 +30,7 @@ cannot be read (``<is> maybe``, ``>= many``, an unknown ``<op>``) compiles to a
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -163,7 +164,12 @@ def compile_extra_specs(extra_specs: Mapping[str, str]) -> CompiledSpecs:
         The requirements on capabilities, the malformed specs with their reasons and
         the keys of other scopes. Never raises for a bad spec.
     """
-    items = frozenset(extra_specs.items())
+    try:
+        items = frozenset(extra_specs.items())
+    except TypeError:  # a value that is not even hashable: compile it to say so
+        ordered = tuple(sorted(extra_specs.items(), key=lambda item: str(item[0])))
+        shown = tuple((str(key), repr(value)) for key, value in ordered)
+        return dataclasses.replace(_compile(ordered), key=shown)
     found = _COMPILED.get(items)
     if found is None:
         if len(_COMPILED) >= MAX_COMPILED:

@@ -22,6 +22,7 @@ BENCHMARKS: list[tuple[str, str, list[str]]] = [
     ("Snapshot and clone cost against volume size", "snapshot_clone.py", []),
     ("SolidFire: Element API calls per Basalt operation", "drivers.py", []),
     ("iSCSI data path: Basalt's tgt export against the raw file", "datapath.py", []),
+    ("Scheduler: decisions per second on 1,000 pools", "scheduler.py", []),
 ]
 NOTES = {
     "control_plane.py": (
@@ -115,6 +116,38 @@ NOTES = {
         "with the rest of issue 7. Capacity "
         "refreshes (GetClusterCapacity, at most every 5 s) are shown apart."
     ),
+    "scheduler.py": (
+        "Rows: the fast path decides each of the 10,000 requests (CPU time per decision, "
+        "including the first build of each signature's cache); '+ placement' adds "
+        "Scheduler.consume, which the service calls once a volume is placed. The full rows "
+        "evaluate every pool for the first 300 requests of the same sequence, replaying the "
+        "same placements: 'booleans' runs every filter's predicate on every pool and every "
+        "weigher on the survivors, without reasons (what a plain scheduler does); "
+        "'explained' is schedule(), which words every verdict. Ratios compare numbers from "
+        "the same run; times are the process's CPU time, since the two cores are shared "
+        "(the wall-clock rate is printed too). Target: at least 10,000 decisions/s (under "
+        "0.1 ms each). It holds in this run and in the two before it (10,155 to 14,237 "
+        "decisions/s, p50 50-73 us, at 1-minute load 2.0-3.0, the calibration loop 1.5-2.3x "
+        "slower than on an idle desktop core); the same search measured 9,190 to 11,274/s "
+        "in six earlier runs, one under the target: on this machine the margin is thin. "
+        "What made it fast: each static filter's "
+        "outcome is kept per value it reads of the request and of a pool, and a signature's "
+        "pools are a few integer ANDs; the lows and highs that normalise the weighers come "
+        "exact from global lists sorted by raw value (free capacity entered at the requested "
+        "size); each signature ranks its pools by a reference key, and a fractional-knapsack "
+        "bound stops the search after about 5 pools scored instead of the 320 that pass "
+        "the filters on average; "
+        "placements are followed lazily (a stale key stays an upper bound and is moved when "
+        "met). What moved the number while building it: a first bound with one ratio for "
+        "every weigher scored over 100 pools per decision once a few thousand placements had "
+        "moved the extremes; the knapsack bound and re-ranking a signature when its searches "
+        "grow long brought that to about 5; re-ranking to the members' spread instead of the "
+        "triggering search's own coefficients (which a size or an avoided backend had made "
+        "unusual) cut re-rankings from 137 to 96; keeping pools that cannot take 1 GiB out of "
+        "the scans cut search steps per decision from 12 to 8; a refusal is worded from the "
+        "cached filter results and its explanation evaluated only when read (a full "
+        "explanation costs about 60 ms here)."
+    ),
     "snapshot_clone.py": (
         "A reflink's cost follows the number of data extents, not the volume size: the "
         "1 GiB volume is full, so its 1 GiB of data is one extent, while the larger ones "
@@ -128,6 +161,7 @@ NOTES = {
 QUICK_ARGS = {
     "control_plane.py": ["--cycles", "300"],
     "api.py": ["--quick"],
+    "scheduler.py": ["--quick"],
     "snapshot_clone.py": ["--quick"],
     "datapath.py": ["--quick"],
 }

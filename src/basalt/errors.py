@@ -19,7 +19,8 @@
     │   ├── QuotaClassNotFoundError      Basalt has one quota class, default
     │   └── ExtensionNotFoundError       an API extension Basalt does not honour
     ├── InvalidInputError                field + reason name the bad value
-    │   └── ManageExistingInvalidReferenceError
+    │   ├── ManageExistingInvalidReferenceError
+    │   └── InvalidExtraSpecError        a volume type's extra spec the scheduler cannot read
     ├── InvalidStateError                resource is in the wrong state for the action
     ├── VolumeAttachedError              attached elsewhere (no multiattach), or still attached
     ├── PermissionDeniedError            the caller's roles or project do not allow it
@@ -30,10 +31,11 @@
     │   ├── VolumeHasSnapshotsError
     │   ├── IdempotencyConflictError     same key, different request
     │   └── ResourceBusyError            a concurrent change won the race
-    ├── CapacityError
+    ├── CapacityError                    no room for a new volume (placement failed)
     │   ├── InsufficientCapacityError
     │   ├── BackendDisabledError         no enabled backend may take a new volume
-    │   └── QuotaExceededError           the project's quota refuses it (HTTP 413, as Cinder)
+    │   ├── QuotaExceededError           the project's quota refuses it (HTTP 413, as Cinder)
+    │   └── NoValidBackendError          the scheduler found no pool; carries its explanation
     ├── DriverError                      a backend failed; carries the backend name
     │   ├── NotSupportedError            the backend lacks the feature
     │   └── BackendUnavailableError      the backend cannot answer right now
@@ -56,7 +58,11 @@ The HTTP status for each class is chosen in one place: basalt.api.errors.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the scheduler imports this module; the error only carries its result
+    from basalt.service.scheduler.explain import Explanation
 
 
 class BasaltError(Exception):
@@ -222,6 +228,22 @@ class ManageExistingInvalidReferenceError(InvalidInputError):
     def __init__(self, reference: object, reason: str) -> None:
         super().__init__("reference", f"{reference!r}: {reason}")
         self.reference = reference
+
+
+class InvalidExtraSpecError(InvalidInputError):
+    """An extra spec the capabilities filter cannot read (``<is> maybe``, ``>= many``)."""
+
+    code = "invalid_extra_spec"
+
+    def __init__(self, key: str, value: str, reason: str) -> None:
+        super().__init__(
+            f"extra spec {key}",
+            f"{value!r}: {reason}",
+            hint="operators: =, ==, !=, >=, <=, s==, s!=, s<, s<=, s>, s>=, <in>, <is>, "
+            "<or>, <all-in>; a value without an operator must equal the capability",
+        )
+        self.key = key
+        self.value = value
 
 
 class InvalidStateError(BasaltError):
@@ -401,6 +423,33 @@ class QuotaExceededError(CapacityError):
         self.limit = limit
         self.in_use = in_use
         self.requested = requested
+
+
+class NoValidBackendError(CapacityError):
+    """No pool passed every scheduler filter. ``explanation`` has each pool's reasons.
+
+    The message names the size and how many pools failed which filter first, e.g.
+    "no pool can take 50 GiB: 3 fail capacity, 2 fail capabilities
+    (volume_backend_name=gold)"; ``explanation.as_text()`` is the whole table. The
+    scheduler's fast path words the message from what it knows and evaluates the
+    explanation only when it is first read.
+    """
+
+    code = "no_valid_backend"
+
+    def __init__(self, summary: str, explanation: Callable[[], Explanation]) -> None:
+        super().__init__(
+            summary, hint="basalt scheduler explain shows every pool with each filter's reason"
+        )
+        self._explain = explanation
+        self._explanation: Explanation | None = None
+
+    @property
+    def explanation(self) -> Explanation:
+        """Every pool's verdicts and scores for the refused request."""
+        if self._explanation is None:
+            self._explanation = self._explain()
+        return self._explanation
 
 
 class DriverError(BasaltError):

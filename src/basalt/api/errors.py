@@ -28,6 +28,7 @@ STATUS_BY_ERROR: dict[type[BaseException], int] = {
     e.ResourceBusyError: 409,
     e.ConflictError: 409,
     e.QuotaExceededError: 413,  # overLimit, as Cinder answers a quota refusal
+    e.NoValidBackendError: 400,
     e.CapacityError: 400,
     e.NotSupportedError: 400,
     e.FeatureUnavailableError: 501,

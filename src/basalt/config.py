@@ -33,6 +33,7 @@ from pydantic_settings import (
 
 from basalt.errors import ConfigError
 from basalt.model.quota import MAX_LIMIT
+from basalt.service.scheduler.settings import SchedulerSettings
 
 # The file's values for the Settings being built (a source below the environment).
 _FILE_VALUES: ContextVar[dict[str, Any] | None] = ContextVar("_FILE_VALUES", default=None)
@@ -293,6 +294,16 @@ class BackendSettings(BaseModel):
     driver: Literal["file", "solidfire"] = "file"
     pools: dict[str, str] = Field(default_factory=dict)
     max_over_subscription_ratio: float = Field(default=20.0, gt=0.0)
+    reserved_percentage: float = Field(
+        default=0.0, ge=0.0, le=100.0, description="Share of each pool's total kept free"
+    )
+    volume_backend_name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=255,
+        description="The capability volume types match with volume_backend_name "
+        "(default: the backend's name; several backends may share one)",
+    )
     availability_zone: str = "nova"
     solidfire: SolidFireSettings | None = None
 
@@ -329,6 +340,7 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings)
     iscsi: IscsiSettings = Field(default_factory=IscsiSettings)
     quotas: QuotaSettings = Field(default_factory=QuotaSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
 
     @classmethod
     def settings_customise_sources(

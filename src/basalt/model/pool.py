@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from basalt.model import capacity
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +23,12 @@ class Pool:
     reflink: bool
     location: str
     allocated_capacity_gib: float | None = None
+    reserved_percentage: float = 0.0
+    """Share of the total kept free (the backend's configuration)."""
+    availability_zone: str = "nova"
+    capabilities: Mapping[str, object] = field(default_factory=dict)
+    """What the scheduler matches extra specs against (volume_backend_name,
+    storage_protocol, QoS_support, multiattach...)."""
 
     @property
     def thin_ratio(self) -> float | None:
@@ -33,6 +42,5 @@ class Pool:
 
     @property
     def provisionable_gib(self) -> float:
-        """GiB that can still be promised under the over-subscription ratio."""
-        limit = self.total_capacity_gib * self.max_over_subscription_ratio
-        return max(0.0, limit - self.provisioned_capacity_gib)
+        """GiB of new volumes the pool can still take (the capacity rule, model/capacity.py)."""
+        return capacity.provisionable_gib(self)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from basalt.service.scheduler import capacity_reason, fits, provisionable_gib, reserved_gib
+from basalt.model.capacity import capacity_reason, fits, provisionable_gib, reserved_gib
 from tests.unit.scheduler.factories import pool
 
 

@@ -5,17 +5,17 @@ reads the database or calls a driver. Filters (filters.py) say which pools may
 take a request, weighers (weighers.py) rank those that may; :func:`explain` runs
 every filter on every pool and reports why, :func:`schedule` returns its winner,
 and :class:`Scheduler` reaches the same decision fast and follows placements.
-The capacity rule (capacity.py) is shared with the service's capacity claim.
+The capacity rule (basalt.model.capacity) is shared with the service's capacity claim.
 """
 
-from basalt.service.scheduler.candidates import PoolCandidate, ScheduleRequest, consume
-from basalt.service.scheduler.capacity import (
+from basalt.model.capacity import (
     CapacityFigures,
     capacity_reason,
     fits,
     provisionable_gib,
     reserved_gib,
 )
+from basalt.service.scheduler.candidates import PoolCandidate, ScheduleRequest, consume
 from basalt.service.scheduler.explain import (
     Decision,
     Explanation,

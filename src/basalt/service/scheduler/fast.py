@@ -43,8 +43,8 @@ from collections.abc import Hashable, Iterable
 from itertools import compress, repeat
 
 from basalt.errors import BasaltUsageError
+from basalt.model.capacity import provisionable_gib
 from basalt.service.scheduler.candidates import PoolCandidate, ScheduleRequest, consume
-from basalt.service.scheduler.capacity import provisionable_gib
 from basalt.service.scheduler.explain import Decision, Explanation, by_host, explain
 from basalt.service.scheduler.failure import RUNTIME_FILTERS, refusal
 from basalt.service.scheduler.filters import FILTERS, PoolFilter

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
+from basalt.model.capacity import capacity_reason, fits
 from basalt.service.scheduler.candidates import PoolCandidate, ScheduleRequest
-from basalt.service.scheduler.capacity import capacity_reason, fits
 from basalt.service.scheduler.settings import FilterName
 from basalt.service.scheduler.specs import CompiledSpecs
 

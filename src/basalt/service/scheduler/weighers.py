@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from basalt.model.capacity import provisionable_gib
 from basalt.service.scheduler.candidates import PoolCandidate
-from basalt.service.scheduler.capacity import provisionable_gib
 from basalt.service.scheduler.settings import WeigherName
 
 RawWeigher = Callable[[PoolCandidate], float]

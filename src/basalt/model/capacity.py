@@ -1,8 +1,9 @@
 """The capacity rule: how many GiB a pool can still promise. The one copy of it.
 
-The scheduler's capacity filter and free-capacity weigher and the service's
-capacity claim (service/pools.py) all call these functions, so a pool the
-scheduler chose is never refused by the claim for a different reason.
+The scheduler's capacity filter and free-capacity weigher, the service's capacity
+claim (service/placement.py) and the pools' ``provisionable_gib`` all call these
+functions, so a pool the scheduler chose is never refused by the claim for a
+different reason.
 
 - Thick pool: ``free - reserved`` GiB.
 - Thin pool: the lesser of ``total x ratio - provisioned`` (what the

@@ -164,11 +164,13 @@ def test_the_cinder_cli_lists_and_manages_a_file_as_admin(server: ServerProcess)
 
 def test_the_cinder_cli_manages_types_and_qos(server: ServerProcess) -> None:
     gold_id = rows(cinder(server, "type-create", "--description", "fast disks", "gold"))[0][0]
-    cinder(server, "type-key", "gold", "set", "volume_backend_name=file", "tier=1")
+    cinder(
+        server, "type-key", "gold", "set", "volume_backend_name=file", "storage_protocol=<in> iSCSI"
+    )
     listed = cinder(server, "extra-specs-list")
     assert "gold" in listed and "volume_backend_name" in listed
     kinds = httpx.get(f"{server.project_url}/types/{gold_id}", timeout=30).json()["volume_type"]
-    assert kinds["extra_specs"] == {"volume_backend_name": "file", "tier": "1"}
+    assert kinds["extra_specs"] == {"volume_backend_name": "file", "storage_protocol": "<in> iSCSI"}
 
     qos = cinder(server, "qos-create", "host-limits", "consumer=front-end", "total_iops_sec=500")
     qos_id = field(qos, "id")
@@ -176,6 +178,13 @@ def test_the_cinder_cli_manages_types_and_qos(server: ServerProcess) -> None:
     assert "gold" in cinder(server, "qos-get-association", qos_id)
     shown = httpx.get(f"{server.project_url}/types/{gold_id}", timeout=30).json()["volume_type"]
     assert shown["qos_specs_id"] == qos_id
+
+    cinder(server, "type-create", "nowhere")
+    cinder(server, "type-key", "nowhere", "set", "volume_backend_name=elsewhere")
+    refused = cinder_as(server, "basalt", "create", "--volume-type", "nowhere", "1")
+    assert refused.returncode != 0
+    assert "1 fail capabilities (volume_backend_name=elsewhere)" in refused.stderr
+    cinder(server, "type-delete", "nowhere")
 
     created = cinder(server, "create", "--volume-type", "gold", "--name", "typed", "1")
     volume_id = field(created, "id")

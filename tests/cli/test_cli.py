@@ -447,7 +447,12 @@ def test_capacity_and_config_errors(run: Run, run_json: RunJson, tmp_path: Path)
     config = tmp_path / "tight.toml"
     config.write_text('[[backends]]\nname = "file"\nmax_over_subscription_ratio = 0.001\n')
     result = run("--config", str(config), "volume", "create", "--size", "1000000", "--json", code=7)
-    assert json.loads(result.stdout)["error"]["code"] == "insufficient_capacity"
+    error = json.loads(result.stdout)["error"]
+    assert error["code"] == "no_valid_backend"
+    assert "1 fail capacity" in error["message"]
+    (pool,) = error["explanation"]["pools"]
+    assert pool["host"] == "basalt@file#default" and not pool["passed"]
+    assert "basalt@file#default" in result.stderr and "capacity" in result.stderr
     assert run("--config", str(config), "volume", "list", "--json").stdout.strip() == "[]"
 
     missing = run("--config", str(tmp_path / "absent.toml"), "volume", "list", code=10)

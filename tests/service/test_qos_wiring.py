@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import basalt
-from basalt.errors import InvalidInputError, NotSupportedError
+from basalt.errors import InvalidInputError, NoValidBackendError
 from basalt_emulators.solidfire import SolidFireBackend
 from tests.integration.test_solidfire_service import open_basalt
 
@@ -89,8 +89,10 @@ def test_bad_back_end_qos_is_refused_before_anything_is_made(
 
 def test_a_backend_without_back_end_qos_refuses_such_volumes(b: basalt.Basalt) -> None:
     iops = typed(b, "iops", "back-end", maxIOPS="100")
-    with pytest.raises(NotSupportedError, match="back-end QoS"):
+    with pytest.raises(NoValidBackendError, match="QoS_support") as refused:
         b.volumes.create(size_gib=1, volume_type=iops)
     assert b.volumes.list() == []
+    (verdict,) = refused.value.explanation.pools
+    assert "QoS_support" in verdict.first_failure.reason
     host_only = typed(b, "host-only", "front-end", total_iops_sec="100")
     assert b.volumes.create(size_gib=1, volume_type=host_only).wait(timeout=WAIT)

@@ -26,7 +26,9 @@ def test_volumes_get_the_default_type_or_the_one_named(b: basalt.Basalt) -> None
     plain = b.volumes.create(size_gib=1).wait(timeout=WAIT)
     default = b.types.get(DEFAULT_TYPE_NAME)
     assert plain.volume_type_id == default.id
-    gold = b.types.create("gold", extra_specs={"multiattach": "<is> True", "tier": "1"})
+    gold = b.types.create(
+        "gold", extra_specs={"multiattach": "<is> True", "volume_backend_name": "file"}
+    )
     by_name = b.volumes.create(size_gib=1, volume_type="gold").wait(timeout=WAIT)
     by_id = b.volumes.create(size_gib=1, volume_type=gold.id).wait(timeout=WAIT)
     assert by_name.volume_type_id == by_id.volume_type_id == gold.id

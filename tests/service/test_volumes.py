@@ -15,6 +15,7 @@ from basalt.errors import (
     InvalidInputError,
     InvalidStateError,
     ManageExistingInvalidReferenceError,
+    NoValidBackendError,
     SnapshotNotFoundError,
     VolumeHasSnapshotsError,
     VolumeNotFoundError,
@@ -118,9 +119,20 @@ def test_bad_sizes_leave_nothing_behind(b: basalt.Basalt, size: object) -> None:
 def test_a_size_larger_than_the_pool_is_refused(b: basalt.Basalt) -> None:
     pool = b.list_pools()[0]
     too_big = int(pool.total_capacity_gib * pool.max_over_subscription_ratio) + 1
-    with pytest.raises(InsufficientCapacityError, match="cannot hold"):
+    with pytest.raises(
+        NoValidBackendError, match=f"no pool can take {too_big} GiB: 1 fail capacity"
+    ):
         b.volumes.create(size_gib=too_big)
     assert b.volumes.list() == [] and pool_files(b) == set()
+    with pytest.raises(NoValidBackendError, match="1 fail capacity") as named:
+        b.volumes.create(size_gib=too_big, pool="file#default")
+    (verdict,) = named.value.explanation.pools
+    assert verdict.first_failure is not None and verdict.first_failure.filter == "capacity"
+    assert b.volumes.list() == [] and pool_files(b) == set()
+    small = b.volumes.create(size_gib=1).wait(timeout=30)
+    with pytest.raises(InsufficientCapacityError, match="cannot hold"):
+        b.volumes.extend(small.id, new_size_gib=too_big)
+    assert b.volumes.get(small.id).size_gib == 1
 
 
 @pytest.mark.parametrize("name", ["a/b", "..", "x\x00y", "n" * 10_000, b"\xff"])

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from basalt import errors as e
+from basalt.api.auth import context_from
 
 # Most specific first: the first class in an error's MRO found here wins.
 STATUS_BY_ERROR: dict[type[BaseException], int] = {
@@ -69,24 +70,43 @@ def status_for(error: BaseException) -> int:
 
 
 def error_response(
-    status: int, message: str, *, code: str | None = None, hint: str | None = None
+    status: int,
+    message: str,
+    *,
+    code: str | None = None,
+    hint: str | None = None,
+    extra: dict[str, object] | None = None,
 ) -> JSONResponse:
-    """A response in Cinder's error shape (plus Basalt's code and hint)."""
+    """A response in Cinder's error shape (plus Basalt's code, hint and ``extra`` fields)."""
     body: dict[str, object] = {"code": status, "message": message}
     if code is not None:
         body["basalt_code"] = code
     if hint is not None:
         body["hint"] = hint
+    body.update(extra or {})
     return JSONResponse(status_code=status, content={KIND_BY_STATUS.get(status, "error"): body})
 
 
 async def basalt_error_handler(request: Request, exc: Exception) -> JSONResponse:
     """Turn a BasaltError into its status and body."""
     assert isinstance(exc, e.BasaltError)
-    response = error_response(status_for(exc), exc.message, code=exc.code, hint=exc.hint)
+    extra: dict[str, object] | None = None
+    if isinstance(exc, e.NoValidBackendError) and _is_admin(request):
+        # Pools, backends and capacities are the deployment's: only administrators see them.
+        extra = {"explanation": exc.explanation.as_dict()}
+    response = error_response(
+        status_for(exc), exc.message, code=exc.code, hint=exc.hint, extra=extra
+    )
     if isinstance(exc, e.AuthenticationError):
         response.headers["WWW-Authenticate"] = 'Token realm="basalt"'
     return response
+
+
+def _is_admin(request: Request) -> bool:
+    try:
+        return context_from(request).is_admin
+    except e.BasaltError:
+        return False
 
 
 async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:

@@ -22,6 +22,7 @@ from basalt.errors import (
     InvalidInputError,
     InvalidStateError,
     NotFoundError,
+    NoValidBackendError,
     OperationFailedError,
     OperationTimeoutError,
     PermissionDeniedError,
@@ -33,6 +34,8 @@ from basalt.errors import (
 EXIT_OK = 0
 EXIT_UNEXPECTED = 1
 EXIT_USAGE = 2  # click's own
+REFUSAL_POOLS_SHOWN = 20
+"""Pools listed under a refused placement (``basalt scheduler explain`` lists all)."""
 
 
 class WaitFailedError(Exception):
@@ -93,15 +96,21 @@ class CliError:
     hint: str | None
     exit_code: int
     json_out: bool
+    details: str | None = None
+    """More lines for stderr (a refused placement's table of pools and reasons)."""
+    extra: dict[str, object] | None = None
+    """More fields of the JSON error (the explanation itself)."""
 
     def show(self) -> None:
         """Print ``error:``/``hint:`` on stderr and, in JSON mode, the error on stdout."""
         click.echo(f"error: {self.message}", err=True)
+        if self.details:
+            click.echo(self.details, err=True)
         if self.hint:
             click.echo(f"hint: {self.hint}", err=True)
         if self.json_out:
-            body = {"error": {"code": self.code, "message": self.message, "hint": self.hint}}
-            click.echo(json.dumps(body))
+            body = {"code": self.code, "message": self.message, "hint": self.hint}
+            click.echo(json.dumps({"error": {**body, **(self.extra or {})}}))
 
 
 def to_cli_error(error: Exception, *, json_mode: bool) -> CliError:
@@ -126,6 +135,17 @@ def to_cli_error(error: Exception, *, json_mode: bool) -> CliError:
             hint=getattr(inner, "hint", None),
             exit_code=exit_code,
             json_out=json_mode and not error.late,
+        )
+    if isinstance(error, NoValidBackendError):
+        explanation = error.explanation
+        return CliError(
+            message=error.message,
+            code=error.code,
+            hint=error.hint,
+            exit_code=exit_code,
+            json_out=json_mode,
+            details=explanation.as_text(limit=REFUSAL_POOLS_SHOWN),
+            extra={"explanation": explanation.as_dict()},
         )
     if isinstance(error, BasaltError):
         return CliError(

@@ -73,7 +73,13 @@ class Basalt:
             roles=frozenset({"admin"}),
         )
         self.runner = OperationRunner(self.db, workers=settings.workers)
-        self.pools = PoolService(drivers, backends, disabled=lambda: disabled_backends(self.db))
+        self.pools = PoolService(
+            drivers,
+            backends,
+            disabled=lambda: disabled_backends(self.db),
+            scheduler=settings.scheduler,
+            volume_counts=self._volume_counts,
+        )
         shared: _Shared = {
             "db": self.db,
             "runner": self.runner,
@@ -123,6 +129,10 @@ class Basalt:
         except BaseException:
             self.close()
             raise
+
+    def _volume_counts(self) -> dict[tuple[str, str], int]:
+        with self.db.transaction(write=False) as tx:
+            return tx.volumes.count_by_pool()
 
     def list_pools(self, *, refresh: bool = True, ctx: RequestContext | None = None) -> list[Pool]:
         """Every pool with its capacity figures (fresh ones unless ``refresh`` is off).

@@ -1,4 +1,7 @@
-"""Backends and pools: which drivers exist, their capacity, and where a volume goes.
+"""Backends and pools: which drivers exist, their capacity and whether they are up.
+
+Where a new volume goes is decided by ``placement`` (service/placement.py) from
+what this service reports.
 
 Capacity comes from each driver's ``get_stats``, cached for a few seconds so the
 create path does not walk a pool directory on every request. A failed report is
@@ -28,12 +31,13 @@ from basalt.errors import (
     BackendDisabledError,
     BackendNotFoundError,
     BasaltError,
-    InsufficientCapacityError,
     InvalidInputError,
     PoolNotFoundError,
 )
 from basalt.model import Pool
 from basalt.service.clock import utcnow
+from basalt.service.placement import Placement, VolumeCounts
+from basalt.service.scheduler.settings import SchedulerSettings
 
 STATS_MAX_AGE_S = 5.0
 DISABLED_MAX_AGE_S = 2.0
@@ -67,16 +71,19 @@ class PoolService:
         settings: Mapping[str, BackendSettings],
         *,
         disabled: DisabledLoader | None = None,
+        scheduler: SchedulerSettings | None = None,
+        volume_counts: VolumeCounts | None = None,
     ) -> None:
         self._drivers = dict(drivers)
         self._settings = dict(settings)
         self._stats: dict[str, tuple[float, BackendStats]] = {}
         self._failures: dict[str, tuple[float, str]] = {}
         self._reported_at: dict[str, datetime] = {}
-        self._claimed: dict[tuple[str, str], int] = {}
         self._load_disabled: DisabledLoader = disabled or dict
         self._disabled: tuple[float, dict[str, str | None]] | None = None
         self._lock = threading.Lock()
+        self.placement = Placement(self, scheduler or SchedulerSettings(), volume_counts or dict)
+        """Where new volumes go, and the capacity claims counted between reports."""
 
     @property
     def backend_names(self) -> list[str]:
@@ -218,6 +225,20 @@ class PoolService:
         self.driver(backend)
         return self._settings[backend].availability_zone
 
+    def require_known_zone(self, zone: str | None) -> None:
+        """Refuse a zone no configured backend is in (None: any zone).
+
+        Raises:
+            InvalidInputError: no backend is in that zone.
+        """
+        zones = sorted({s.availability_zone for s in self._settings.values()})
+        if zone is not None and zone not in zones:
+            raise InvalidInputError(
+                "availability_zone",
+                f"{zone[:64]!r} is not a zone of this deployment",
+                hint=f"zones: {', '.join(zones)}",
+            )
+
     def require_zone(self, backend: str, zone: str | None) -> None:
         """Refuse a placement outside the zone a request asked for (None: any zone).
 
@@ -227,13 +248,7 @@ class PoolService:
         """
         if zone is None or zone == self.availability_zone(backend):
             return
-        zones = sorted({s.availability_zone for s in self._settings.values()})
-        if zone not in zones:
-            raise InvalidInputError(
-                "availability_zone",
-                f"{zone[:64]!r} is not a zone of this deployment",
-                hint=f"zones: {', '.join(zones)}",
-            )
+        self.require_known_zone(zone)
         raise InvalidInputError(
             "availability_zone",
             f"the volume would be placed on backend {backend}, in zone "
@@ -241,27 +256,24 @@ class PoolService:
             hint="name a pool in that zone, or leave the zone out",
         )
 
-    def claim_capacity(self, backend: str, pool: str, size_gib: int) -> None:
-        """Refuse a request the pool cannot provision, else count it as provisioned.
-
-        The count is added to the cached figures until the next refresh from the
-        driver (at most STATS_MAX_AGE_S later), so a burst of creates cannot all
-        pass on one stale figure.
+    def refresh(self, backend: str) -> None:
+        """Ask the backend's driver for its figures now (a failure is remembered).
 
         Raises:
-            InsufficientCapacityError: it does not fit under the over-subscription ratio.
+            BackendNotFoundError: no such backend is configured.
         """
-        target = self.get(backend, pool)
-        if size_gib > target.provisionable_gib:
-            target = self.get(backend, pool, refresh=True)
+        try:
+            self._stats_of(backend, refresh=True)
+        except BackendNotFoundError:
+            raise
+        except Exception:  # noqa: BLE001 - report() tells the backend is down, and why
+            return
+
+    def last_stats(self, backend: str) -> BackendStats | None:
+        """What the backend's driver last reported successfully, however old (None: never)."""
         with self._lock:
-            claimed = self._claimed.get((backend, pool), 0)
-            available = max(0.0, target.provisionable_gib - claimed)
-            if size_gib > available:
-                raise InsufficientCapacityError(
-                    pool=f"{backend}#{pool}", requested_gib=size_gib, available_gib=available
-                )
-            self._claimed[(backend, pool)] = claimed + size_gib
+            cached = self._stats.get(backend)
+        return None if cached is None else cached[1]
 
     def _stats_of(self, backend: str, *, refresh: bool) -> BackendStats:
         """The backend's stats, from the cache unless stale or ``refresh``.
@@ -285,8 +297,6 @@ class PoolService:
                 self._stats[backend] = cached
                 self._failures.pop(backend, None)
                 self._reported_at[backend] = utcnow()
-                for key in [k for k in self._claimed if k[0] == backend]:
-                    del self._claimed[key]
         return cached[1]
 
     def _pools_of(self, backend: str, *, refresh: bool = False) -> builtins.list[Pool]:

@@ -303,18 +303,19 @@ def qos_of_type(tx: Transaction, volume_type: VolumeType | None) -> QosSpecs | N
 
 def backend_qos(tx: Transaction, volume: Volume) -> dict[str, str]:
     """The back-end QoS specs of the volume's type (empty when it has none)."""
-    qos = qos_of_type(tx, _type_of(tx, volume))
+    qos = qos_of_type(tx, type_of(tx, volume))
     return dict(qos.specs) if qos is not None and qos.for_backend else {}
 
 
 def host_qos(tx: Transaction, volume: Volume) -> dict[str, int] | None:
     """The front-end limits of the volume's type at its size (None when it has none), for
     the connection info's ``qos_specs``."""
-    qos = qos_of_type(tx, _type_of(tx, volume))
+    qos = qos_of_type(tx, type_of(tx, volume))
     if qos is None or not qos.for_host:
         return None
     return front_end_qos(qos.specs, size_gib=volume.size_gib) or None
 
 
-def _type_of(tx: Transaction, volume: Volume) -> VolumeType | None:
+def type_of(tx: Transaction, volume: Volume) -> VolumeType | None:
+    """The volume's type (None for a volume recorded without one)."""
     return None if volume.volume_type_id is None else tx.volume_types.get(volume.volume_type_id)

@@ -7,7 +7,12 @@ from functools import partial
 
 from basalt.drivers.base import SupportsQoS
 from basalt.drivers.types import DriverUpdate, SnapshotRef, VolumeRef
-from basalt.errors import InvalidInputError, InvalidStateError, NotSupportedError
+from basalt.errors import (
+    BackendDisabledError,
+    InvalidInputError,
+    InvalidStateError,
+    NotSupportedError,
+)
 from basalt.model import (
     Operation,
     OperationKind,
@@ -32,6 +37,8 @@ from basalt.service.context import RequestContext
 from basalt.service.journal import move_volume
 from basalt.service.refs import snapshot_ref, volume_ref
 from basalt.service.runner import OperationHandle, OperationScope
+from basalt.service.schedule_requests import schedule_request
+from basalt.service.scheduler import ScheduleRequest
 from basalt.service.types import VolumeTypeService, qos_of_type
 
 V = VolumeStatus
@@ -55,6 +62,7 @@ class VolumeCreation(UseCases):
         multiattach: object = False,
         availability_zone: str | None = None,
         volume_type: str | None = None,
+        scheduler_hints: Mapping[str, object] | None = None,
         ctx: RequestContext | None = None,
         request_id: str | None = None,
     ) -> OperationHandle[Volume]:
@@ -70,6 +78,8 @@ class VolumeCreation(UseCases):
             availability_zone: the zone it must be in; None: wherever it is placed.
             volume_type: a type's id or name; None: the source's type for copies, else
                 the default type. A type's ``multiattach <is> True`` makes it multiattach.
+            scheduler_hints: ``same_host`` / ``different_host``: volume ids whose
+                backend the new volume must share / avoid.
             ctx: the caller; the default context when None.
             request_id: an idempotency key; a retry with it returns the same volume.
 
@@ -77,7 +87,9 @@ class VolumeCreation(UseCases):
             A handle; ``wait()`` returns the available volume.
 
         Raises:
-            InvalidInputError, NotFoundError, InvalidStateError, InsufficientCapacityError,
+            InvalidInputError, NotFoundError, InvalidStateError,
+            NoValidBackendError (no pool passes the scheduler's filters; the error
+            carries each pool's reasons),
             BackendDisabledError (an empty volume, and no enabled backend may take it),
             IdempotencyConflictError, QuotaExceededError (nothing is created).
         """
@@ -111,6 +123,7 @@ class VolumeCreation(UseCases):
                 multiattach=shared,
                 zone=availability_zone,
                 type_ref=volume_type,
+                hints=scheduler_hints,
             )
         except Replay as replay:
             record = replay.record
@@ -167,18 +180,39 @@ class VolumeCreation(UseCases):
         multiattach: bool = False,
         zone: str | None = None,
         type_ref: str | None = None,
+        hints: Mapping[str, object] | None = None,
     ) -> tuple[Volume, Operation, VolumeRef | SnapshotRef | None, dict[str, str]]:
         if snapshot_id is None and source_volume_id is None:
-            # Only here: copies are made in their source's pool, disabled or not.
-            backend, pool_name = self.pools.resolve(pool, new_volume=True)
+            with self.db.transaction(write=False) as tx:
+                volume_type = self._volume_type(tx, ctx, type_ref, None, None)
+                request = schedule_request(
+                    tx,
+                    ctx,
+                    size_gib=size,
+                    volume_type=volume_type,
+                    availability_zone=zone,
+                    hints=hints,
+                )
+            # Outside any transaction: the scheduler may ask drivers for fresh stats.
+            backend, pool_name = self._choose_pool(pool, request)
         else:
             with self.db.transaction(write=False) as tx:
                 backend, pool_name, _ = self._placement(
                     tx, ctx, size, pool, snapshot_id, source_volume_id
                 )
-        self.pools.require_zone(backend, zone)
-        # Outside the write transaction: capacity may ask the driver for fresh stats.
-        self.pools.claim_capacity(backend, pool_name, size)
+                volume_type = self._volume_type(tx, ctx, type_ref, snapshot_id, source_volume_id)
+                request = schedule_request(
+                    tx,
+                    ctx,
+                    size_gib=size,
+                    volume_type=volume_type,
+                    availability_zone=zone,
+                    hints=hints,
+                )
+            self.pools.require_zone(backend, zone)
+            # A copy is made in its source's pool, even on a disabled backend; the
+            # pool must still meet the copy's type and have room for it.
+            self.pools.placement.place_on(backend, pool_name, request, enabled=True)
         with self.db.transaction() as tx:
             # Again under the write lock: the source may have changed meanwhile.
             backend, pool_name, source = self._placement(
@@ -218,6 +252,27 @@ class VolumeCreation(UseCases):
                 quota=QuotaDeltas.for_volume(volume),
             )
         return volume, operation, source, qos
+
+    def _choose_pool(self, pool: str | None, request: ScheduleRequest) -> tuple[str, str]:
+        """The pool a new empty volume goes to: the one named, once it passes every
+        scheduler filter, else the scheduler's choice.
+
+        Raises:
+            BackendDisabledError: the named pool's backend, or every backend, is disabled.
+            InvalidInputError: an unknown zone, or a named pool outside the zone asked for.
+            NoValidBackendError: no pool (or not the named one) passes every filter.
+        """
+        if pool is not None:
+            backend, pool_name = self.pools.resolve(pool, new_volume=True)
+            self.pools.require_zone(backend, request.availability_zone)
+            self.pools.placement.place_on(backend, pool_name, request)
+            return backend, pool_name
+        disabled = self.pools.disabled_backends()
+        if all(name in disabled for name in self.pools.backend_names):
+            raise BackendDisabledError(disabled)
+        self.pools.require_known_zone(request.availability_zone)
+        chosen = self.pools.placement.place(request).pool
+        return chosen.backend, chosen.pool
 
     def _checked_qos(
         self, tx: Transaction, backend: str, volume_type: VolumeType, size: int

@@ -29,7 +29,8 @@ from basalt.service.context import RequestContext
 from basalt.service.journal import move_volume
 from basalt.service.refs import volume_ref
 from basalt.service.runner import OperationHandle, OperationScope
-from basalt.service.types import backend_qos
+from basalt.service.schedule_requests import schedule_request
+from basalt.service.types import backend_qos, type_of
 
 V = VolumeStatus
 STEP = "step"
@@ -59,13 +60,20 @@ class VolumeMigration(UseCases):
             InvalidInputError: it is the volume's own pool, or the volume has snapshots.
             InvalidStateError: the volume is not available.
             NotSupportedError: neither the driver can move it nor Basalt copy it.
-            InsufficientCapacityError: the destination cannot hold it.
+            NoValidBackendError: the destination fails a scheduler filter for the
+                volume's type (capacity, capabilities, enabled...); it says which.
         """
         context = self._ctx(ctx, "volume:migrate")
         dest_backend, dest_pool = self.pools.resolve(host)
         seen = self._load_volume(volume_id, context)
         self._check_migration(seen, dest_backend, dest_pool, force_host_copy)
-        self.pools.claim_capacity(dest_backend, dest_pool, seen.size_gib)
+        with self.db.transaction(write=False) as tx:
+            request = schedule_request(
+                tx, context, size_gib=seen.size_gib, volume_type=type_of(tx, seen)
+            )
+        # The destination must meet the volume's type and have room (counted until the
+        # next stats report, so concurrent migrations cannot all pass on one figure).
+        self.pools.placement.place_on(dest_backend, dest_pool, request)
         with self.db.transaction() as tx:
             volume = self._volume(tx, volume_id, context)
             self._check_migration(volume, dest_backend, dest_pool, force_host_copy)

@@ -220,7 +220,7 @@ class VolumeService(VolumeCreation, VolumeRevert, VolumeMigration, VolumeAdmin):
         seen = self._load_volume(volume_id, context)
         _require_growth(seen, size)
         # Outside the write transaction: capacity may ask the driver for fresh stats.
-        self.pools.claim_capacity(seen.backend, seen.pool, size - seen.size_gib)
+        self.pools.placement.claim(seen.backend, seen.pool, size - seen.size_gib)
         with self.db.transaction() as tx:
             volume = self._volume(tx, volume_id, context)
             _require_growth(volume, size)

@@ -60,6 +60,7 @@ def create_volume(project_id: str, body: VolumeCreateRequest, request: Request) 
         multiattach=spec.multiattach if spec.multiattach is not None else False,
         availability_zone=spec.availability_zone or None,
         volume_type=spec.volume_type or None,
+        scheduler_hints=body.scheduler_hints,
         ctx=ctx,
         request_id=request.headers.get("idempotency-key"),
     )

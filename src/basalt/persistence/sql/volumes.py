@@ -189,6 +189,15 @@ class SqlVolumeRepository:
         ).scalar_one()
         return int(total)
 
+    def count_by_pool(self) -> dict[tuple[str, str], int]:
+        """How many volumes each (backend, pool) holds (pools with none are absent)."""
+        rows = self._unit.core.execute(
+            sa.select(volumes.c.backend, volumes.c.pool, sa.func.count()).group_by(
+                volumes.c.backend, volumes.c.pool
+            )
+        ).all()
+        return {(str(backend), str(pool)): int(count) for backend, pool, count in rows}
+
     def copies_in_progress(self, source_id: str) -> int:
         """Volumes in status creating whose source is this volume or snapshot."""
         params = (str(VolumeStatus.CREATING), source_id, source_id)

@@ -4,12 +4,16 @@ Pools ``a`` and ``b`` share a filesystem (the driver renames: constant time);
 ``force_host_copy`` makes Basalt copy between them instead, and pool ``x`` is a
 1 GiB XFS image on its own loop device (only a copy can get there, and a volume
 with more data than it holds fails half-way, which must leave the source whole).
+A crash staged right after the destination object is made must leave no copy of
+the volume there after a restart (tests/integration/test_migration_restart.py
+kills a real service in the middle of the copy).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +22,7 @@ import pytest
 import basalt
 from basalt.config import BackendSettings
 from basalt.drivers.file.loopfs import LoopMount, create_image_pool, is_root
+from basalt.drivers.types import DriverUpdate, VolumeRef
 from basalt.errors import (
     InvalidInputError,
     InvalidStateError,
@@ -151,3 +156,51 @@ def test_migrations_that_cannot_be_are_refused_and_change_nothing(b: basalt.Basa
     kept = b.volumes.get(volume.id)
     assert (kept.pool, kept.migration_status) == ("a", None)
     assert pool_file(b, "a", volume.id).exists() and not pool_file(b, "b", volume.id).exists()
+
+
+class Gone(BaseException):
+    """Ends a worker that stood for a crashed process (no ``except Exception`` catches it)."""
+
+
+def test_a_crash_just_after_the_destination_object_is_made_leaves_no_copy_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first instance's worker freezes right after the destination's create_volume
+    returns, as if the process died there; a second instance on the same store must
+    find the volume at its source and nothing of it at the destination."""
+    pools = {"a": str(tmp_path / "a"), "b": str(tmp_path / "b")}
+    settings = basalt.Settings(
+        data_dir=tmp_path / "data", backends=[BackendSettings(name="file", pools=pools)]
+    )
+    made, release = threading.Event(), threading.Event()
+    with basalt.open(settings) as first:
+        volume = first.volumes.create(size_gib=1, pool="file#a").wait(timeout=WAIT)
+        before = fill(pool_file(first, "a", volume.id), data_mib=8)
+        driver = first.pools.driver("file")
+        create_volume = driver.create_volume
+
+        def create_then_die(ref: VolumeRef) -> DriverUpdate:
+            create_volume(ref)
+            made.set()
+            release.wait(WAIT)
+            raise Gone
+
+        monkeypatch.setattr(driver, "create_volume", create_then_die)
+        handle = first.volumes.migrate(volume.id, "file#b", force_host_copy=True)
+        try:
+            assert made.wait(WAIT)
+            assert pool_file(first, "b", volume.id).exists()
+            with basalt.open(settings) as second:
+                kept = second.volumes.get(volume.id)
+                assert (kept.pool, kept.status, kept.migration_status) == (
+                    "a",
+                    VolumeStatus.AVAILABLE,
+                    "error",
+                )
+                assert digest(pool_file(second, "a", volume.id)) == before
+                assert not pool_file(second, "b", volume.id).exists()
+                assert second.operations.get(handle.operation_id).phase == "rolled_back"
+        finally:
+            release.set()
+            with pytest.raises(Gone):
+                handle.wait(timeout=WAIT)

@@ -9,7 +9,9 @@ switches the volume to the destination, and the source object is deleted.
 
 The steps are recorded in the operation's ``params["step"]`` so that a restart
 knows which side holds the volume: before ``switched`` the source does (the
-destination object, if any, is removed and the volume stays where it was);
+destination object, if any, is removed and the volume stays where it was; the
+step ``creating`` is recorded before the destination object is asked for, so a
+crash right after the driver made it still leaves a record that it may exist);
 from ``switched`` on the destination does (the source object is removed). A
 failure at any step before the switch leaves the source intact and usable, with
 ``migration_status`` ``error``.
@@ -34,7 +36,7 @@ from basalt.service.types import backend_qos, type_of
 
 V = VolumeStatus
 STEP = "step"
-CREATED, COPIED, SWITCHED = "created", "copied", "switched"
+CREATING, CREATED, COPIED, SWITCHED = "creating", "created", "copied", "switched"
 
 
 class VolumeMigration(UseCases):
@@ -170,6 +172,7 @@ class VolumeMigration(UseCases):
         )
         source_ref = volume_ref(volume)
         dest_ref = _at(volume_ref(volume, qos=qos), dest_pool)
+        self._record_step(scope, CREATING)  # before: a crash after the create must undo it
         created = scope.driver_call("create_volume", lambda: dest_driver.create_volume(dest_ref))
         self._record_step(scope, CREATED)
         assert isinstance(source_driver, SupportsDataAccess)
@@ -266,7 +269,7 @@ class VolumeMigration(UseCases):
             self._finish_after_switch(scope, volume)
             return
         dest_backend, dest_pool = str(scope.operation.params["dest"]).split("#", 1)
-        if scope.operation.params.get(STEP) in (CREATED, COPIED):
+        if scope.operation.params.get(STEP) in (CREATING, CREATED, COPIED):
             try:
                 self.pools.driver(dest_backend).delete_volume(_at(volume_ref(volume), dest_pool))
             except Exception as exc:  # noqa: BLE001 - reported, the source is what matters

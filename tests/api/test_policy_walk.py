@@ -118,6 +118,9 @@ BODIES: dict[tuple[str, str], list[Any]] = {
     ("POST", "/volume-transfers/{transfer_id}/accept"): [{"accept": {"auth_key": "0" * 32}}],
     ("PUT", "/os-quota-sets/{target_project_id}"): [{"quota_set": {"volumes": 1}}],
     ("PUT", "/os-quota-class-sets/{quota_class}"): [{"quota_class_set": {"volumes": 0}}],
+    ("POST", "/scheduler-stats/explain"): [
+        {"volume": {"size": 1}, "OS-SCH-HNT:scheduler_hints": {"same_host": "{volume_id}"}}
+    ],
     ("PUT", "/clusters/enable"): [{"name": "c1"}],
     ("PUT", "/clusters/disable"): [{"name": "c1"}],
 }

@@ -96,13 +96,12 @@ def test_actions_basalt_lacks_answer_501_after_the_policy_check(client: httpx.Cl
     volume = create(client)
     for body, words in (
         ({"os-migrate_volume_completion": {"new_volume": volume["id"]}}, "no host-side copy"),
-        ({"os-retype": {"new_type": "gold"}}, "retype"),
         ({"os-volume_upload_image": {"image_name": "img"}}, "image service"),
     ):
         answer = act(client, volume["id"], body)
         assert answer.status_code == 501, answer.text
         assert error(answer)["kind"] == "notImplemented" and words in error(answer)["message"]
-    missing = act(client, "no-such-volume", {"os-retype": {"new_type": "gold"}})
+    missing = act(client, "no-such-volume", {"os-volume_upload_image": {"image_name": "img"}})
     assert missing.status_code == 404
 
 

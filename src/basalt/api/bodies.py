@@ -92,6 +92,19 @@ class VolumeCreateRequest(Closed):
     scheduler_hints: dict[str, Any] | None = Field(default=None, alias="OS-SCH-HNT:scheduler_hints")
 
 
+class PlacementQuestion(Closed):
+    size: Size
+    volume_type: str | None = None
+    availability_zone: str | None = None
+
+
+class ExplainRequest(Closed):
+    """Where would this volume go? The parts of a volume create that placement reads."""
+
+    volume: PlacementQuestion
+    scheduler_hints: dict[str, Any] | None = Field(default=None, alias="OS-SCH-HNT:scheduler_hints")
+
+
 class VolumeUpdate(Closed):
     name: Name = None
     description: Name = None

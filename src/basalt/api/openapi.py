@@ -45,7 +45,9 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
     schemas = components.setdefault("schemas", {})
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
-    schemas["ErrorDetail"] = ErrorDetail.model_json_schema()
+    detail = ErrorDetail.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas.update(detail.pop("$defs", {}))
+    schemas["ErrorDetail"] = detail
     schemas["Error"] = ERROR_BODY
     components["securitySchemes"] = {
         "token": {

@@ -249,6 +249,54 @@ class PoolList(Shape):
     pools: list[PoolEntry]
 
 
+class FilterVerdictView(Shape):
+    name: str
+    passed: bool
+    reason: str
+
+
+class WeigherScoreView(Shape):
+    name: str
+    multiplier: float
+    raw: float
+    normalised: float
+    weighted: float
+
+
+class PoolVerdictView(Shape):
+    host: str
+    backend: str
+    pool: str
+    availability_zone: str
+    passed: bool
+    chosen: bool
+    rank: int | None
+    score: float | None
+    filters: list[FilterVerdictView]
+    weighers: list[WeigherScoreView]
+
+
+class PlacementRequestView(Shape):
+    size_gib: int
+    extra_specs: dict[str, Any]
+    availability_zone: str | None
+    same_backend_as: list[str]
+    different_backend_from: list[str]
+
+
+class ExplanationView(Shape):
+    request: PlacementRequestView
+    filters: list[str]
+    weighers: dict[str, float]
+    chosen: str | None
+    summary: str | None
+    pools: list[PoolVerdictView]
+
+
+class ExplanationAnswer(Shape):
+    explanation: ExplanationView
+
+
 class MessageView(Shape):
     id: str
     message_level: str
@@ -456,6 +504,11 @@ class ErrorDetail(Shape):
     message: str
     basalt_code: str | None = None
     hint: str | None = None
+    explanation: ExplanationView | None = Field(
+        default=None,
+        description="A refused placement (no_valid_backend), for administrators: every "
+        "pool with each filter's verdict",
+    )
 
 
 ERROR_BODY: dict[str, Any] = {

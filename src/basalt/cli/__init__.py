@@ -5,6 +5,7 @@
     snapshot.py    ``basalt snapshot ...``
     operation.py   ``basalt operation ...``
     pool.py        ``basalt pool ...``
+    scheduler.py   ``basalt scheduler explain``
     service.py     ``basalt service ...``
     transfer.py    ``basalt transfer ...``
     quota.py       ``basalt quota ...``

@@ -12,6 +12,7 @@ from basalt.cli.errors import to_cli_error
 from basalt.cli.operation import operation
 from basalt.cli.pool import pool
 from basalt.cli.quota import quota
+from basalt.cli.scheduler import scheduler
 from basalt.cli.service import service
 from basalt.cli.snapshot import snapshot
 from basalt.cli.transfer import transfer
@@ -93,6 +94,7 @@ cli.add_command(volume)
 cli.add_command(snapshot)
 cli.add_command(operation)
 cli.add_command(pool)
+cli.add_command(scheduler)
 cli.add_command(service)
 cli.add_command(volume_type)
 cli.add_command(qos)

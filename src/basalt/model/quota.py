@@ -163,6 +163,8 @@ class QuotaDeltas:
     gigabytes: int = 0
     volume_type_id: str | None = None
     volume_size_gib: int | None = None
+    type_only: bool = False
+    """Only the type's resources grow (a retype: the project's totals stay the same)."""
 
     @classmethod
     def for_volume(cls, volume: Volume) -> QuotaDeltas:
@@ -199,8 +201,22 @@ class QuotaDeltas:
             volume_size_gib=volume.size_gib,
         )
 
+    @classmethod
+    def for_retype(
+        cls, volume: Volume, new_type_id: str, snapshots: Sequence[Snapshot] = ()
+    ) -> QuotaDeltas:
+        """``volume`` (with its snapshots) changing to type ``new_type_id``."""
+        return cls(
+            volumes=1,
+            snapshots=len(snapshots),
+            gigabytes=volume.size_gib + sum(s.size_gib for s in snapshots),
+            volume_type_id=new_type_id,
+            type_only=True,
+        )
+
     def amounts(self) -> dict[QuotaResource, int]:
-        """The positive amounts per resource (base, then the type's)."""
+        """The positive amounts per resource (base, then the type's; with ``type_only``,
+        the type's alone)."""
         found: dict[QuotaResource, int] = {}
         for name, amount in ((VOLUMES, self.volumes), (SNAPSHOTS, self.snapshots)):
             if amount > 0:
@@ -210,6 +226,8 @@ class QuotaDeltas:
         if self.volume_type_id is not None:
             for resource in list(found):
                 found[QuotaResource(resource.name, self.volume_type_id)] = found[resource]
+                if self.type_only:
+                    del found[resource]
         return found
 
 

@@ -17,7 +17,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from basalt.drivers.base import SupportsQoS
+from basalt.config import BackendSettings
+from basalt.drivers.base import SupportsQoS, VolumeDriver
 from basalt.drivers.types import BackendStats, PoolStats
 from basalt.errors import InsufficientCapacityError, NoValidBackendError, PoolNotFoundError
 from basalt.model.capacity import fits, provisionable_gib
@@ -30,7 +31,9 @@ from basalt.service.scheduler import (
     ScheduleRequest,
     explain,
 )
+from basalt.service.scheduler.filters import FILTERS
 from basalt.service.scheduler.settings import SchedulerSettings
+from basalt.service.scheduler.specs import compile_extra_specs
 
 if TYPE_CHECKING:
     from basalt.service.pools import BackendReport, PoolService
@@ -100,6 +103,25 @@ class Placement:
                 raise NoValidBackendError(explanation.failure_summary(), lambda: explanation)
             scheduler.consume(candidate.host, request.size_gib)
 
+    def unmet_in_place(self, backend: str, pool: str, request: ScheduleRequest) -> list[str]:
+        """Why a volume already in the pool cannot stay there under the request's type:
+        every filter but capacity (the volume holds its space already), the pool taken
+        as enabled (a disabled backend keeps serving its volumes).
+
+        Returns:
+            The reasons of the filters the pool fails (empty: it meets them all).
+        """
+        candidate = _candidate(self._current(), backend, pool)
+        candidate = replace(candidate, enabled=True, disabled_reason=None)
+        specs = compile_extra_specs(request.extra_specs)
+        return [
+            verdict.reason
+            for name in self._settings.filters
+            if name != "capacity"
+            for verdict in [FILTERS[name].verdict(candidate, request, specs)]
+            if not verdict.passed
+        ]
+
     def claim(self, backend: str, pool: str, size_gib: int) -> None:
         """Refuse ``size_gib`` more on a pool that cannot provision it, else count it.
 
@@ -162,19 +184,6 @@ class Placement:
         reported: Sequence[PoolStats] = (
             stats.pools if stats is not None else [_unknown_pool(backend)]
         )
-        common: dict[str, object] = {
-            "volume_backend_name": settings.volume_backend_name or backend,
-            "driver": driver.driver_name,
-            "QoS_support": isinstance(driver, SupportsQoS),
-            "multiattach": True,
-            "replication_enabled": False,
-        }
-        if stats is not None:
-            common.update(
-                storage_protocol=stats.storage_protocol,
-                vendor_name=stats.vendor_name,
-                driver_version=stats.driver_version,
-            )
         return [
             PoolCandidate(
                 backend=backend,
@@ -192,17 +201,54 @@ class Placement:
                 up=down is None,
                 down_reason=down,
                 volume_count=counts.get((backend, p.name), 0),
-                capabilities={
-                    **p.capabilities,
-                    **common,
-                    "pool_name": p.name,
-                    "thin_provisioning_support": p.thin_provisioning,
-                    "thick_provisioning_support": not p.thin_provisioning,
-                    "reflink": p.reflink,
-                },
+                capabilities=pool_capabilities(backend, settings, driver, stats, p),
             )
             for p in reported
         ]
+
+
+def pool_capabilities(
+    backend: str,
+    settings: BackendSettings,
+    driver: VolumeDriver,
+    stats: BackendStats | None,
+    pool: PoolStats,
+) -> dict[str, object]:
+    """What a pool offers, as volume types' extra specs name it (the one list of them).
+
+    The driver's own capabilities come first; the keys Basalt defines win over them.
+
+    Args:
+        backend: the backend's name.
+        settings: its configuration (volume_backend_name).
+        driver: its driver (QoS support, name).
+        stats: its last report (None: it never reported).
+        pool: the pool's figures.
+
+    Returns:
+        volume_backend_name, pool_name, driver, QoS_support, multiattach,
+        replication_enabled, thin/thick_provisioning_support, reflink, and once
+        reported storage_protocol, vendor_name and driver_version.
+    """
+    found: dict[str, object] = {
+        **pool.capabilities,
+        "volume_backend_name": settings.volume_backend_name or backend,
+        "pool_name": pool.name,
+        "driver": driver.driver_name,
+        "QoS_support": isinstance(driver, SupportsQoS),
+        "multiattach": True,
+        "replication_enabled": False,
+        "thin_provisioning_support": pool.thin_provisioning,
+        "thick_provisioning_support": not pool.thin_provisioning,
+        "reflink": pool.reflink,
+    }
+    if stats is not None:
+        found.update(
+            storage_protocol=stats.storage_protocol,
+            vendor_name=stats.vendor_name,
+            driver_version=stats.driver_version,
+        )
+    return found
 
 
 @dataclass(frozen=True, slots=True)

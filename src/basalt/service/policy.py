@@ -55,6 +55,7 @@ RULES: dict[str, Role] = {
     "volume:force_delete": A,
     "volume:force_detach": A,
     "volume:migrate": A,
+    "volume:retype": M,
     "volume:list_manageable": A,
     "volume:manage": A,
     "volume:unmanage": A,
@@ -98,6 +99,7 @@ RULES: dict[str, Role] = {
     "availability_zone:get": R,
     "extension:get": R,
     "pool:get": A,  # also backend capabilities
+    "scheduler:explain": A,  # every pool's verdicts: the deployment's inner state
     "service:get": A,
     "service:update": A,
     "service:failover": A,

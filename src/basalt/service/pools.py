@@ -36,7 +36,7 @@ from basalt.errors import (
 )
 from basalt.model import Pool
 from basalt.service.clock import utcnow
-from basalt.service.placement import Placement, VolumeCounts
+from basalt.service.placement import Placement, VolumeCounts, pool_capabilities
 from basalt.service.scheduler.settings import SchedulerSettings
 
 STATS_MAX_AGE_S = 5.0
@@ -316,6 +316,9 @@ class PoolService:
                 reflink=p.reflink,
                 location=p.location,
                 allocated_capacity_gib=p.allocated_capacity_gib,
+                reserved_percentage=settings.reserved_percentage,
+                availability_zone=settings.availability_zone,
+                capabilities=pool_capabilities(backend, settings, driver, stats, p),
             )
             for p in stats.pools
         ]

@@ -137,6 +137,8 @@ class Reconciler:
             return volume is None or self._settle_unmanaged_volume(scope, volume)
         if kind == K.MIGRATE_VOLUME:
             return volume is None or self.volumes.recover_migration(scope, volume)
+        if kind == K.RETYPE_VOLUME:
+            return volume is None or self.volumes.recover_retype(scope, volume)
         if kind == K.REVERT_VOLUME:
             return volume is None or self._redrive_revert(scope, volume, operation)
         if kind in (K.CREATE_SNAPSHOT, K.MANAGE_SNAPSHOT):

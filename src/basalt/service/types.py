@@ -32,6 +32,7 @@ from basalt.service.base import UseCases
 from basalt.service.clock import new_id, utcnow
 from basalt.service.context import RequestContext
 from basalt.service.journal import record
+from basalt.service.scheduler.specs import check_extra_specs
 
 
 class VolumeTypeService(UseCases):
@@ -117,7 +118,7 @@ class VolumeTypeService(UseCases):
             is_public=validate_flag(is_public, field="is_public"),
             created_at=now,
             updated_at=now,
-            extra_specs=validate_specs(extra_specs or {}, field="extra_specs"),
+            extra_specs=_readable(validate_specs(extra_specs or {}, field="extra_specs")),
         )
         with self.db.transaction() as tx:
             if not tx.volume_types.add(volume_type):
@@ -191,8 +192,8 @@ class VolumeTypeService(UseCases):
         given = validate_specs(specs, field="extra_specs")
         with self.db.transaction() as tx:
             volume_type = self.visible_type(tx, type_id, context)
-            volume_type.extra_specs = validate_specs(
-                {**volume_type.extra_specs, **given}, field="extra_specs"
+            volume_type.extra_specs = _readable(
+                validate_specs({**volume_type.extra_specs, **given}, field="extra_specs")
             )
             self._save(tx, volume_type, f"extra specs set: {', '.join(sorted(given))}")
             return dict(volume_type.extra_specs)
@@ -285,6 +286,17 @@ class VolumeTypeService(UseCases):
             kind=EventKind.NOTE,
             message=f"volume type {volume_type.name}: {message}",
         )
+
+
+def _readable(specs: dict[str, str]) -> dict[str, str]:
+    """The specs, once the scheduler can read each (``<is> maybe`` is refused now, not
+    at every create).
+
+    Raises:
+        InvalidExtraSpecError: the first spec it cannot read, with the reason.
+    """
+    check_extra_specs(specs)
+    return specs
 
 
 def _type_name(value: object) -> str:

@@ -38,7 +38,7 @@ from basalt.service.journal import move_volume
 from basalt.service.refs import snapshot_ref, volume_ref
 from basalt.service.runner import OperationHandle, OperationScope
 from basalt.service.schedule_requests import schedule_request
-from basalt.service.scheduler import ScheduleRequest
+from basalt.service.scheduler import Explanation, ScheduleRequest
 from basalt.service.types import VolumeTypeService, qos_of_type
 
 V = VolumeStatus
@@ -252,6 +252,44 @@ class VolumeCreation(UseCases):
                 quota=QuotaDeltas.for_volume(volume),
             )
         return volume, operation, source, qos
+
+    def explain_placement(
+        self,
+        *,
+        size_gib: object,
+        volume_type: str | None = None,
+        availability_zone: str | None = None,
+        scheduler_hints: Mapping[str, object] | None = None,
+        ctx: RequestContext | None = None,
+    ) -> Explanation:
+        """Where a new volume would go, and why: every pool with each filter's verdict
+        and each weigher's score. Nothing is created or counted.
+
+        Args:
+            size_gib, volume_type, availability_zone, scheduler_hints: as ``create``.
+            ctx: the caller; the default context when None.
+
+        Returns:
+            The explanation (``as_text()`` / ``as_dict()`` render it).
+
+        Raises:
+            PermissionDeniedError: not an administrator.
+            InvalidInputError: a bad size, zone or hint.
+            VolumeTypeNotFoundError, VolumeNotFoundError: an unknown type or hinted volume.
+        """
+        context = self._ctx(ctx, "scheduler:explain")
+        size = validate_size_gib(size_gib)
+        with self.db.transaction(write=False) as tx:
+            request = schedule_request(
+                tx,
+                context,
+                size_gib=size,
+                volume_type=self._volume_type(tx, context, volume_type, None, None),
+                availability_zone=availability_zone,
+                hints=scheduler_hints,
+            )
+        self.pools.require_known_zone(availability_zone)
+        return self.pools.placement.explain(request)
 
     def _choose_pool(self, pool: str | None, request: ScheduleRequest) -> tuple[str, str]:
         """The pool a new empty volume goes to: the one named, once it passes every

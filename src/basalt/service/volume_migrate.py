@@ -26,6 +26,9 @@ from basalt.drivers.data import copy_volume_data
 from basalt.drivers.types import GIB, VolumeRef
 from basalt.errors import InvalidInputError, InvalidStateError, NotSupportedError
 from basalt.model import EventKind, OperationKind, Volume, VolumeStatus
+from basalt.model.quota import QuotaDeltas
+from basalt.model.volume_type import VolumeType
+from basalt.persistence.base import Transaction
 from basalt.service.base import UseCases
 from basalt.service.context import RequestContext
 from basalt.service.journal import move_volume
@@ -36,6 +39,8 @@ from basalt.service.types import backend_qos, type_of
 
 V = VolumeStatus
 STEP = "step"
+OLD_TYPE, NEW_TYPE = "old_type_id", "new_type_id"
+"""A retype by migration: the type the volume had, and the one it takes."""
 CREATING, CREATED, COPIED, SWITCHED = "creating", "created", "copied", "switched"
 
 
@@ -76,6 +81,27 @@ class VolumeMigration(UseCases):
         # The destination must meet the volume's type and have room (counted until the
         # next stats report, so concurrent migrations cannot all pass on one figure).
         self.pools.placement.place_on(dest_backend, dest_pool, request)
+        return self._start_migration(
+            context, volume_id, dest_backend, dest_pool, force_host_copy=force_host_copy
+        )
+
+    def _start_migration(
+        self,
+        context: RequestContext,
+        volume_id: str,
+        dest_backend: str,
+        dest_pool: str,
+        *,
+        force_host_copy: bool,
+        new_type: VolumeType | None = None,
+    ) -> OperationHandle[Volume]:
+        """Open the migration's operation and start it (the destination was checked).
+
+        Args:
+            new_type: a retype by migration: the volume takes this type at once (its
+                quota checked here, status ``retyping``) and gives it back if the
+                migration rolls back.
+        """
         with self.db.transaction() as tx:
             volume = self._volume(tx, volume_id, context)
             self._check_migration(volume, dest_backend, dest_pool, force_host_copy)
@@ -85,28 +111,56 @@ class VolumeMigration(UseCases):
                     f"volume {volume.id} has snapshots, which would stay behind",
                     hint="delete its snapshots first",
                 )
-            move_volume(tx, volume, V.MAINTENANCE, action="migrate")
+            params: dict[str, object] = {
+                "source": f"{volume.backend}#{volume.pool}",
+                "dest": f"{dest_backend}#{dest_pool}",
+                "force_host_copy": force_host_copy,
+                STEP: "start",
+            }
+            if new_type is None:
+                move_volume(tx, volume, V.MAINTENANCE, action="migrate")
+            else:
+                params.update(self._begin_retype(tx, volume, new_type))
             volume.migration_status = "migrating"
             tx.volumes.save(volume)
-            qos = backend_qos(tx, volume)
+            qos = backend_qos(tx, volume)  # the new type's, for a retype
             operation = self._new_operation(
                 tx,
                 kind=OperationKind.MIGRATE_VOLUME,
                 resource_kind="volume",
                 resource_id=volume.id,
                 ctx=context,
-                params={
-                    "source": f"{volume.backend}#{volume.pool}",
-                    "dest": f"{dest_backend}#{dest_pool}",
-                    "force_host_copy": force_host_copy,
-                    STEP: "start",
-                },
+                params=params,
             )
         return self._start(
             operation,
             lambda scope: self.run_migration(scope, volume, qos),
             lambda: self._load_volume(volume.id, context),
         )
+
+    def _begin_retype(
+        self, tx: Transaction, volume: Volume, new_type: VolumeType
+    ) -> dict[str, object]:
+        """Give the volume its new type now, under the type's quota; return the params
+        that let a rollback give the old one back.
+
+        Raises:
+            InvalidInputError: the volume is of that type already.
+            QuotaExceededError: the new type's quota cannot take the volume.
+        """
+        old_type_id = volume.volume_type_id
+        if old_type_id == new_type.id:
+            raise InvalidInputError(
+                "new_type", f"volume {volume.id} is of type {new_type.name} already"
+            )
+        snapshots = tx.snapshots.for_volume(volume.id)
+        self.quotas.check(
+            tx, volume.project_id, QuotaDeltas.for_retype(volume, new_type.id, snapshots)
+        )
+        move_volume(tx, volume, V.RETYPING, action="retype")
+        volume.volume_type_id = new_type.id
+        tx.volumes.save(volume)
+        return {OLD_TYPE: old_type_id, NEW_TYPE: new_type.id}
 
     def _check_migration(
         self, volume: Volume, dest_backend: str, dest_pool: str, force_host_copy: bool
@@ -278,6 +332,9 @@ class VolumeMigration(UseCases):
             current = tx.volumes.get(volume.id)
             assert current is not None
             current.migration_status = "error"
+            if OLD_TYPE in scope.operation.params:  # a retype by migration gives it back
+                old_type = scope.operation.params[OLD_TYPE]
+                current.volume_type_id = None if old_type is None else str(old_type)
             tx.volumes.save(current)
             scope.flush(tx)
             move_volume(
@@ -296,7 +353,7 @@ class VolumeMigration(UseCases):
         source_backend, source_pool = str(scope.operation.params["source"]).split("#", 1)
         source_ref = _at(volume_ref(current), source_pool)
         self._remove_source(scope, self.pools.driver(source_backend), source_ref)
-        if current.status == V.MAINTENANCE:
+        if current.status in (V.MAINTENANCE, V.RETYPING):
             self._finish_migration(scope, current)
 
 

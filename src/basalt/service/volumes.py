@@ -44,13 +44,13 @@ from basalt.service.transfers import withdraw_transfers
 from basalt.service.types import backend_qos
 from basalt.service.volume_admin import VolumeAdmin
 from basalt.service.volume_create import VolumeCreation
-from basalt.service.volume_migrate import VolumeMigration
+from basalt.service.volume_retype import VolumeRetype
 from basalt.service.volume_revert import VolumeRevert
 
 V = VolumeStatus
 
 
-class VolumeService(VolumeCreation, VolumeRevert, VolumeMigration, VolumeAdmin):
+class VolumeService(VolumeCreation, VolumeRevert, VolumeRetype, VolumeAdmin):
     """Everything a caller can do to volumes."""
 
     def get(self, volume_id: str, *, ctx: RequestContext | None = None) -> Volume:

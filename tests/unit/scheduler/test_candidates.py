@@ -35,7 +35,10 @@ def test_a_placement_changes_capacity_and_count_and_nothing_else() -> None:
         capabilities={"x": 1},
     )
     after = consume(before, 30)
-    assert (after.free_capacity_gib, after.provisioned_capacity_gib) == (70.0, 80.0)
+    # thin: nothing is written yet, so only the promise grows
+    assert (after.free_capacity_gib, after.provisioned_capacity_gib) == (100.0, 80.0)
+    thick = consume(dataclasses.replace(before, thin_provisioning=False), 30)
+    assert (thick.free_capacity_gib, thick.provisioned_capacity_gib) == (70.0, 80.0)
     assert (after.allocated_capacity_gib, after.volume_count) == (70.0, 4)
     for field in dataclasses.fields(PoolCandidate):
         if field.name not in CHANGED_BY_PLACEMENT:

@@ -1,11 +1,12 @@
-"""/v3/{project_id}/scheduler-stats/get_pools: pools and their capacity."""
+"""/v3/{project_id}/scheduler-stats: pools, their capacity, and where a volume would go."""
 
 from __future__ import annotations
 
 from fastapi import Request
 
 from basalt.api.auth import context_from
-from basalt.api.responses import PoolList, answers, query
+from basalt.api.bodies import ExplainRequest
+from basalt.api.responses import ExplanationAnswer, PoolList, answers, query
 from basalt.api.routes.common import api_router, basalt_of, flag
 
 router = api_router(prefix="/v3/{project_id}/scheduler-stats", tags=["pools"])
@@ -21,11 +22,7 @@ def get_pools(project_id: str, request: Request) -> dict[str, object]:
         entry: dict[str, object] = {"name": f"basalt@{pool.backend}#{pool.name}"}
         if detail:
             entry["capabilities"] = {
-                "volume_backend_name": pool.backend,
-                "pool_name": pool.name,
-                "driver": pool.driver,
-                "vendor_name": "Basalt",
-                "storage_protocol": "iSCSI",
+                **pool.capabilities,
                 "total_capacity_gb": round(pool.total_capacity_gib, 2),
                 "free_capacity_gb": round(pool.free_capacity_gib, 2),
                 "provisioned_capacity_gb": round(pool.provisioned_capacity_gib, 2),
@@ -33,9 +30,24 @@ def get_pools(project_id: str, request: Request) -> dict[str, object]:
                 if pool.allocated_capacity_gib is None
                 else round(pool.allocated_capacity_gib, 2),
                 "max_over_subscription_ratio": pool.max_over_subscription_ratio,
-                "thin_provisioning_support": pool.thin_provisioning,
-                "reflink": pool.reflink,
+                "reserved_percentage": pool.reserved_percentage,
+                "availability_zone": pool.availability_zone,
                 "location_info": pool.location,
             }
         pools.append(entry)
     return {"pools": pools}
+
+
+@router.post("/explain", **answers(ExplanationAnswer))
+def explain(project_id: str, body: ExplainRequest, request: Request) -> dict[str, object]:
+    """Every pool with each filter's verdict and each weigher's score for a volume
+    create (administrators; Basalt's own route). Nothing is created."""
+    spec = body.volume
+    explanation = basalt_of(request).volumes.explain_placement(
+        size_gib=spec.size,
+        volume_type=spec.volume_type or None,
+        availability_zone=spec.availability_zone or None,
+        scheduler_hints=body.scheduler_hints,
+        ctx=context_from(request),
+    )
+    return {"explanation": explanation.as_dict()}

@@ -288,6 +288,11 @@ def _migrate(b: Basalt, vid: str, args: Migrate, ctx: RequestContext, r: Request
     return _accepted(r, b.volumes.migrate(vid, args.host, force_host_copy=force, ctx=ctx))
 
 
+def _retype(b: Basalt, vid: str, args: Retype, ctx: RequestContext, r: Request) -> Response:
+    policy = args.migration_policy or "never"
+    return _accepted(r, b.volumes.retype(vid, args.new_type, migration_policy=policy, ctx=ctx))
+
+
 def _unavailable(rule: str, feature: str, why: str) -> Handler:
     """An action Basalt does not have yet: the policy answer first, then a clear 501."""
 
@@ -316,9 +321,7 @@ ACTIONS: dict[str, Handler] = {
     "os-roll_detaching": _roll_detaching,
     "os-terminate_connection": _terminate,
     "os-detach": _detach,
-    "os-retype": _unavailable(
-        "volume:update", "retype (os-retype)", "volume types are not available yet"
-    ),
+    "os-retype": _retype,
     "os-migrate_volume": _migrate,
     "os-migrate_volume_completion": _unavailable(
         "volume:migrate",

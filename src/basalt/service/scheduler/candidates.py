@@ -105,10 +105,12 @@ class ScheduleRequest:
 def consume(pool: PoolCandidate, size_gib: int) -> PoolCandidate:
     """The pool as it is once a new volume of ``size_gib`` is placed on it.
 
-    Provisioned and allocated capacity grow by the size, free capacity shrinks by it
-    (never below 0, for thin pools too: the next stats report corrects it), and the
-    volume count grows by one, so decisions made before the next report see the
-    earlier placements.
+    Provisioned and allocated capacity grow by the size and the volume count by one,
+    so decisions made before the next report see the earlier placements. Free
+    capacity shrinks by the size (never below 0) on thick pools only: a new thin
+    volume takes no space until it is written (a clone on a reflink pool, none even
+    then), and the next stats report shows what writes took. Thin pools are held
+    back by the over-subscription limit, which the provisioned growth moves.
 
     Args:
         pool: the pool before the placement.
@@ -123,7 +125,9 @@ def consume(pool: PoolCandidate, size_gib: int) -> PoolCandidate:
         pool=pool.pool,
         availability_zone=pool.availability_zone,
         total_capacity_gib=pool.total_capacity_gib,
-        free_capacity_gib=max(0.0, pool.free_capacity_gib - size_gib),
+        free_capacity_gib=pool.free_capacity_gib
+        if pool.thin_provisioning
+        else max(0.0, pool.free_capacity_gib - size_gib),
         provisioned_capacity_gib=pool.provisioned_capacity_gib + size_gib,
         allocated_capacity_gib=None if allocated is None else allocated + size_gib,
         max_over_subscription_ratio=pool.max_over_subscription_ratio,

@@ -48,7 +48,16 @@ def volume() -> None:
 @click.option("--name", default="", help="Name (no '/', '\\' or '..'; up to 255 characters).")
 @click.option("--description", default="", help="Free text, up to 255 characters.")
 @property_option("Metadata KEY=VALUE (repeatable).")
-@click.option("--pool", metavar="BACKEND#POOL", help="Where to create it (default: most room).")
+@click.option(
+    "--pool", metavar="BACKEND#POOL", help="Where to create it (default: the scheduler's choice)."
+)
+@click.option("--zone", "availability_zone", help="The availability zone it must be in.")
+@click.option(
+    "--same-host", multiple=True, metavar="VOLUME", help="Share a backend with this volume."
+)
+@click.option(
+    "--different-host", multiple=True, metavar="VOLUME", help="Avoid this volume's backend."
+)
 @click.option("--snapshot", "snapshot_id", metavar="ID", help="Create from this snapshot.")
 @click.option("--source-volume", "source_volume_id", metavar="ID", help="Clone this volume.")
 @click.option("--multiattach", is_flag=True, help="Let several hosts attach it at once.")
@@ -64,6 +73,9 @@ def create_volume(
     description: str,
     properties: dict[str, str],
     pool: str | None,
+    availability_zone: str | None,
+    same_host: tuple[str, ...],
+    different_host: tuple[str, ...],
     snapshot_id: str | None,
     source_volume_id: str | None,
     multiattach: bool,
@@ -72,6 +84,11 @@ def create_volume(
     wait: bool,
 ) -> None:
     """Create a volume: empty, from a snapshot, or as a clone."""
+    hints = {
+        name: list(ids)
+        for name, ids in (("same_host", same_host), ("different_host", different_host))
+        if ids
+    }
     handle = state.basalt().volumes.create(
         size_gib=size,
         name=name,
@@ -82,6 +99,8 @@ def create_volume(
         source_volume_id=source_volume_id,
         multiattach=multiattach,
         volume_type=volume_type,
+        availability_zone=availability_zone,
+        scheduler_hints=hints,
         request_id=request_id,
     )
     report_operation(state, handle, wait=wait)
@@ -172,6 +191,42 @@ def delete_volume(state: CliState, volume_id: str, cascade: bool, wait: bool) ->
 def extend_volume(state: CliState, volume_id: str, new_size: str, wait: bool) -> None:
     """Grow a volume to NEW_SIZE_GIB."""
     handle = state.basalt().volumes.extend(volume_id, new_size)
+    report_operation(state, handle, wait=wait)
+
+
+@volume.command("retype")
+@click.argument("volume_id", metavar="ID")
+@click.argument("new_type", metavar="TYPE")
+@click.option(
+    "--migration-policy",
+    type=click.Choice(["never", "on-demand"]),
+    default="never",
+    show_default=True,
+    help="on-demand: move the volume when its pool cannot take the type.",
+)
+@wait_option
+@json_option
+@pass_state
+def retype_volume(
+    state: CliState, volume_id: str, new_type: str, migration_policy: str, wait: bool
+) -> None:
+    """Give an available volume another type (in place, or by migrating it)."""
+    handle = state.basalt().volumes.retype(volume_id, new_type, migration_policy=migration_policy)
+    report_operation(state, handle, wait=wait)
+
+
+@volume.command("migrate")
+@click.argument("volume_id", metavar="ID")
+@click.argument("host", metavar="BACKEND#POOL")
+@click.option("--force-host-copy", is_flag=True, help="Copy through Basalt, not the driver.")
+@wait_option
+@json_option
+@pass_state
+def migrate_volume(
+    state: CliState, volume_id: str, host: str, force_host_copy: bool, wait: bool
+) -> None:
+    """Move an available volume to another pool or backend (administrators)."""
+    handle = state.basalt().volumes.migrate(volume_id, host, force_host_copy=force_host_copy)
     report_operation(state, handle, wait=wait)
 
 

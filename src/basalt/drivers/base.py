@@ -258,6 +258,28 @@ class SupportsMigration(Protocol):
 
 
 @runtime_checkable
+class SupportsProviderInfo(Protocol):
+    """Tell Basalt, at start, which stored provider locations the backend now names
+    differently (Cinder's update_provider_info)."""
+
+    def update_provider_info(
+        self, volumes: Sequence[VolumeRef], snapshots: Sequence[SnapshotRef]
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        """The provider locations that changed.
+
+        Args:
+            volumes, snapshots: the backend's objects with the locations Basalt stored.
+
+        Returns:
+            (volume id -> new location, snapshot id -> new location), changed ones only.
+
+        Raises:
+            DriverError: the backend could not be listed.
+        """
+        ...
+
+
+@runtime_checkable
 class SupportsTransfer(Protocol):
     """Hand a volume (with its snapshots) to another project on the backend, for backends
     that keep objects per project. Backends that do not (the file driver) need no hook:

@@ -34,6 +34,7 @@ from basalt.model.states import (
 from basalt.service.attachments import ATTACH_OWNED, AttachmentService
 from basalt.service.journal import move_snapshot, move_volume, record
 from basalt.service.manage import ManageService
+from basalt.service.provider_info import refresh_provider_info
 from basalt.service.refs import snapshot_ref, volume_ref
 from basalt.service.runner import OperationScope, mark_phase
 from basalt.service.snapshots import SnapshotService
@@ -62,6 +63,8 @@ class ReconcileReport:
     lost_objects: list[str] = field(default_factory=list)
     exports: list[str] = field(default_factory=list)
     """Targets re-created (or removed) so the backends export what the database says."""
+    provider_locations: list[str] = field(default_factory=list)
+    """Volumes and snapshots whose stored provider location a backend corrected."""
 
 
 class Reconciler:
@@ -96,7 +99,15 @@ class Reconciler:
         report.stuck_resources += self.transfers.release_orphan_claims()
         self._settle_leftovers(report)
         self._find_unknown_objects(report)
-        if report.finished or report.rolled_back or report.unknown_objects or report.lost_objects:
+        report.provider_locations = refresh_provider_info(self.db, self.pools)
+        noteworthy = (
+            report.finished,
+            report.rolled_back,
+            report.unknown_objects,
+            report.lost_objects,
+            report.provider_locations,
+        )
+        if any(noteworthy):
             log.warning("reconciled after restart: %s", report)
         return report
 

@@ -55,7 +55,11 @@ def small_xfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LoopMount]:
 def b(tmp_path: Path, small_xfs: LoopMount) -> Iterator[basalt.Basalt]:
     pools = {"a": str(tmp_path / "a"), "b": str(tmp_path / "b"), "x": str(small_xfs.mount_point)}
     settings = basalt.Settings(
-        data_dir=tmp_path / "data", backends=[BackendSettings(name="file", pools=pools)]
+        data_dir=tmp_path / "data",
+        # Over-subscribed enough that pool x, filled to 32 MiB free by a test, still
+        # passes the scheduler's capacity filter whether or not its stats are fresh:
+        # that test is about a copy that runs out of space half-way.
+        backends=[BackendSettings(name="file", pools=pools, max_over_subscription_ratio=200)],
     )
     with basalt.open(settings) as instance:
         yield instance
@@ -127,6 +131,7 @@ def test_a_copy_that_fails_half_way_leaves_the_source_whole(
         free = os.statvfs(small_xfs.mount_point)
         os.posix_fallocate(handle_file.fileno(), 0, free.f_bavail * free.f_frsize - 32 * MIB)
     try:
+        b.list_pools(refresh=True)  # the scheduler sees x nearly full: still room at ratio 200
         handle = b.volumes.migrate(volume.id, "file#x")
         with pytest.raises(OperationFailedError, match="No space left"):
             handle.wait(timeout=WAIT)
@@ -170,7 +175,11 @@ def test_a_crash_just_after_the_destination_object_is_made_leaves_no_copy_behind
     find the volume at its source and nothing of it at the destination."""
     pools = {"a": str(tmp_path / "a"), "b": str(tmp_path / "b")}
     settings = basalt.Settings(
-        data_dir=tmp_path / "data", backends=[BackendSettings(name="file", pools=pools)]
+        data_dir=tmp_path / "data",
+        # Over-subscribed enough that pool x, filled to 32 MiB free by a test, still
+        # passes the scheduler's capacity filter whether or not its stats are fresh:
+        # that test is about a copy that runs out of space half-way.
+        backends=[BackendSettings(name="file", pools=pools, max_over_subscription_ratio=200)],
     )
     made, release = threading.Event(), threading.Event()
     with basalt.open(settings) as first:

@@ -34,8 +34,8 @@ from basalt.model import (
 )
 from basalt.model.group import Group, GroupSnapshot, GroupType
 from basalt.model.quota import QuotaResource, QuotaUsage
-from basalt.model.states import GroupSnapshotStatus, GroupStatus
 from basalt.model.service import ServiceRecord
+from basalt.model.states import GroupSnapshotStatus, GroupStatus
 from basalt.model.transfer import Transfer
 from basalt.model.volume_type import QosSpecs, VolumeType
 

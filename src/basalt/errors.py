@@ -19,6 +19,7 @@
     │   ├── GroupTypeNotFoundError
     │   ├── GroupNotFoundError
     │   ├── GroupSnapshotNotFoundError
+    │   ├── MicroversionTooLowError      a route the request's microversion does not have
     │   ├── QuotaClassNotFoundError      Basalt has one quota class, default
     │   └── ExtensionNotFoundError       an API extension Basalt does not honour
     ├── InvalidInputError                field + reason name the bad value
@@ -212,6 +213,21 @@ class GroupNotFoundError(NotFoundError):
 class GroupSnapshotNotFoundError(NotFoundError):
     code = "group_snapshot_not_found"
     kind = "group snapshot"
+
+
+class MicroversionTooLowError(NotFoundError):
+    """A REST route that comes with a later microversion than the request asked for."""
+
+    code = "microversion_too_low"
+    kind = "route"
+
+    def __init__(self, what: str, *, needed: str, asked: str) -> None:
+        BasaltError.__init__(
+            self,
+            f"{what} needs microversion {needed} or later; the request asked for {asked}",
+            hint=f"send OpenStack-API-Version: volume {needed} (or later)",
+        )
+        self.resource_id = what
 
 
 class QuotaClassNotFoundError(NotFoundError):

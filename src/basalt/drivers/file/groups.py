@@ -4,7 +4,8 @@ made from a source group are one cut across the members' files.
 The cut (:meth:`FileGroups._cut`): every member's bytes are copied (FICLONE where the
 pool can, else a sparse copy) into partial files while tgtd's I/O is paused
 (:meth:`basalt.export.IscsiExporter.paused`; only when some member is exported over
-iSCSI), each copy's time recorded; then I/O continues and the copies are grown,
+iSCSI), each copy's time recorded; the sources' dirty pages are written back just
+before the pause, so the reflinks inside it have little to flush; then I/O continues and the copies are grown,
 fsynced and renamed into place outside the pause. A member held by a local loop
 device cannot be paused (its writes do not pass through tgtd): the cut refuses it.
 """
@@ -12,6 +13,7 @@ device cannot be paused (its writes do not pass through tgtd): the cut refuses i
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -169,6 +171,7 @@ class FileGroups:
         self._refuse_local_devices(copies)
         live = [c.volume_id for c in copies if c.source.parent.name == ObjectKind.VOLUME.value]
         started = _now()
+        self._flush_sources(copies)
         captured: list[MemberCopy] = []
         try:
             with self._paused(live) as pause:
@@ -217,6 +220,18 @@ class FileGroups:
             return
         with self._exporter.paused(volume_ids) as pause:
             yield pause
+
+    def _flush_sources(self, copies: list[_Copy]) -> None:
+        """Write the sources' dirty pages back before the pause: a reflink flushes them
+        first, so without this the pause would last as long as that writeback (tgt's
+        rdwr store writes through the page cache; aio writes bypass it)."""
+        for copy in copies:
+            with self._pools.errors(copy.pool, f"flushing volume {copy.volume_id}"):
+                fd = os.open(copy.source, os.O_RDONLY)
+                try:
+                    os.fdatasync(fd)
+                finally:
+                    os.close(fd)
 
     def _refuse_local_devices(self, copies: list[_Copy]) -> None:
         held = local.backing_files()

@@ -5,9 +5,10 @@ The cut (:meth:`FileGroups._cut`): every member's bytes are copied (FICLONE wher
 pool can, else a sparse copy) into partial files while tgtd's I/O is paused
 (:meth:`basalt.export.IscsiExporter.paused`; only when some member is exported over
 iSCSI), each copy's time recorded; the sources' dirty pages are written back just
-before the pause, so the reflinks inside it have little to flush; then I/O continues and the copies are grown,
-fsynced and renamed into place outside the pause. A member held by a local loop
-device cannot be paused (its writes do not pass through tgtd): the cut refuses it.
+before the pause, so the reflinks inside it have little to flush; then I/O continues
+and the copies are grown, fsynced and renamed into place outside the pause. A member
+held by a local loop device cannot be paused (its writes do not pass through tgtd):
+the cut refuses it.
 """
 
 from __future__ import annotations

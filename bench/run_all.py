@@ -23,6 +23,7 @@ BENCHMARKS: list[tuple[str, str, list[str]]] = [
     ("SolidFire: Element API calls per Basalt operation", "drivers.py", []),
     ("iSCSI data path: Basalt's tgt export against the raw file", "datapath.py", []),
     ("Scheduler: decisions per second on 1,000 pools", "scheduler.py", []),
+    ("Groups: a group snapshot of 1, 10 and 100 exported members", "groups.py", []),
 ]
 NOTES = {
     "control_plane.py": (
@@ -169,6 +170,7 @@ QUICK_ARGS = {
     "scheduler.py": ["--quick"],
     "snapshot_clone.py": ["--quick"],
     "datapath.py": ["--quick"],
+    "groups.py": ["--quick"],
 }
 
 

@@ -184,3 +184,26 @@ def make_attachment(volume: Volume, **overrides: Any) -> Attachment:
     }
     values.update(overrides)
     return Attachment(**values)
+
+
+GROUP_COLUMNS = {"volumes": ("group_id",), "snapshots": ("group_snapshot_id",)}
+"""Columns revision 0008 added: absent from a database at an older revision."""
+
+
+def insert_old_rows(tx: Any, volume: Volume, snapshots: list[Snapshot]) -> None:
+    """Insert a volume and its snapshots into a database migrated only up to 0007 (or
+    any revision from 0005 on), without the columns later revisions added."""
+    import sqlalchemy as sa
+
+    from basalt.persistence.sql.tables import snapshots as snapshot_table
+    from basalt.persistence.sql.tables import volumes as volume_table
+
+    for table, row, status in (
+        (volume_table, volume, volume.status),
+        *((snapshot_table, s, s.status) for s in snapshots),
+    ):
+        values = {
+            c.name: getattr(row, c.name) for c in table.c if c.name not in GROUP_COLUMNS[table.name]
+        }
+        values.update(status=str(status), metadata=dict(row.metadata))  # type: ignore[union-attr]
+        tx.connection.execute(sa.insert(table).values(values))

@@ -185,6 +185,14 @@ class IscsiSettings(BaseModel):
         "raw file on two cores)",
     )
     backing_store_flags: list[Literal["direct", "sync"]] = Field(default_factory=list)
+    quiesce_max_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="The longest a group snapshot may pause tgtd's I/O (SIGSTOP) while it "
+        "copies the members; past it tgtd runs again and the group snapshot fails. Keep "
+        "it under the initiators' NOP-Out timeout (open-iscsi: 5 s by default).",
+    )
     io_threads: int | None = Field(default=None, ge=1, le=1024)
     max_recv_data_segment_bytes: int | None = Field(
         default=262_144,

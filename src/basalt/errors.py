@@ -16,6 +16,10 @@
     │   ├── QosSpecsNotFoundError
     │   ├── TransferNotFoundError
     │   │   └── TransferKeyRefusedError  accept: unknown, wrong key or used, in one answer
+    │   ├── GroupTypeNotFoundError
+    │   ├── GroupNotFoundError
+    │   ├── GroupSnapshotNotFoundError
+    │   ├── MicroversionTooLowError      a route the request's microversion does not have
     │   ├── QuotaClassNotFoundError      Basalt has one quota class, default
     │   └── ExtensionNotFoundError       an API extension Basalt does not honour
     ├── InvalidInputError                field + reason name the bad value
@@ -26,9 +30,11 @@
     ├── PermissionDeniedError            the caller's roles or project do not allow it
     ├── AuthenticationError              no valid credentials (HTTP 401)
     ├── StillInUseError                  others use it (a type's volumes, a QoS spec's types)
+    ├── GroupMembershipError             a volume cannot join, leave or act apart from a group
     ├── ConflictError
     │   ├── DuplicateNameError           a type or QoS spec of that name exists
     │   ├── VolumeHasSnapshotsError
+    │   ├── GroupHasSnapshotsError
     │   ├── IdempotencyConflictError     same key, different request
     │   └── ResourceBusyError            a concurrent change won the race
     ├── CapacityError                    no room for a new volume (placement failed)
@@ -194,6 +200,36 @@ class TransferKeyRefusedError(TransferNotFoundError):
         self.resource_id = ""
 
 
+class GroupTypeNotFoundError(NotFoundError):
+    code = "group_type_not_found"
+    kind = "group type"
+
+
+class GroupNotFoundError(NotFoundError):
+    code = "group_not_found"
+    kind = "group"
+
+
+class GroupSnapshotNotFoundError(NotFoundError):
+    code = "group_snapshot_not_found"
+    kind = "group snapshot"
+
+
+class MicroversionTooLowError(NotFoundError):
+    """A REST route that comes with a later microversion than the request asked for."""
+
+    code = "microversion_too_low"
+    kind = "route"
+
+    def __init__(self, what: str, *, needed: str, asked: str) -> None:
+        BasaltError.__init__(
+            self,
+            f"{what} needs microversion {needed} or later; the request asked for {asked}",
+            hint=f"send OpenStack-API-Version: volume {needed} (or later)",
+        )
+        self.resource_id = what
+
+
 class QuotaClassNotFoundError(NotFoundError):
     code = "quota_class_not_found"
     kind = "quota class"
@@ -311,6 +347,17 @@ class StillInUseError(BasaltError):
     code = "in_use"
 
 
+class GroupMembershipError(BasaltError):
+    """A volume cannot join or leave a group (already in one, another project's, a type
+    the group does not allow, another backend), or cannot act alone while in one."""
+
+    code = "group_membership"
+
+    def __init__(self, volume_id: str, reason: str, *, hint: str | None = None) -> None:
+        super().__init__(f"volume {volume_id} {reason}", hint=hint)
+        self.volume_id = volume_id
+
+
 class ConflictError(BasaltError):
     code = "conflict"
 
@@ -336,6 +383,17 @@ class VolumeHasSnapshotsError(ConflictError):
         )
         self.volume_id = volume_id
         self.snapshot_count = snapshot_count
+
+
+class GroupHasSnapshotsError(ConflictError):
+    code = "group_has_snapshots"
+
+    def __init__(self, group_id: str, count: int) -> None:
+        super().__init__(
+            f"group {group_id} has {count} group snapshot(s)",
+            hint="delete its group snapshots first",
+        )
+        self.group_id = group_id
 
 
 class IdempotencyConflictError(ConflictError):

@@ -270,3 +270,40 @@ def test_the_cinder_cli_transfers_a_volume_to_another_project(server: ServerProc
     cinder_in(server, "bob", "pb", "transfer-delete", again)
     assert held(server, "volume", volume_id)["status"] == "available"
     assert rows(cinder_in(server, "bob", "pb", "transfer-list")) == []
+
+
+def test_the_cinder_cli_manages_groups_and_group_snapshots(server: ServerProcess) -> None:
+    def cinder314(*args: str) -> str:
+        return cinder(server, "--os-volume-api-version", "3.14", *args)
+
+    def show(path: str) -> httpx.Response:
+        headers = {"OpenStack-API-Version": "volume 3.14"}
+        return httpx.get(f"{server.project_url}/{path}", headers=headers, timeout=30)
+
+    created = cinder314("group-type-create", "cc-gt")
+    kind_id = next(line.split("|")[1].strip() for line in created.splitlines() if "cc-gt" in line)
+    cinder314("group-type-key", "cc-gt", "set", "consistent_group_snapshot_enabled=<is> True")
+    assert "consistent_group_snapshot_enabled" in cinder314("group-specs-list")
+    group_id = field(cinder314("group-create", "cc-gt", "__DEFAULT__", "--name", "cc-g"), "id")
+    assert show(f"groups/{group_id}").json()["group"]["group_type"] == kind_id
+    members = [field(cinder(server, "create", "--name", f"m{i}", "1"), "id") for i in range(2)]
+    cinder314("group-update", group_id, "--add-volumes", ",".join(members))
+    listed = show(f"groups/{group_id}?list_volume=true").json()["group"]["volumes"]
+    assert sorted(listed) == sorted(members)
+    assert "cc-g" in cinder314("group-list")
+
+    gsnap = cinder314("group-snapshot-create", group_id, "--name", "cc-gs")
+    gsnap_id = field(gsnap, "id")
+    assert show(f"group_snapshots/{gsnap_id}").json()["group_snapshot"]["status"] == "available"
+    assert gsnap_id in cinder314("group-snapshot-list")
+    restored = cinder314("group-create-from-src", "--group-snapshot", gsnap_id, "--name", "cc-r")
+    restored_id = field(restored, "id")
+    assert show(f"groups/{restored_id}").json()["group"]["group_snapshot_id"] == gsnap_id
+
+    cinder314("group-snapshot-delete", gsnap_id)
+    assert show(f"group_snapshots/{gsnap_id}").status_code == 404
+    cinder314("group-delete", "--delete-volumes", group_id, restored_id)
+    for gone in (group_id, restored_id):
+        assert show(f"groups/{gone}").status_code == 404
+    assert all(held(server, "volume", m) == {} for m in members)
+    cinder314("group-type-delete", "cc-gt")

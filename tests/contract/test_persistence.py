@@ -154,12 +154,15 @@ def test_upgrading_a_database_with_rows_keeps_them(db: SqlDatabase, tmp_path: Pa
                 config.attributes["connection"] = tx.connection
                 command.upgrade(config, "0001")
                 values = {c.name: getattr(volume, c.name, None) for c in volumes_table.c}
-                for later in ("multiattach", "readonly", "volume_type_id"):
+                for later in ("multiattach", "readonly", "volume_type_id", "group_id"):
                     del values[later]  # not in revision 0001
                 values.update(status=str(volume.status), metadata={}, bootable=False)
                 tx.connection.execute(sa.insert(volumes_table).values(values))
                 snap = make_snapshot(volume)
-                tx.snapshots.add(snap)
+                snap_values = {c.name: getattr(snap, c.name, None) for c in snapshots_table.c}
+                del snap_values["group_snapshot_id"]  # not in revision 0001
+                snap_values.update(status=str(snap.status), metadata={})
+                tx.connection.execute(sa.insert(snapshots_table).values(snap_values))
             old.migrate()
             with old.transaction(write=False) as tx:
                 found = tx.volumes.get(volume.id)

@@ -19,6 +19,7 @@ from tests.contract.test_persistence import race
 from tests.persistence_fixtures import (  # noqa: F401  (the *_fixture names are fixtures)
     at,
     db_fixture,
+    insert_old_rows,
     make_operation,
     make_snapshot,
     make_volume,
@@ -200,8 +201,7 @@ def test_upgrading_from_0006_with_rows_counts_them(db: SqlDatabase, tmp_path: Pa
             with old.transaction() as tx:
                 config.attributes["connection"] = tx.connection
                 command.upgrade(config, "0006")
-                tx.volumes.add(volume)  # 0007 changes no existing table
-                tx.snapshots.add(make_snapshot(volume))
+                insert_old_rows(tx, volume, [make_snapshot(volume)])  # 0007 adds no column
             old.migrate()
             with old.transaction() as tx:
                 assert tx.quotas.limits("project-a") == {}

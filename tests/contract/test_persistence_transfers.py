@@ -13,11 +13,11 @@ from basalt.model import VolumeStatus
 from basalt.model.transfer import Transfer, hash_key, key_matches, new_auth_key, new_salt
 from basalt.persistence.sql import SqlDatabase, open_database
 from basalt.persistence.sql.database import MIGRATIONS_DIR
-from basalt.persistence.sql.tables import volumes as volumes_table
 from tests.contract.test_persistence import race
 from tests.persistence_fixtures import (  # noqa: F401  (the *_fixture names are fixtures)
     at,
     db_fixture,
+    insert_old_rows,
     make_snapshot,
     make_volume,
     new_id,
@@ -140,11 +140,8 @@ def test_upgrading_a_database_with_volumes_adds_an_empty_transfers_table(
             with old.transaction() as tx:
                 config.attributes["connection"] = tx.connection
                 command.upgrade(config, "0005")
-                values = {c.name: getattr(volume, c.name) for c in volumes_table.c}
-                values.update(status=str(volume.status), metadata={})
-                tx.connection.execute(sa.insert(volumes_table).values(values))
                 snap = make_snapshot(volume)
-                tx.snapshots.add(snap)
+                insert_old_rows(tx, volume, [snap])
             old.migrate()
             transfer = make_transfer(volume.id)
             with old.transaction() as tx:

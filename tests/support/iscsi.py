@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import select
 import shutil
 import signal
 import socket
@@ -279,3 +280,73 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+class QemuSession:
+    """One logged-in qemu-io over iSCSI, driven command by command through its stdin: a
+    command returns once qemu-io has answered it (a write has completed at the target).
+
+    Use it as a context manager; the process is killed (by its PID) at the end.
+    """
+
+    PROMPT = "qemu-io> "
+
+    def __init__(
+        self,
+        portal: str,
+        iqn: str,
+        *,
+        user: str | None = None,
+        secret: str | None = None,
+        initiator: str = INITIATOR,
+        timeout: float = _TIMEOUT_SECONDS,
+    ) -> None:
+        argv = qemu_io_argv(portal, iqn, user=user, secret=secret, initiator=initiator)
+        self.timeout = timeout
+        self.process = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            bufsize=0,
+        )
+        self._read_until_prompt()
+
+    def run(self, command: str) -> str:
+        """Send one command; return what qemu-io answered.
+
+        Raises:
+            AssertionError: no answer within the timeout, or qemu-io reported a failure.
+        """
+        assert self.process.stdin is not None
+        self.process.stdin.write(command.encode() + b"\n")
+        answer = self._read_until_prompt()
+        assert "fail" not in answer.lower() and "error" not in answer.lower(), answer
+        return answer
+
+    def _read_until_prompt(self) -> str:
+        assert self.process.stdout is not None
+        fd = self.process.stdout.fileno()
+        buffer = b""
+        deadline = time.monotonic() + self.timeout
+        while not buffer.endswith(self.PROMPT.encode()):
+            remaining = deadline - time.monotonic()
+            assert remaining > 0, f"qemu-io did not answer within {self.timeout} s: {buffer!r}"
+            ready, _, _ = select.select([fd], [], [], remaining)
+            if ready:
+                chunk = os.read(fd, 65536)
+                assert chunk, f"qemu-io exited: {buffer!r}"
+                buffer += chunk
+        return buffer.decode(errors="replace")
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def __enter__(self) -> QemuSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -18,6 +18,7 @@ from basalt.api.routes import (
     capabilities,
     clusters,
     extensions,
+    groups,
     manage,
     messages,
     operations,
@@ -55,6 +56,9 @@ ROUTERS = (
     transfers.legacy_router,
     transfers.router,
     quotas.router,
+    groups.type_router,
+    groups.router,
+    groups.snapshot_router,
     *unserved.ROUTERS,  # 501 for the collections Basalt does not serve
 )
 

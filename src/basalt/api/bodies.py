@@ -79,6 +79,7 @@ class VolumeCreate(Open):
     snapshot_id: str | None = None
     source_volid: str | None = None
     consistencygroup_id: str | None = None
+    group_id: str | None = None
     availability_zone: str | None = None
     volume_type: str | None = None
     imageRef: str | None = None  # noqa: N815 - Cinder's field name
@@ -361,3 +362,104 @@ class QuotaSetUpdateRequest(Closed):
 
 class QuotaClassUpdateRequest(Closed):
     quota_class_set: QuotaItems
+
+
+class GroupTypeCreate(Closed):
+    name: Name
+    description: Name = None
+    is_public: Flag = True
+    group_specs: Metadata = None
+
+
+class GroupTypeCreateRequest(Closed):
+    group_type: GroupTypeCreate
+
+
+class GroupTypeUpdate(Closed):
+    name: Name = None
+    description: Name = None
+    is_public: Flag | None = None
+
+
+class GroupTypeUpdateRequest(Closed):
+    group_type: GroupTypeUpdate
+
+
+class GroupSpecsBody(Closed):
+    group_specs: Metadata
+
+
+VolumeIds = Annotated[
+    Any, WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "array"}, {"type": "null"}]})
+]
+"""Volume ids separated by commas (Cinder's add_volumes/remove_volumes), or a list."""
+
+
+class GroupCreate(Closed):
+    group_type: str
+    volume_types: list[str]
+    name: Name = None
+    description: Name = None
+    availability_zone: str | None = None
+
+
+class GroupCreateRequest(Closed):
+    group: GroupCreate
+
+
+class GroupUpdate(Closed):
+    name: Name = None
+    description: Name = None
+    add_volumes: VolumeIds = None
+    remove_volumes: VolumeIds = None
+
+
+class GroupUpdateRequest(Closed):
+    group: GroupUpdate
+
+
+class GroupDelete(Closed):
+    delete_volumes: Flag = Field(default=False, alias="delete-volumes")
+
+
+class ResetStatus(Closed):
+    status: str
+
+
+class GroupActionRequest(Closed):
+    """``POST /groups/{id}/action``: ``delete`` or (administrators) ``reset_status``."""
+
+    delete: GroupDelete | None = None
+    reset_status: ResetStatus | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one(cls, data: Any) -> Any:
+        return one_action(data, ("delete", "reset_status"))
+
+
+class GroupFromSource(Closed):
+    group_snapshot_id: str | None = None
+    source_group_id: str | None = None
+    name: Name = None
+    description: Name = None
+
+
+class GroupFromSourceRequest(Closed):
+    create_from_src: GroupFromSource = Field(alias="create-from-src")
+
+
+class GroupSnapshotCreate(Closed):
+    group_id: str
+    name: Name = None
+    description: Name = None
+
+
+class GroupSnapshotCreateRequest(Closed):
+    group_snapshot: GroupSnapshotCreate
+
+
+class GroupSnapshotActionRequest(Closed):
+    """``POST /group_snapshots/{id}/action``: (administrators) ``reset_status``."""
+
+    reset_status: ResetStatus

@@ -24,6 +24,8 @@ STATUS_BY_ERROR: dict[type[BaseException], int] = {
     e.PermissionDeniedError: 403,
     e.AuthenticationError: 401,
     e.VolumeHasSnapshotsError: 400,
+    e.GroupHasSnapshotsError: 400,  # Cinder: InvalidGroup
+    e.GroupMembershipError: 400,  # Cinder: InvalidVolume / InvalidGroup
     e.StillInUseError: 400,
     e.IdempotencyConflictError: 409,
     e.ResourceBusyError: 409,

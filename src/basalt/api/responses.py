@@ -550,7 +550,8 @@ QUERY_PARAMETERS: dict[str, tuple[str, dict[str, Any]]] = {
     "all_tenants": ("administrators: every project's", {"type": "string"}),
     "bootable": ("true or false (strict from 3.2)", {"type": "string"}),
     "availability_zone": ("exact zone", {"type": "string"}),
-    "group_id": ("volumes of a group (none are: Basalt has no groups yet)", {"type": "string"}),
+    "group_id": ("of this group", {"type": "string"}),
+    "list_volume": ("true: each group with the ids of its volumes", {"type": "string"}),
     "glance_metadata": (
         "image metadata (none has any: Basalt has no image service)",
         {"type": "string"},

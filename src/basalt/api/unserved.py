@@ -18,7 +18,7 @@ from fastapi import APIRouter
 from basalt.errors import ResourceNotServedError
 
 DATA_SERVICES = "it arrives with the data-services work"
-GROUPS = "it arrives with the groups work"
+GROUPS = "Cinder deprecated them for generic groups (/groups, /group_snapshots), which it serves"
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
@@ -38,9 +38,6 @@ class Unserved:
 UNSERVED: tuple[Unserved, ...] = (
     Unserved("backups", "volume backups", "Basalt has no backup service"),
     Unserved("default-types", "default volume types", DATA_SERVICES),
-    Unserved("groups", "groups", GROUPS),
-    Unserved("group_types", "group types", GROUPS),
-    Unserved("group_snapshots", "group snapshots", GROUPS),
     Unserved("consistencygroups", "consistency groups", GROUPS),
     Unserved("cgsnapshots", "consistency group snapshots", GROUPS),
     Unserved(

@@ -18,6 +18,8 @@ from functools import total_ordering
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from basalt.errors import MicroversionTooLowError
+
 HEADER = "openstack-api-version"
 LEGACY_HEADER = "x-openstack-volume-api-version"
 SERVICE = "volume"
@@ -54,8 +56,26 @@ class ApiVersion:
 
 
 MIN_VERSION = ApiVersion(3, 0)
-MAX_VERSION = ApiVersion(3, 10)
+MAX_VERSION = ApiVersion(3, 14)
 """The highest microversion whose behaviour Basalt implements (docs/api.md)."""
+
+
+GROUP_TYPES = ApiVersion(3, 11)
+GROUPS = ApiVersion(3, 13)
+GROUP_SNAPSHOTS = ApiVersion(3, 14)
+"""The microversions that brought group types, groups, and group snapshots with
+create-from-src; below them the routes answer 404, as Cinder's do."""
+
+
+def require_version(request: Request, version: ApiVersion, what: str) -> None:
+    """Refuse a route that the request's microversion does not have yet.
+
+    Raises:
+        MicroversionTooLowError: the request asked for a lower version (HTTP 404).
+    """
+    asked = api_version(request)
+    if asked < version:
+        raise MicroversionTooLowError(what, needed=str(version), asked=str(asked))
 
 
 def api_version(request: Request) -> ApiVersion:

@@ -19,6 +19,7 @@ from basalt.errors import (
     ConflictError,
     DriverError,
     ExportError,
+    GroupMembershipError,
     InvalidInputError,
     InvalidStateError,
     NotFoundError,
@@ -58,6 +59,7 @@ EXIT_CODES: dict[type[BaseException], int] = {
     InvalidInputError: 4,  # includes ManageExistingInvalidReferenceError
     InvalidStateError: 5,
     VolumeAttachedError: 5,
+    GroupMembershipError: 5,
     ConflictError: 5,
     StillInUseError: 5,
     OperationFailedError: 6,

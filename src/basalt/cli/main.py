@@ -9,6 +9,7 @@ import click
 
 from basalt.cli import CliState, pass_state
 from basalt.cli.errors import to_cli_error
+from basalt.cli.group import group, group_snapshot, group_type
 from basalt.cli.operation import operation
 from basalt.cli.pool import pool
 from basalt.cli.quota import quota
@@ -100,6 +101,9 @@ cli.add_command(volume_type)
 cli.add_command(qos)
 cli.add_command(transfer)
 cli.add_command(quota)
+cli.add_command(group_type)
+cli.add_command(group)
+cli.add_command(group_snapshot)
 
 
 def main() -> None:

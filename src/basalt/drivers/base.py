@@ -19,6 +19,8 @@ from basalt.drivers.types import (
     Connector,
     DriverUpdate,
     ExportSpec,
+    GroupCut,
+    GroupRef,
     ManageableObject,
     ProgressCallback,
     SnapshotRef,
@@ -319,5 +321,74 @@ class SupportsRetype(Protocol):
 
         Raises:
             DriverError: the backend refused (the volume keeps its old settings).
+        """
+        ...
+
+
+@runtime_checkable
+class SupportsGroups(Protocol):
+    """Groups of volumes and group snapshots taken as one cut.
+
+    Every volume of a group is on this backend. A backend that keeps nothing per group
+    (the file driver) makes create/update/delete of a group no-ops; the group
+    snapshot is what needs the backend.
+    """
+
+    def create_group(self, group: GroupRef) -> None:
+        """Make whatever the backend keeps for a group (idempotent).
+
+        Raises:
+            DriverError: the backend refused.
+        """
+        ...
+
+    def update_group(
+        self, group: GroupRef, *, add: Sequence[VolumeRef], remove: Sequence[VolumeRef]
+    ) -> None:
+        """Add volumes to the group and remove others (idempotent).
+
+        Raises:
+            DriverError: the backend refused (nothing changed).
+        """
+        ...
+
+    def delete_group(self, group: GroupRef) -> None:
+        """Remove what the backend keeps for the group (not its volumes); succeeds when
+        it is gone."""
+        ...
+
+    def create_group_snapshot(
+        self, group: GroupRef, members: Sequence[tuple[SnapshotRef, VolumeRef]]
+    ) -> GroupCut:
+        """Snapshot every member as one point in time: no write that completes after
+        the cut began on one member is in its snapshot while a write that completed
+        earlier on another member is missing from that one's.
+
+        Atomic from the outside: when it raises, no member snapshot exists.
+
+        Raises:
+            DriverError, ExportError: a copy failed or I/O could not be paused.
+        """
+        ...
+
+    def delete_group_snapshot(self, group: GroupRef, snapshots: Sequence[SnapshotRef]) -> None:
+        """Delete every member snapshot; succeeds for those already gone."""
+        ...
+
+    def create_group_from_src(
+        self,
+        group: GroupRef,
+        members: Sequence[tuple[VolumeRef, VolumeRef | SnapshotRef]],
+        *,
+        progress: ProgressCallback,
+    ) -> GroupCut:
+        """Create each new volume from its source: a member snapshot of a group snapshot,
+        or a volume of a source group, copied as one cut like a group snapshot. Each new
+        volume gets its own size (at least its source's).
+
+        Atomic from the outside: when it raises, no new volume exists.
+
+        Raises:
+            DriverError, ExportError: a copy failed or I/O could not be paused.
         """
         ...

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 GIB = 1024**3
 
@@ -46,6 +47,50 @@ class SnapshotRef:
     pool: str
     project_id: str = ""
     provider_location: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRef:
+    """What a driver needs to know about a group."""
+
+    id: str
+    project_id: str = ""
+    group_specs: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class MemberCopy:
+    """One member's copy in a cut: the new snapshot (or volume) and when it was taken."""
+
+    volume_id: str
+    """The member volume copied."""
+    copy_id: str
+    """The new snapshot's (group snapshot) or volume's (group from a source group) id."""
+    provider_location: str | None
+    captured_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class GroupCut:
+    """How a driver copied several volumes as one point in time."""
+
+    members: tuple[MemberCopy, ...]
+    quiesced: bool
+    """Whether I/O was paused (some member was exported); False: no member could change."""
+    pause_ms: float
+    """How long I/O was paused (0 when it was not)."""
+    started_at: datetime
+    finished_at: datetime
+
+    def as_record(self) -> dict[str, object]:
+        """The cut as stored with a group snapshot (JSON values)."""
+        return {
+            "quiesced": self.quiesced,
+            "pause_ms": round(self.pause_ms, 3),
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat(),
+            "members": {m.volume_id: m.captured_at.isoformat() for m in self.members},
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from pathlib import Path
 from basalt.config import IscsiSettings
 from basalt.errors import ExportError, ExportUnavailableError
 from basalt.export.commands import CommandNotFoundError
+from basalt.export.pause import continue_process
 from basalt.export.tgt import TgtAdmin
 
 log = logging.getLogger("basalt.export")
@@ -117,6 +118,8 @@ class TgtDaemon:
         pid = _read_pid(self.pid_path)
         if pid is None:
             return False
+        if _is_our_tgtd(pid, self.settings):
+            continue_process(pid)  # a Basalt that died during a group snapshot's pause
         if _is_our_tgtd(pid, self.settings) and self.admin.answers():
             self._process, self._pid = None, pid
             log.info("adopted tgtd pid %d on control port %d", pid, self.settings.control_port)

@@ -16,13 +16,14 @@ touched. All tgtd work is serialised by one lock.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
 import re
 import shutil
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -30,7 +31,8 @@ from basalt.config import IscsiSettings
 from basalt.drivers.types import ExportSpec
 from basalt.errors import BasaltUsageError, ExportError, ExportUnavailableError, InvalidInputError
 from basalt.export.commands import CommandRunner, run
-from basalt.export.daemon import TgtDaemon
+from basalt.export.daemon import SOCKET_DIR, TgtDaemon
+from basalt.export.pause import IoPause, TgtPause, peer_pid
 from basalt.export.reconcile import DesiredExport, LunConfig, Outcome, Reconciler
 from basalt.export.show import TargetState
 from basalt.export.sync import SyncReport, basalt_targets, sync_targets
@@ -270,6 +272,33 @@ class IscsiExporter:
             for export in applied.values():
                 self._remember(export)
         return report
+
+    @contextlib.contextmanager
+    def paused(self, volume_ids: Collection[str]) -> Iterator[IoPause]:
+        """Pause every I/O tgtd serves while the block runs, if one of ``volume_ids`` is
+        exported (see :mod:`basalt.export.pause`); else change nothing.
+
+        No write to any exported volume completes during the block. The exporter's lock
+        is held throughout, so no tgtadm call of this Basalt meets a stopped tgtd. The
+        pause ends at the block's end or at ``iscsi.quiesce_max_seconds``, whichever
+        comes first; the yielded :class:`IoPause` then says which (``expired``) and how
+        long it lasted.
+
+        Raises:
+            ExportError: tgtd could not be paused.
+            ExportUnavailableError: the tgtd serving them cannot be found.
+        """
+        with self._lock:
+            exported = [v for v in volume_ids if v in self._desired]
+            if not exported or self._closed or not self.running():
+                yield IoPause()
+                return
+            pid = self.daemon.pid
+            if pid is None:  # a tgtd Basalt does not manage: ask its control socket
+                pid = peer_pid(SOCKET_DIR / f"socket.{self.settings.control_port}")
+            pause = TgtPause(pid, max_seconds=self.settings.quiesce_max_seconds)
+            with pause.held() as result:
+                yield result
 
     # -- watching ----------------------------------------------------------------
 

@@ -24,6 +24,8 @@ MESSAGE_LEVEL = "ERROR"
 EVENT_PREFIX = "VOLUME"
 VOLUME = "VOLUME"
 VOLUME_SNAPSHOT = "VOLUME_SNAPSHOT"
+GROUP = "GROUP"
+GROUP_SNAPSHOT = "GROUP_SNAPSHOT"
 K = OperationKind
 
 
@@ -58,6 +60,12 @@ EVENTS: dict[OperationKind, EventSpec] = {
     K.ACCEPT_TRANSFER: EventSpec(VOLUME, "018", "Accepting the transfer of volume {id}"),
     K.MIGRATE_VOLUME: EventSpec(VOLUME, "019", "Migrating volume {id}"),
     K.RETYPE_VOLUME: EventSpec(VOLUME, "020", "Retyping volume {id}"),
+    K.CREATE_GROUP: EventSpec(GROUP, "021", "Creating group {id}"),
+    K.CREATE_GROUP_FROM_SRC: EventSpec(GROUP, "022", "Creating group {id} from a source"),
+    K.UPDATE_GROUP: EventSpec(GROUP, "023", "Adding or removing volumes of group {id}"),
+    K.DELETE_GROUP: EventSpec(GROUP, "024", "Deleting group {id}"),
+    K.CREATE_GROUP_SNAPSHOT: EventSpec(GROUP_SNAPSHOT, "025", "Creating group snapshot {id}"),
+    K.DELETE_GROUP_SNAPSHOT: EventSpec(GROUP_SNAPSHOT, "026", "Deleting group snapshot {id}"),
 }
 
 OUTCOMES: dict[OperationPhase, tuple[str, str]] = {

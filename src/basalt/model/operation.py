@@ -30,6 +30,12 @@ class OperationKind(StrEnum):
     ATTACH_VOLUME = "attach_volume"
     DETACH_VOLUME = "detach_volume"
     ACCEPT_TRANSFER = "accept_transfer"
+    CREATE_GROUP = "create_group"
+    CREATE_GROUP_FROM_SRC = "create_group_from_src"
+    UPDATE_GROUP = "update_group"
+    DELETE_GROUP = "delete_group"
+    CREATE_GROUP_SNAPSHOT = "create_group_snapshot"
+    DELETE_GROUP_SNAPSHOT = "delete_group_snapshot"
 
 
 @dataclass(slots=True)

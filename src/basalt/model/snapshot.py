@@ -24,3 +24,5 @@ class Snapshot:
     updated_at: datetime
     metadata: dict[str, str] = field(default_factory=dict)
     provider_location: str | None = None
+    group_snapshot_id: str | None = None
+    """The group snapshot it is a member of; it is deleted only with it."""

@@ -52,6 +52,23 @@ class AttachStatus(StrEnum):
     ERROR_DETACHING = "error_detaching"
 
 
+class GroupStatus(StrEnum):
+    CREATING = "creating"
+    AVAILABLE = "available"
+    UPDATING = "updating"
+    DELETING = "deleting"
+    ERROR = "error"
+    ERROR_DELETING = "error_deleting"
+
+
+class GroupSnapshotStatus(StrEnum):
+    CREATING = "creating"
+    AVAILABLE = "available"
+    DELETING = "deleting"
+    ERROR = "error"
+    ERROR_DELETING = "error_deleting"
+
+
 class OperationPhase(StrEnum):
     PENDING = "pending"
     RUNNING = "running"
@@ -64,6 +81,8 @@ V = VolumeStatus
 S = SnapshotStatus
 A = AttachStatus
 P = OperationPhase
+G = GroupStatus
+GS = GroupSnapshotStatus
 
 VOLUME_TRANSITIONS: frozenset[tuple[VolumeStatus, VolumeStatus]] = frozenset(
     {
@@ -146,6 +165,30 @@ ATTACHMENT_TRANSITIONS: frozenset[tuple[AttachStatus, AttachStatus]] = frozenset
     }
 )
 
+GROUP_TRANSITIONS: frozenset[tuple[GroupStatus, GroupStatus]] = frozenset(
+    {
+        (G.CREATING, G.AVAILABLE),  # the backend made it (and its volumes, from a source)
+        (G.CREATING, G.ERROR),  # the backend failed, or a crash interrupted it
+        (G.AVAILABLE, G.UPDATING),  # volumes are being added or removed
+        (G.UPDATING, G.AVAILABLE),  # the change is done, or was undone
+        (G.AVAILABLE, G.DELETING),  # delete (with or without its volumes)
+        (G.ERROR, G.DELETING),  # clean up a failed create
+        (G.ERROR_DELETING, G.DELETING),  # try the delete again
+        (G.DELETING, G.ERROR_DELETING),  # a volume or the backend could not be deleted
+    }
+)
+
+GROUP_SNAPSHOT_TRANSITIONS: frozenset[tuple[GroupSnapshotStatus, GroupSnapshotStatus]] = frozenset(
+    {
+        (GS.CREATING, GS.AVAILABLE),  # every member was captured in one cut
+        (GS.CREATING, GS.ERROR),  # the cut failed, or a crash interrupted it
+        (GS.AVAILABLE, GS.DELETING),  # delete it with its member snapshots
+        (GS.ERROR, GS.DELETING),  # clean up a failed create
+        (GS.ERROR_DELETING, GS.DELETING),  # try the delete again
+        (GS.DELETING, GS.ERROR_DELETING),  # a member could not be deleted
+    }
+)
+
 OPERATION_TRANSITIONS: frozenset[tuple[OperationPhase, OperationPhase]] = frozenset(
     {
         (P.PENDING, P.RUNNING),  # a worker picked it up
@@ -180,6 +223,19 @@ SNAPSHOT_STRANDED: dict[SnapshotStatus, SnapshotStatus] = {
 }
 """Where a busy snapshot goes when a restart finds no operation that owns it."""
 
+GROUP_STRANDED: dict[GroupStatus, GroupStatus] = {
+    G.CREATING: G.ERROR,
+    G.UPDATING: G.AVAILABLE,
+    G.DELETING: G.ERROR_DELETING,
+}
+"""Where a busy group goes when a restart finds no operation that owns it."""
+
+GROUP_SNAPSHOT_STRANDED: dict[GroupSnapshotStatus, GroupSnapshotStatus] = {
+    GS.CREATING: GS.ERROR,
+    GS.DELETING: GS.ERROR_DELETING,
+}
+"""Where a busy group snapshot goes when a restart finds no operation that owns it."""
+
 VOLUME_BUSY: frozenset[VolumeStatus] = frozenset(
     {
         V.CREATING,
@@ -208,6 +264,8 @@ def check_transition(
     | frozenset[tuple[VolumeStatus, VolumeStatus]]
     | frozenset[tuple[SnapshotStatus, SnapshotStatus]]
     | frozenset[tuple[AttachStatus, AttachStatus]]
+    | frozenset[tuple[GroupStatus, GroupStatus]]
+    | frozenset[tuple[GroupSnapshotStatus, GroupSnapshotStatus]]
     | frozenset[tuple[OperationPhase, OperationPhase]],
     *,
     kind: str,

@@ -268,7 +268,11 @@ def validate_quota_set(
     for name, value in items.items():
         resource = known.get(name) if isinstance(name, str) else None
         if resource is None:
-            absent = " (Basalt has no backups or groups)" if name in ABSENT_RESOURCES else ""
+            absent = (
+                " (Basalt has no backups and does not count a groups quota)"
+                if name in ABSENT_RESOURCES
+                else ""
+            )
             raise InvalidInputError(
                 field,
                 f"unknown resource {str(name)[:300]!r}{absent}",

@@ -40,6 +40,8 @@ class Volume:
     """Every host gets it read-only (os-update_readonly_flag)."""
     volume_type_id: str | None = None
     """Its volume type (the default type when it named none)."""
+    group_id: str | None = None
+    """The group it belongs to (a volume is in at most one)."""
 
     @property
     def host(self) -> str:

@@ -32,8 +32,10 @@ from basalt.model import (
     Volume,
     VolumeStatus,
 )
+from basalt.model.group import Group, GroupSnapshot, GroupType
 from basalt.model.quota import QuotaResource, QuotaUsage
 from basalt.model.service import ServiceRecord
+from basalt.model.states import GroupSnapshotStatus, GroupStatus
 from basalt.model.transfer import Transfer
 from basalt.model.volume_type import QosSpecs, VolumeType
 
@@ -60,6 +62,7 @@ class ListQuery:
     volume_id: str | None = None  # snapshots only
     bootable: bool | None = None  # volumes only
     availability_zone: str | None = None  # volumes only
+    group_id: str | None = None  # volumes only
     limit: int | None = None
     marker: str | None = None
     sort: tuple[tuple[str, SortDirection], ...] = (("created_at", "desc"),)
@@ -114,6 +117,10 @@ class VolumeRepository(Protocol):
         """Volumes still being created from this volume or snapshot."""
         ...
 
+    def in_group(self, group_id: str) -> list[Volume]:
+        """The group's volumes, oldest first."""
+        ...
+
 
 class SnapshotRepository(Protocol):
     def add(self, snapshot: Snapshot) -> None: ...
@@ -133,6 +140,9 @@ class SnapshotRepository(Protocol):
     def in_statuses(self, statuses: Collection[SnapshotStatus]) -> list[Snapshot]: ...
     def for_volume(self, volume_id: str) -> list[Snapshot]: ...
     def count_for_volume(self, volume_id: str) -> int: ...
+    def in_group_snapshot(self, group_snapshot_id: str) -> list[Snapshot]:
+        """The member snapshots of a group snapshot, oldest first."""
+        ...
 
 
 class OperationRepository(Protocol):
@@ -273,6 +283,74 @@ class TransferRepository(Protocol):
         ...
 
 
+class GroupTypeRepository(Protocol):
+    def add(self, group_type: GroupType) -> bool:
+        """Insert it unless a group type of that name exists; True when inserted."""
+        ...
+
+    def get(self, type_id: str) -> GroupType | None: ...
+    def get_by_name(self, name: str) -> GroupType | None: ...
+    def find(self, *, public_only: bool) -> list[GroupType]:
+        """Every group type (only the public ones when ``public_only``), by name."""
+        ...
+
+    def save(self, group_type: GroupType) -> bool:
+        """Write every field; False when another group type already has its (new) name."""
+        ...
+
+    def delete(self, type_id: str) -> None: ...
+    def group_count(self, type_id: str) -> int:
+        """How many groups have this type."""
+        ...
+
+
+class GroupRepository(Protocol):
+    def add(self, group: Group) -> None: ...
+    def get(self, group_id: str) -> Group | None: ...
+    def find(self, *, project_id: str | None) -> list[Group]:
+        """The project's groups (None: every project's), newest first (created_at, then id)."""
+        ...
+
+    def save(self, group: Group) -> None:
+        """Write every field but ``status``."""
+        ...
+
+    def set_status(
+        self,
+        group_id: str,
+        *,
+        expected: Collection[GroupStatus],
+        new: GroupStatus,
+        updated_at: datetime,
+    ) -> bool: ...
+    def delete(self, group_id: str) -> None: ...
+    def in_statuses(self, statuses: Collection[GroupStatus]) -> list[Group]: ...
+
+
+class GroupSnapshotRepository(Protocol):
+    def add(self, snapshot: GroupSnapshot) -> None: ...
+    def get(self, group_snapshot_id: str) -> GroupSnapshot | None: ...
+    def find(self, *, project_id: str | None, group_id: str | None = None) -> list[GroupSnapshot]:
+        """The project's (None: every project's) group snapshots, of one group if given,
+        newest first (created_at, then id)."""
+        ...
+
+    def save(self, snapshot: GroupSnapshot) -> None:
+        """Write every field but ``status``."""
+        ...
+
+    def set_status(
+        self,
+        group_snapshot_id: str,
+        *,
+        expected: Collection[GroupSnapshotStatus],
+        new: GroupSnapshotStatus,
+        updated_at: datetime,
+    ) -> bool: ...
+    def delete(self, group_snapshot_id: str) -> None: ...
+    def in_statuses(self, statuses: Collection[GroupSnapshotStatus]) -> list[GroupSnapshot]: ...
+
+
 class EventRepository(Protocol):
     def add(self, event: Event) -> None: ...
     def timeline(self, *, resource_kind: str, resource_id: str, limit: int = 1000) -> list[Event]:
@@ -386,6 +464,9 @@ class Transaction(Protocol):
     qos_specs: QosSpecsRepository
     transfers: TransferRepository
     quotas: QuotaRepository
+    group_types: GroupTypeRepository
+    groups: GroupRepository
+    group_snapshots: GroupSnapshotRepository
 
 
 class Database(Protocol):

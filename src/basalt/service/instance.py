@@ -18,6 +18,9 @@ from basalt.persistence.sql import open_database
 from basalt.service.attachments import AttachmentService
 from basalt.service.context import RequestContext
 from basalt.service.deployment import DeploymentService, disabled_backends
+from basalt.service.group_snapshots import GroupSnapshotService
+from basalt.service.group_types import GroupTypeService
+from basalt.service.groups import GroupService
 from basalt.service.manage import ManageService
 from basalt.service.messages import MessageService
 from basalt.service.operations import OperationService
@@ -100,6 +103,11 @@ class Basalt:
         self.manage.types = self.types
         for use_cases in (self.volumes, self.snapshots, self.manage):
             use_cases.quotas = self.quotas
+        self.group_types = GroupTypeService(**shared)
+        self.groups = GroupService(**shared)
+        self.groups.types = self.types
+        self.group_snapshots = GroupSnapshotService(**shared)
+        self.groups.quotas = self.group_snapshots.quotas = self.quotas
         self.attachments = AttachmentService(**shared)
         self.transfers = TransferService(**shared)
         self.transfers.quotas = self.quotas
@@ -124,6 +132,8 @@ class Basalt:
                 manage=self.manage,
                 attachments=self.attachments,
                 transfers=self.transfers,
+                groups=self.groups,
+                group_snapshots=self.group_snapshots,
             ).run()
             self.last_reconcile.exports = self.attachments.ensure_exports()
         except BaseException:

@@ -6,6 +6,8 @@ from datetime import datetime
 
 from basalt.errors import (
     AttachmentNotFoundError,
+    GroupNotFoundError,
+    GroupSnapshotNotFoundError,
     ResourceBusyError,
     SnapshotNotFoundError,
     VolumeNotFoundError,
@@ -20,10 +22,15 @@ from basalt.model import (
     Volume,
     VolumeStatus,
 )
+from basalt.model.group import Group, GroupSnapshot
 from basalt.model.states import (
     ATTACHMENT_TRANSITIONS,
+    GROUP_SNAPSHOT_TRANSITIONS,
+    GROUP_TRANSITIONS,
     SNAPSHOT_TRANSITIONS,
     VOLUME_TRANSITIONS,
+    GroupSnapshotStatus,
+    GroupStatus,
     check_transition,
 )
 from basalt.persistence.base import Transaction
@@ -267,3 +274,117 @@ def _status_event(
         operation_id=operation_id,
         detail={"from": old, "to": new},
     )
+
+
+def move_group(
+    tx: Transaction,
+    group: Group,
+    new: GroupStatus,
+    *,
+    action: str,
+    operation_id: str | None = None,
+    reason: str | None = None,
+) -> None:
+    """Change a group's status if the table allows it and nobody changed it meanwhile.
+
+    Raises:
+        InvalidStateError, ResourceBusyError, GroupNotFoundError: as for volumes.
+    """
+    check_transition(
+        GROUP_TRANSITIONS,
+        kind="group",
+        resource_id=group.id,
+        current=group.status,
+        wanted=new,
+        action=action,
+    )
+    now = utcnow()
+    if not tx.groups.set_status(group.id, expected=(group.status,), new=new, updated_at=now):
+        current = tx.groups.get(group.id)
+        if current is None:
+            raise GroupNotFoundError(group.id)
+        raise ResourceBusyError(
+            f"cannot {action} group {group.id}: its status changed to {current.status!r}",
+            hint="retry when the other request has finished",
+        )
+    tx.events.add(
+        _status_event("group", group.id, str(group.status), str(new), now, operation_id, reason)
+    )
+    group.status, group.updated_at = new, now
+
+
+def move_group_snapshot(
+    tx: Transaction,
+    snapshot: GroupSnapshot,
+    new: GroupSnapshotStatus,
+    *,
+    action: str,
+    operation_id: str | None = None,
+    reason: str | None = None,
+) -> None:
+    """Change a group snapshot's status if the table allows it and nobody changed it
+    meanwhile.
+
+    Raises:
+        InvalidStateError, ResourceBusyError, GroupSnapshotNotFoundError: as for volumes.
+    """
+    check_transition(
+        GROUP_SNAPSHOT_TRANSITIONS,
+        kind="group snapshot",
+        resource_id=snapshot.id,
+        current=snapshot.status,
+        wanted=new,
+        action=action,
+    )
+    now = utcnow()
+    repo = tx.group_snapshots
+    if not repo.set_status(snapshot.id, expected=(snapshot.status,), new=new, updated_at=now):
+        current = repo.get(snapshot.id)
+        if current is None:
+            raise GroupSnapshotNotFoundError(snapshot.id)
+        raise ResourceBusyError(
+            f"cannot {action} group snapshot {snapshot.id}: its status changed to "
+            f"{current.status!r}",
+            hint="retry when the other request has finished",
+        )
+    event = _status_event(
+        "group_snapshot", snapshot.id, str(snapshot.status), str(new), now, operation_id, reason
+    )
+    tx.events.add(event)
+    snapshot.status, snapshot.updated_at = new, now
+
+
+def override_group_status(
+    tx: Transaction,
+    resource: Group | GroupSnapshot,
+    new: GroupStatus | GroupSnapshotStatus,
+    *,
+    actor: str,
+) -> None:
+    """An administrator's reset-status of a group or group snapshot: no transition table,
+    still a compare-and-set, written to the timeline.
+
+    Raises:
+        ResourceBusyError: another request changed the status first.
+    """
+    now = utcnow()
+    if isinstance(resource, Group):
+        kind = "group"
+        changed = tx.groups.set_status(
+            resource.id, expected=(resource.status,), new=GroupStatus(new), updated_at=now
+        )
+    else:
+        kind = "group_snapshot"
+        changed = tx.group_snapshots.set_status(
+            resource.id, expected=(resource.status,), new=GroupSnapshotStatus(new), updated_at=now
+        )
+    if not changed:
+        raise ResourceBusyError(
+            f"cannot reset the status of {kind} {resource.id}: it changed meanwhile",
+            hint="look at it again, then retry",
+        )
+    event = _status_event(kind, resource.id, str(resource.status), str(new), now, None, None)
+    event.message += f" (reset by {actor})"
+    event.detail["override"] = True
+    tx.events.add(event)
+    resource.status, resource.updated_at = new, now

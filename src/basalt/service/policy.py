@@ -84,6 +84,20 @@ RULES: dict[str, Role] = {
     "qos_specs:create": A,
     "qos_specs:update": A,  # keys, associations
     "qos_specs:delete": A,
+    # groups of volumes and group snapshots
+    "group_type:get": R,
+    "group_type:create": A,
+    "group_type:update": A,  # also group specs
+    "group_type:delete": A,
+    "group:get": R,
+    "group:create": M,  # also from a group snapshot or a source group
+    "group:update": M,  # name, description, add and remove volumes
+    "group:delete": M,
+    "group:reset_status": A,
+    "group_snapshot:get": R,
+    "group_snapshot:create": M,
+    "group_snapshot:delete": M,
+    "group_snapshot:reset_status": A,
     # quotas and limits
     "quota:get": R,  # its own project's (administrators: any project's), also the defaults
     "quota:update": A,

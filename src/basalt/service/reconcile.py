@@ -25,6 +25,8 @@ from basalt.model import (
     VolumeStatus,
 )
 from basalt.model.states import (
+    GROUP_SNAPSHOT_STRANDED,
+    GROUP_STRANDED,
     OPERATION_OPEN,
     SNAPSHOT_BUSY,
     SNAPSHOT_STRANDED,
@@ -32,7 +34,16 @@ from basalt.model.states import (
     VOLUME_STRANDED,
 )
 from basalt.service.attachments import ATTACH_OWNED, AttachmentService
-from basalt.service.journal import move_snapshot, move_volume, record
+from basalt.service.group_recovery import redrive_group
+from basalt.service.group_snapshots import GroupSnapshotService
+from basalt.service.groups import GroupService
+from basalt.service.journal import (
+    move_group,
+    move_group_snapshot,
+    move_snapshot,
+    move_volume,
+    record,
+)
 from basalt.service.manage import ManageService
 from basalt.service.provider_info import refresh_provider_info
 from basalt.service.refs import snapshot_ref, volume_ref
@@ -49,6 +60,14 @@ K = OperationKind
 INTERRUPTED = "interrupted by a service restart"
 LOST = "the backend no longer holds this object (lost in a power failure or removed by hand)"
 CREATES = {K.CREATE_VOLUME, K.CLONE_VOLUME, K.CREATE_VOLUME_FROM_SNAPSHOT}
+GROUP_KINDS = {
+    K.CREATE_GROUP,
+    K.CREATE_GROUP_FROM_SRC,
+    K.UPDATE_GROUP,
+    K.DELETE_GROUP,
+    K.CREATE_GROUP_SNAPSHOT,
+    K.DELETE_GROUP_SNAPSHOT,
+}
 
 
 @dataclass
@@ -78,8 +97,12 @@ class Reconciler:
         manage: ManageService,
         attachments: AttachmentService,
         transfers: TransferAccept,
+        groups: GroupService | None = None,
+        group_snapshots: GroupSnapshotService | None = None,
     ) -> None:
         self.volumes = volumes
+        self.groups = groups
+        self.group_snapshots = group_snapshots
         self.transfers = transfers
         self.snapshots = snapshots
         self.manage = manage
@@ -128,6 +151,9 @@ class Reconciler:
 
     def _redrive(self, operation: Operation, scope: OperationScope) -> bool:
         """Finish or undo one operation; True when it was finished."""
+        if operation.kind in GROUP_KINDS:
+            assert self.groups is not None and self.group_snapshots is not None
+            return redrive_group(self.groups, self.group_snapshots, operation, scope)
         with self.db.transaction(write=False) as tx:
             volume = tx.volumes.get(operation.resource_id)
             snapshot = tx.snapshots.get(operation.resource_id)
@@ -320,6 +346,18 @@ class Reconciler:
                     reason=INTERRUPTED,
                 )
                 report.stuck_resources.append(volume.id)
+            for group in tx.groups.in_statuses(GROUP_STRANDED):
+                move_group(
+                    tx, group, GROUP_STRANDED[group.status], action="settle after restart",
+                    reason=INTERRUPTED,
+                )  # fmt: skip
+                report.stuck_resources.append(group.id)
+            for group_snapshot in tx.group_snapshots.in_statuses(GROUP_SNAPSHOT_STRANDED):
+                move_group_snapshot(
+                    tx, group_snapshot, GROUP_SNAPSHOT_STRANDED[group_snapshot.status],
+                    action="settle after restart", reason=INTERRUPTED,
+                )  # fmt: skip
+                report.stuck_resources.append(group_snapshot.id)
             for snap in tx.snapshots.in_statuses(SNAPSHOT_BUSY):
                 move_snapshot(
                     tx,

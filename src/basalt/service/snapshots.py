@@ -30,6 +30,7 @@ from basalt.persistence.base import ListQuery, Transaction
 from basalt.service.base import Replay, UseCases
 from basalt.service.clock import new_id, utcnow
 from basalt.service.context import RequestContext
+from basalt.service.group_rules import refuse_member_snapshot
 from basalt.service.journal import move_snapshot, override_status
 from basalt.service.refs import snapshot_ref, volume_ref
 from basalt.service.runner import OperationHandle, OperationScope
@@ -328,11 +329,13 @@ class SnapshotService(UseCases):
 
         Raises:
             SnapshotNotFoundError, InvalidStateError, ResourceBusyError (a volume is being
-            created from it, or force and an operation works on it).
+            created from it, or force and an operation works on it), GroupMembershipError
+            (it is a member of a group snapshot: it goes only with it).
         """
         context = self._ctx(ctx, "snapshot:force_delete" if force else "snapshot:delete")
         with self.db.transaction() as tx:
             snapshot = self._snapshot(tx, snapshot_id, context)
+            refuse_member_snapshot(snapshot)
             if tx.volumes.copies_in_progress(snapshot.id):
                 raise ResourceBusyError(
                     f"a volume is being created from snapshot {snapshot.id}",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import partial
 
 from basalt.drivers.base import SupportsQoS
@@ -34,6 +35,7 @@ from basalt.persistence.base import Transaction
 from basalt.service.base import Replay, UseCases
 from basalt.service.clock import new_id, utcnow
 from basalt.service.context import RequestContext
+from basalt.service.group_rules import group_for_new_volume, visible_group
 from basalt.service.journal import move_volume
 from basalt.service.refs import snapshot_ref, volume_ref
 from basalt.service.runner import OperationHandle, OperationScope
@@ -63,6 +65,7 @@ class VolumeCreation(UseCases):
         availability_zone: str | None = None,
         volume_type: str | None = None,
         scheduler_hints: Mapping[str, object] | None = None,
+        group_id: str | None = None,
         ctx: RequestContext | None = None,
         request_id: str | None = None,
     ) -> OperationHandle[Volume]:
@@ -80,6 +83,8 @@ class VolumeCreation(UseCases):
                 the default type. A type's ``multiattach <is> True`` makes it multiattach.
             scheduler_hints: ``same_host`` / ``different_host``: volume ids whose
                 backend the new volume must share / avoid.
+            group_id: a group to create it in: its type must be one the group allows, and
+                it is placed on the group's backend.
             ctx: the caller; the default context when None.
             request_id: an idempotency key; a retry with it returns the same volume.
 
@@ -109,6 +114,8 @@ class VolumeCreation(UseCases):
             params["multiattach"] = True
         if volume_type is not None:
             params["volume_type"] = volume_type
+        if group_id is not None:
+            params["group_id"] = group_id
         try:
             volume, operation, source, qos = self._insert_new(
                 context,
@@ -124,6 +131,7 @@ class VolumeCreation(UseCases):
                 zone=availability_zone,
                 type_ref=volume_type,
                 hints=scheduler_hints,
+                group_id=group_id,
             )
         except Replay as replay:
             record = replay.record
@@ -181,6 +189,7 @@ class VolumeCreation(UseCases):
         zone: str | None = None,
         type_ref: str | None = None,
         hints: Mapping[str, object] | None = None,
+        group_id: str | None = None,
     ) -> tuple[Volume, Operation, VolumeRef | SnapshotRef | None, dict[str, str]]:
         if snapshot_id is None and source_volume_id is None:
             with self.db.transaction(write=False) as tx:
@@ -193,6 +202,11 @@ class VolumeCreation(UseCases):
                     availability_zone=zone,
                     hints=hints,
                 )
+                if group_id is not None:  # on the group's backend
+                    backend_of_group = visible_group(tx, group_id, ctx).backend
+                    if backend_of_group is not None:
+                        same = request.same_backend_as | {backend_of_group}
+                        request = replace(request, same_backend_as=same)
             # Outside any transaction: the scheduler may ask drivers for fresh stats.
             backend, pool_name = self._choose_pool(pool, request)
         else:
@@ -241,6 +255,10 @@ class VolumeCreation(UseCases):
                 availability_zone=self.pools.availability_zone(backend),
                 volume_type_id=volume_type.id,
             )
+            if group_id is not None:
+                volume.group_id = group_for_new_volume(
+                    tx, ctx, group_id, volume_type_id=volume_type.id, backend=backend
+                ).id
             operation = self._open_for_new(
                 tx,
                 kind=kind,

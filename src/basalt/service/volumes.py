@@ -37,6 +37,7 @@ from basalt.model.validation import (
 from basalt.persistence.base import ListQuery, Transaction
 from basalt.service.clock import utcnow
 from basalt.service.context import RequestContext
+from basalt.service.group_rules import refuse_alone, refuse_member_snapshot
 from basalt.service.journal import move_snapshot, move_volume, override_status
 from basalt.service.refs import snapshot_ref, volume_ref
 from basalt.service.runner import OperationHandle, OperationScope
@@ -281,6 +282,8 @@ class VolumeService(VolumeCreation, VolumeRevert, VolumeRetype, VolumeAdmin):
         (e.g. stuck in maintenance or reverting) as long as no operation works on it.
 
         Raises:
+            GroupMembershipError: it is in a group, or a snapshot of it is a member of a
+                group snapshot.
             VolumeHasSnapshotsError: it has snapshots and cascade is off.
             VolumeAttachedError: it is attached (or reserved) to a host.
             InvalidStateError: it (or a snapshot) is busy, or a copy is being made from it.
@@ -289,6 +292,7 @@ class VolumeService(VolumeCreation, VolumeRevert, VolumeRetype, VolumeAdmin):
         context = self._ctx(ctx, "volume:force_delete" if force else "volume:delete")
         with self.db.transaction() as tx:
             volume = self._volume(tx, volume_id, context)
+            refuse_alone(volume, "be deleted")
             held = volume.status in HOLDS_ATTACHMENTS
             attached = tx.attachments.for_volume(volume.id) if held else []
             if attached:
@@ -300,6 +304,8 @@ class VolumeService(VolumeCreation, VolumeRevert, VolumeRetype, VolumeAdmin):
             snapshots = tx.snapshots.for_volume(volume.id)
             if snapshots and not cascade:
                 raise VolumeHasSnapshotsError(volume.id, len(snapshots))
+            for snap in snapshots:
+                refuse_member_snapshot(snap)
             self._refuse_if_copy_source(tx, volume)
             if force and (volume.status, V.DELETING) not in VOLUME_TRANSITIONS:
                 self._refuse_if_busy(tx, volume, "force-delete")

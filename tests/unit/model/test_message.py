@@ -60,9 +60,13 @@ def test_event_ids_follow_the_block_storage_pattern() -> None:
 
 
 def test_snapshot_kinds_are_snapshot_messages() -> None:
-    snapshot_kinds = {k for k in OperationKind if k.endswith("_snapshot") and "volume" not in k}
+    group_kinds = {k for k in OperationKind if "group" in k}
+    snapshot_kinds = {
+        k for k in OperationKind if k.endswith("_snapshot") and "volume" not in k
+    } - group_kinds
     assert set(kinds_of_type("VOLUME_SNAPSHOT")) == snapshot_kinds
-    assert set(kinds_of_type("VOLUME")) == set(OperationKind) - snapshot_kinds
+    assert set(kinds_of_type("VOLUME")) == set(OperationKind) - snapshot_kinds - group_kinds
+    assert {*kinds_of_type("GROUP"), *kinds_of_type("GROUP_SNAPSHOT")} == group_kinds
     assert kinds_of_type("BACKUP") == []
 
 

@@ -101,7 +101,7 @@ def test_a_quota_set_is_checked_whole() -> None:
         {"volumes": 5, "gigabytes_gold": "-1"}, known=known, field="quota_set"
     ) == {VOLUMES: 5, GOLD_GIGABYTES: -1}
     for items, words in [
-        ({"backups": 1}, "unknown resource 'backups' \\(Basalt has no backups or groups\\)"),
+        ({"backups": 1}, "unknown resource 'backups' \\(Basalt has no backups and does not"),
         ({"volumes_silver": 1}, "unknown resource 'volumes_silver'"),
         ({"volumes": 1, "snapshots": -3}, "quota_set.snapshots: -3 is negative"),
         ({}, "names no resource"),

@@ -73,6 +73,7 @@ def list_query(request: Request, *, allowed_sort_keys: frozenset[str]) -> tuple[
         volume_id=params.get("volume_id"),
         bootable=None if "bootable" not in params else _bootable(request, params["bootable"]),
         availability_zone=params.get("availability_zone"),
+        group_id=params.get("group_id"),
         limit=limit,
         marker=params.get("marker"),
         sort=sort,

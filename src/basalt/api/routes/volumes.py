@@ -61,6 +61,7 @@ def create_volume(project_id: str, body: VolumeCreateRequest, request: Request) 
         availability_zone=spec.availability_zone or None,
         volume_type=spec.volume_type or None,
         scheduler_hints=body.scheduler_hints,
+        group_id=spec.group_id or None,
         ctx=ctx,
         request_id=request.headers.get("idempotency-key"),
     )
@@ -129,9 +130,9 @@ def volumes_summary(project_id: str, request: Request) -> dict[str, object]:
     }
 
 
-NO_VOLUME_MATCHES = ("group_id", "glance_metadata")
-"""Filters no Basalt volume can match: no volume is in a group (groups are not
-available yet) and none carries image metadata (Basalt has no image service)."""
+NO_VOLUME_MATCHES = ("glance_metadata",)
+"""Filters no Basalt volume can match: none carries image metadata (Basalt has no image
+service)."""
 
 
 def _page(request: Request) -> tuple[list[Any], list[dict[str, str]]]:

@@ -228,6 +228,72 @@ def copy_file(
         os.close(src_fd)
 
 
+def copy_into(source: Path, partial: Path, *, reflink: bool) -> int:
+    """The part of a copy that reads the source: its bytes into a new ``partial`` file
+    (reflink, else sparse), nothing synced or renamed; :func:`finish_copy` does the rest.
+
+    A group snapshot runs this for every member inside one I/O pause and finishes the
+    copies after it, so the pause lasts only as long as the reads of the sources.
+
+    Args:
+        source: the file to copy.
+        partial: the scratch file to create (removed first if a crash left it).
+        reflink: share extents with FICLONE where these two files can.
+
+    Returns:
+        The source's size in bytes.
+
+    Raises:
+        OSError: the copy failed; the partial file is removed.
+    """
+    with contextlib.suppress(FileNotFoundError):
+        partial.unlink()
+    src_fd = os.open(source, os.O_RDONLY)
+    try:
+        dst_fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            source_bytes = os.fstat(src_fd).st_size
+            if not (reflink and _reflinked(src_fd, dst_fd)):
+                os.ftruncate(dst_fd, source_bytes)
+                sparse_copy(src_fd, dst_fd, size_bytes=source_bytes, progress=_ignore)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                partial.unlink()
+            raise
+        finally:
+            os.close(dst_fd)
+    finally:
+        os.close(src_fd)
+    return source_bytes
+
+
+def finish_copy(partial: Path, final: Path, *, size_bytes: int | None, mode: int) -> None:
+    """Grow (to ``size_bytes``; None keeps the size), chmod, fsync and publish a partial
+    file made by :func:`copy_into`.
+
+    Raises:
+        OSError: it failed; the partial file is removed.
+    """
+    try:
+        fd = os.open(partial, os.O_WRONLY)
+        try:
+            if size_bytes is not None and size_bytes > os.fstat(fd).st_size:
+                os.ftruncate(fd, size_bytes)
+            os.fchmod(fd, mode)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        publish(partial, final)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            partial.unlink()
+        raise
+
+
+def _ignore(done: int, total: int) -> None:
+    """No progress: a copy inside a pause reports none."""
+
+
 def _reflinked(src_fd: int, dst_fd: int) -> bool:
     """FICLONE the whole source; False when this pair of files cannot share extents."""
     try:

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 from basalt.drivers.base import VolumeDriver
 from basalt.drivers.file.copy import copy_file, create_sparse, reflink_supported
 from basalt.drivers.file.export import FileExport
+from basalt.drivers.file.groups import FileGroups
 from basalt.drivers.file.layout import (
     PERMISSION_HINT,
     SNAPSHOT_MODE,
@@ -63,11 +64,12 @@ if TYPE_CHECKING:
     from basalt.export import IscsiExporter
 
 
-class FileDriver(FileManage, FileExport, FileRevert, FileMigrate, VolumeDriver):
+class FileDriver(FileManage, FileExport, FileRevert, FileMigrate, FileGroups, VolumeDriver):
     """Volumes as sparse files in pool directories; snapshots and clones by reflink.
 
     Also implements :class:`basalt.drivers.base.SupportsManage`, ``SupportsRevert``,
-    ``SupportsMigration``, ``SupportsRetype`` and ``SupportsDataAccess``. Volumes are
+    ``SupportsMigration``, ``SupportsRetype``, ``SupportsDataAccess`` and
+    ``SupportsGroups`` (groups.py). Volumes are
     exported over iSCSI through ``exporter`` (shared by every file backend of one
     Basalt); without one, connect answers ExportUnavailableError.
     """

@@ -63,6 +63,15 @@ def devices_for(path: Path) -> list[str]:
     return [line.strip() for line in out.splitlines() if line.strip()]
 
 
+def backing_files() -> frozenset[Path]:
+    """The backing file of every loop device of this host (none when losetup cannot be
+    used: no root or no losetup, so no loop device of Basalt's can exist either)."""
+    if os.geteuid() != 0 or shutil.which("losetup") is None:
+        return frozenset()
+    out = _losetup("--list", "--noheadings", "--output", "BACK-FILE")
+    return frozenset(Path(line.strip()) for line in out.splitlines() if line.strip())
+
+
 def attach(path: Path, *, read_only: bool) -> str:
     """The loop device of ``path``, made if there is none yet.
 

@@ -36,6 +36,9 @@ from basalt.persistence.base import (
     AttachmentRepository,
     CredentialRepository,
     EventRepository,
+    GroupRepository,
+    GroupSnapshotRepository,
+    GroupTypeRepository,
     IdempotencyRepository,
     OperationRepository,
     QosSpecsRepository,
@@ -49,6 +52,11 @@ from basalt.persistence.base import (
 from basalt.persistence.sql.attachments import SqlAttachmentRepository, SqlCredentialRepository
 from basalt.persistence.sql.connection import UnitConnection
 from basalt.persistence.sql.events import SqlEventRepository
+from basalt.persistence.sql.groups import (
+    SqlGroupRepository,
+    SqlGroupSnapshotRepository,
+    SqlGroupTypeRepository,
+)
 from basalt.persistence.sql.idempotency import SqlIdempotencyRepository
 from basalt.persistence.sql.operations import SqlOperationRepository
 from basalt.persistence.sql.quotas import SqlQuotaRepository
@@ -113,6 +121,9 @@ class SqlTransaction:
         self.qos_specs: QosSpecsRepository = SqlQosSpecsRepository(unit)
         self.transfers: TransferRepository = SqlTransferRepository(unit)
         self.quotas: QuotaRepository = SqlQuotaRepository(unit)
+        self.group_types: GroupTypeRepository = SqlGroupTypeRepository(unit)
+        self.groups: GroupRepository = SqlGroupRepository(unit)
+        self.group_snapshots: GroupSnapshotRepository = SqlGroupSnapshotRepository(unit)
 
     @property
     def connection(self) -> Connection:

@@ -94,6 +94,7 @@ def filters(table: sa.Table, query: ListQuery, *, dialect: str) -> list[ColumnEl
         ("volume_id", query.volume_id),
         ("bootable", query.bootable),
         ("availability_zone", query.availability_zone),
+        ("group_id", query.group_id),
     ):
         if value is not None:
             if column not in table.c:

@@ -37,6 +37,7 @@ def _values(snapshot: Snapshot) -> dict[str, Any]:
         "updated_at": snapshot.updated_at,
         "metadata": dict(snapshot.metadata),
         "provider_location": snapshot.provider_location,
+        "group_snapshot_id": snapshot.group_snapshot_id,
     }
 
 
@@ -68,6 +69,7 @@ def _snapshot(m: RowValues) -> Snapshot:
         updated_at=m["updated_at"],
         metadata=dict(m["metadata"]),
         provider_location=m["provider_location"],
+        group_snapshot_id=m["group_snapshot_id"],
     )
 
 
@@ -146,3 +148,12 @@ class SqlSnapshotRepository:
         """How many snapshots the volume has."""
         rows = self._unit.fetch(_COUNT_FOR_VOLUME.on(self._unit.dialect), (volume_id,))
         return int(rows[0][0])
+
+    def in_group_snapshot(self, group_snapshot_id: str) -> list[Snapshot]:
+        """The member snapshots of a group snapshot, oldest first."""
+        statement = (
+            sa.select(snapshots)
+            .where(snapshots.c.group_snapshot_id == group_snapshot_id)
+            .order_by(*_ORDER)
+        )
+        return [_snapshot(r._mapping) for r in self._unit.core.execute(statement)]

@@ -104,10 +104,12 @@ volumes = sa.Table(
     sa.Column("multiattach", sa.Boolean, nullable=False),
     sa.Column("readonly", sa.Boolean, nullable=False),
     _id("volume_type_id", nullable=True),  # set on every volume; nullable only for 0005
+    _id("group_id", nullable=True),  # the group it is in (at most one)
     sa.Index(None, "project_id", "created_at"),
     sa.Index(None, "status"),
     sa.Index(None, "name"),
     sa.Index(None, "backend", "pool"),
+    sa.Index(None, "group_id"),
 )
 
 snapshots = sa.Table(
@@ -126,10 +128,12 @@ snapshots = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("metadata", sa.JSON, nullable=False),
     sa.Column("provider_location", sa.Text, nullable=True),
+    _id("group_snapshot_id", nullable=True),  # a member of that group snapshot
     sa.Index(None, "project_id", "created_at"),
     sa.Index(None, "status"),
     sa.Index(None, "name"),
     sa.Index(None, "volume_id"),
+    sa.Index(None, "group_snapshot_id"),
 )
 
 operations = sa.Table(
@@ -230,6 +234,58 @@ transfers = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Index(None, "source_project_id", "created_at"),
     sa.Index(None, "volume_id"),
+)
+
+group_types = sa.Table(
+    "group_types",
+    metadata,
+    _id(primary_key=True),
+    sa.Column("name", sa.String(255), nullable=False, unique=True),
+    sa.Column("description", sa.String(255), nullable=False),
+    sa.Column("is_public", sa.Boolean, nullable=False),
+    sa.Column("group_specs", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+groups = sa.Table(
+    "groups",
+    metadata,
+    _id(primary_key=True),
+    sa.Column("project_id", sa.String(255), nullable=False),
+    sa.Column("user_id", sa.String(255), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("description", sa.String(255), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    # No foreign keys: a group type in use is refused deletion by the service.
+    _id("group_type_id", nullable=False),
+    sa.Column("volume_type_ids", sa.JSON, nullable=False),
+    sa.Column("availability_zone", sa.String(255), nullable=False),
+    sa.Column("backend", sa.String(255), nullable=True),
+    _id("group_snapshot_id", nullable=True),
+    _id("source_group_id", nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index(None, "project_id", "created_at"),
+    sa.Index(None, "group_type_id"),
+)
+
+group_snapshots = sa.Table(
+    "group_snapshots",
+    metadata,
+    _id(primary_key=True),
+    sa.Column("project_id", sa.String(255), nullable=False),
+    sa.Column("user_id", sa.String(255), nullable=False),
+    _id("group_id", nullable=False),
+    _id("group_type_id", nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("description", sa.String(255), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("cut", sa.JSON, nullable=False),  # pause and per-member capture times
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Index(None, "project_id", "created_at"),
+    sa.Index(None, "group_id"),
 )
 
 services = sa.Table(

@@ -52,6 +52,7 @@ def _values(volume: Volume) -> dict[str, Any]:
         "multiattach": volume.multiattach,
         "readonly": volume.readonly,
         "volume_type_id": volume.volume_type_id,
+        "group_id": volume.group_id,
     }
 
 
@@ -94,6 +95,7 @@ def _volume(m: RowValues) -> Volume:
         multiattach=bool(m["multiattach"]),
         readonly=bool(m["readonly"]),
         volume_type_id=m["volume_type_id"],
+        group_id=m["group_id"],
     )
 
 
@@ -197,6 +199,11 @@ class SqlVolumeRepository:
             )
         ).all()
         return {(str(backend), str(pool)): int(count) for backend, pool, count in rows}
+
+    def in_group(self, group_id: str) -> list[Volume]:
+        """The group's volumes, oldest first."""
+        statement = sa.select(volumes).where(volumes.c.group_id == group_id).order_by(*_ORDER)
+        return [_volume(r._mapping) for r in self._unit.core.execute(statement)]
 
     def copies_in_progress(self, source_id: str) -> int:
         """Volumes in status creating whose source is this volume or snapshot."""

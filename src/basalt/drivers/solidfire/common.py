@@ -135,7 +135,8 @@ class SolidFireCommon(VolumeDriver):
         return found[0]
 
     def find_snapshots(self, snapshot: SnapshotRef) -> list[ElementSnapshot]:
-        """The snapshots carrying ``snapshot``'s name (its volume's first, when known).
+        """The snapshots carrying ``snapshot``'s name (its volume's first, when known), or
+        the group snapshot member its provider_location names.
 
         Raises:
             DriverError: the lookup failed.
@@ -143,9 +144,14 @@ class SolidFireCommon(VolumeDriver):
         name = self.naming.snapshot_name(snapshot.id)
         parsed = parse_provider_id(snapshot.provider_location)
         if parsed is not None:
-            found = self.array.snapshots_named(name, parsed[1])
+            on_volume = self.array.snapshots(parsed[1])
+            found = sorted((s for s in on_volume if s.name == name), key=lambda s: s.snapshot_id)
             if found:
                 return found
+            # A member of a group snapshot carries the group's name: its id finds it.
+            member = [s for s in on_volume if s.snapshot_id == parsed[0] and s.group_id]
+            if member:
+                return member
         return self.array.snapshots_named(name)
 
     def rerun(self, name: str, size_bytes: int) -> ElementVolume | None:

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 from basalt.drivers.solidfire.access import AccessGroups
 from basalt.drivers.solidfire.client import RetryPolicy, SolidFireClient
 from basalt.drivers.solidfire.common import new_attributes
-from basalt.drivers.solidfire.copies import SolidFireCopies
+from basalt.drivers.solidfire.groups import SolidFireGroups
 from basalt.drivers.solidfire.manage import SolidFireManage
-from basalt.drivers.solidfire.naming import Naming, provider_id
+from basalt.drivers.solidfire.naming import Naming, parse_provider_id, provider_id
 from basalt.drivers.solidfire.objects import ClusterInfo
 from basalt.drivers.solidfire.options import SolidFireOptions
 from basalt.drivers.solidfire.qos import element_qos
@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class SolidFireDriver(SolidFireManage, SolidFireCopies, SolidFireTransfer):
+class SolidFireDriver(SolidFireManage, SolidFireGroups, SolidFireTransfer):
     """Volumes, snapshots and clones on one Element cluster over JSON-RPC.
 
     Also implements :class:`basalt.drivers.base.SupportsManage` (volumes; see
@@ -271,9 +271,10 @@ class SolidFireDriver(SolidFireManage, SolidFireCopies, SolidFireTransfer):
         """
         volume_ids = {self.naming.basalt_id(v.claimed_name) for v in self.array.active_volumes()}
         snapshot_ids = {self.naming.basalt_id(s.name) for s in self.array.snapshots()}
+        members = self.group_member_ids()  # named after their group, not themselves
         return StoredObjects(
             volume_ids=frozenset(i for i in volume_ids if i is not None),
-            snapshot_ids=frozenset(i for i in snapshot_ids if i is not None),
+            snapshot_ids=frozenset(i for i in snapshot_ids | members if i is not None),
         )
 
     def update_provider_info(
@@ -303,9 +304,15 @@ class SolidFireDriver(SolidFireManage, SolidFireCopies, SolidFireTransfer):
                 location = self.volume_location(found.volume_id, found.account_id)
                 if location != ref.provider_location:
                     volume_updates[ref.id] = location
-        named = {s.name: s for s in self.array.snapshots()}
+        listed = self.array.snapshots()
+        where = {(s.snapshot_id, s.volume_id) for s in listed}
+        # Members of a group snapshot carry the group's name: only their stored id finds them.
+        named = {s.name: s for s in listed if not s.group_id}
         snapshot_updates: dict[str, str] = {}
         for snap in snapshots:
+            stored = parse_provider_id(snap.provider_location)
+            if stored is not None and (stored[0], stored[1]) in where:
+                continue
             taken = named.get(self.naming.snapshot_name(snap.id))
             if taken is not None:
                 location = provider_id(taken.snapshot_id, taken.volume_id, self.cluster.uuid)

@@ -40,6 +40,7 @@ from basalt.persistence.base import (
     OperationRepository,
     QosSpecsRepository,
     QuotaRepository,
+    ReplicaRepository,
     ServiceRepository,
     SnapshotRepository,
     TransferRepository,
@@ -52,6 +53,7 @@ from basalt.persistence.sql.events import SqlEventRepository
 from basalt.persistence.sql.idempotency import SqlIdempotencyRepository
 from basalt.persistence.sql.operations import SqlOperationRepository
 from basalt.persistence.sql.quotas import SqlQuotaRepository
+from basalt.persistence.sql.replicas import SqlReplicaRepository
 from basalt.persistence.sql.services import SqlServiceRepository
 from basalt.persistence.sql.snapshots import SqlSnapshotRepository
 from basalt.persistence.sql.transfers import SqlTransferRepository
@@ -109,6 +111,7 @@ class SqlTransaction:
         self.attachments: AttachmentRepository = SqlAttachmentRepository(unit)
         self.credentials: CredentialRepository = SqlCredentialRepository(unit)
         self.services: ServiceRepository = SqlServiceRepository(unit)
+        self.replicas: ReplicaRepository = SqlReplicaRepository(unit)
         self.volume_types: VolumeTypeRepository = SqlVolumeTypeRepository(unit)
         self.qos_specs: QosSpecsRepository = SqlQosSpecsRepository(unit)
         self.transfers: TransferRepository = SqlTransferRepository(unit)

@@ -386,6 +386,23 @@ def check_replication_pools(backend: BackendSettings) -> None:
                 )
 
 
+class ReplicationSettings(BaseModel):
+    """How Basalt runs replication: the ``[replication]`` table (targets are per backend)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    run: bool = Field(
+        default=True,
+        description="Run the replicator thread (off: volumes are shipped only when asked, "
+        "as tests and benchmarks do)",
+    )
+    tick_seconds: float = Field(
+        default=1.0,
+        gt=0.0,
+        description="How often the replicator looks for volumes whose interval has passed",
+    )
+
+
 class Settings(BaseSettings):
     """Everything Basalt reads at start."""
 
@@ -409,6 +426,7 @@ class Settings(BaseSettings):
     iscsi: IscsiSettings = Field(default_factory=IscsiSettings)
     quotas: QuotaSettings = Field(default_factory=QuotaSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    replication: ReplicationSettings = Field(default_factory=ReplicationSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -24,6 +24,7 @@ from basalt.api.routes import (
     pools,
     qos,
     quotas,
+    replication,
     services,
     snapshots,
     transfers,
@@ -39,6 +40,7 @@ from basalt.service.instance import Basalt
 ROUTERS = (
     volumes.router,
     volume_actions.router,
+    replication.router,
     snapshots.router,
     attachments.router,
     manage.router,

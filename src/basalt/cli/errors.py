@@ -27,6 +27,7 @@ from basalt.errors import (
     OperationTimeoutError,
     PermissionDeniedError,
     PersistenceError,
+    ReplicationError,
     StillInUseError,
     VolumeAttachedError,
 )
@@ -60,6 +61,7 @@ EXIT_CODES: dict[type[BaseException], int] = {
     VolumeAttachedError: 5,
     ConflictError: 5,
     StillInUseError: 5,
+    ReplicationError: 5,
     OperationFailedError: 6,
     OperationTimeoutError: 6,
     WaitFailedError: 6,

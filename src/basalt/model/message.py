@@ -24,6 +24,7 @@ MESSAGE_LEVEL = "ERROR"
 EVENT_PREFIX = "VOLUME"
 VOLUME = "VOLUME"
 VOLUME_SNAPSHOT = "VOLUME_SNAPSHOT"
+SERVICE = "SERVICE"
 K = OperationKind
 
 
@@ -58,6 +59,8 @@ EVENTS: dict[OperationKind, EventSpec] = {
     K.ACCEPT_TRANSFER: EventSpec(VOLUME, "018", "Accepting the transfer of volume {id}"),
     K.MIGRATE_VOLUME: EventSpec(VOLUME, "019", "Migrating volume {id}"),
     K.RETYPE_VOLUME: EventSpec(VOLUME, "020", "Retyping volume {id}"),
+    K.FAILOVER_BACKEND: EventSpec(SERVICE, "021", "Failing over backend {id}"),
+    K.FAILBACK_BACKEND: EventSpec(SERVICE, "022", "Failing back backend {id}"),
 }
 
 OUTCOMES: dict[OperationPhase, tuple[str, str]] = {

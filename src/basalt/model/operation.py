@@ -30,6 +30,8 @@ class OperationKind(StrEnum):
     ATTACH_VOLUME = "attach_volume"
     DETACH_VOLUME = "detach_volume"
     ACCEPT_TRANSFER = "accept_transfer"
+    FAILOVER_BACKEND = "failover_backend"
+    FAILBACK_BACKEND = "failback_backend"
 
 
 @dataclass(slots=True)

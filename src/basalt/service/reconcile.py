@@ -35,6 +35,7 @@ from basalt.service.attachments import ATTACH_OWNED, AttachmentService
 from basalt.service.journal import move_snapshot, move_volume, record
 from basalt.service.manage import ManageService
 from basalt.service.refs import snapshot_ref, volume_ref
+from basalt.service.replication import ReplicationService
 from basalt.service.runner import OperationScope, mark_phase
 from basalt.service.snapshots import SnapshotService
 from basalt.service.transfer_accept import TransferAccept
@@ -75,8 +76,10 @@ class Reconciler:
         manage: ManageService,
         attachments: AttachmentService,
         transfers: TransferAccept,
+        replication: ReplicationService | None = None,
     ) -> None:
         self.volumes = volumes
+        self.replication = replication
         self.transfers = transfers
         self.snapshots = snapshots
         self.manage = manage
@@ -153,6 +156,8 @@ class Reconciler:
             return self.attachments.recover(operation, scope)
         if kind == K.ACCEPT_TRANSFER:
             return self.transfers.recover_accept(operation, scope)
+        if kind in (K.FAILOVER_BACKEND, K.FAILBACK_BACKEND) and self.replication is not None:
+            return self.replication.recover(operation, scope)
         return True
 
     def _settle_created_volume(self, scope: OperationScope, volume: Volume) -> bool:

@@ -122,6 +122,7 @@ class SnapshotService(UseCases):
         try:
             with self.db.transaction() as tx:
                 volume = self._volume(tx, volume_id, context)
+                self.pools.require_not_frozen(volume.backend, "snapshot a volume")
                 if volume.status not in SNAPSHOTTABLE or (
                     not allow_in_use and volume.status != VolumeStatus.AVAILABLE
                 ):
@@ -333,6 +334,9 @@ class SnapshotService(UseCases):
         context = self._ctx(ctx, "snapshot:force_delete" if force else "snapshot:delete")
         with self.db.transaction() as tx:
             snapshot = self._snapshot(tx, snapshot_id, context)
+            origin = tx.volumes.get(snapshot.volume_id)
+            if origin is not None:
+                self.pools.require_not_frozen(origin.backend, "delete a snapshot")
             if tx.volumes.copies_in_progress(snapshot.id):
                 raise ResourceBusyError(
                     f"a volume is being created from snapshot {snapshot.id}",

@@ -104,6 +104,7 @@ class VolumeMigration(UseCases):
         """
         with self.db.transaction() as tx:
             volume = self._volume(tx, volume_id, context)
+            self.pools.require_not_frozen(volume.backend, "migrate a volume")
             self._check_migration(volume, dest_backend, dest_pool, force_host_copy)
             if tx.snapshots.count_for_volume(volume.id):
                 raise InvalidInputError(

@@ -62,7 +62,9 @@ def test_event_ids_follow_the_block_storage_pattern() -> None:
 def test_snapshot_kinds_are_snapshot_messages() -> None:
     snapshot_kinds = {k for k in OperationKind if k.endswith("_snapshot") and "volume" not in k}
     assert set(kinds_of_type("VOLUME_SNAPSHOT")) == snapshot_kinds
-    assert set(kinds_of_type("VOLUME")) == set(OperationKind) - snapshot_kinds
+    backend_kinds = {OperationKind.FAILOVER_BACKEND, OperationKind.FAILBACK_BACKEND}
+    assert set(kinds_of_type("SERVICE")) == backend_kinds
+    assert set(kinds_of_type("VOLUME")) == set(OperationKind) - snapshot_kinds - backend_kinds
     assert kinds_of_type("BACKUP") == []
 
 

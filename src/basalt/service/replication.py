@@ -314,7 +314,7 @@ class ReplicationService(UseCases):
         Raises:
             VolumeNotFoundError: no such volume visible to the caller.
         """
-        context = self._ctx(ctx, "volume:replication_get")
+        context = self._ctx(ctx, "volume_replication:get")
         with self.db.transaction(write=False) as tx:
             volume = self._volume(tx, volume_id, context)
             replica = tx.replicas.get(volume.id)

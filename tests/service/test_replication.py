@@ -16,8 +16,8 @@ from basalt.errors import (
     BackendFrozenError,
     ConfigError,
     FailoverStateError,
-    NoValidBackendError,
     NotSupportedError,
+    NoValidBackendError,
     PermissionDeniedError,
     ReplicationNotConfiguredError,
     ReplicationTargetNotFoundError,
@@ -261,7 +261,7 @@ def test_settings_refuse_a_target_without_every_pool(tmp_path: Path) -> None:
             ],
         )
     with pytest.raises(ConfigError, match="missing"):
-        Settings(
+        _ = Settings(
             data_dir=tmp_path,
             backends=[
                 {

@@ -10,6 +10,7 @@ with basalt.open(data_dir="/tmp/demo") as b:
 from basalt.config import Settings, load_settings
 from basalt.errors import (
     AuthenticationError,
+    BackendFrozenError,
     BasaltError,
     CapacityError,
     ConfigError,
@@ -17,6 +18,7 @@ from basalt.errors import (
     DriverError,
     ExportError,
     ExportUnavailableError,
+    FailoverStateError,
     FeatureUnavailableError,
     GroupMembershipError,
     InvalidInputError,
@@ -29,7 +31,9 @@ from basalt.errors import (
     PermissionDeniedError,
     PersistenceError,
     QuotaExceededError,
+    ReplicationError,
     ReplicationNotConfiguredError,
+    ReplicationTargetNotFoundError,
     StillInUseError,
     VolumeAttachedError,
 )
@@ -69,7 +73,11 @@ __all__ = [
     "PersistenceError",
     "QuotaExceededError",
     "StillInUseError",
+    "ReplicationError",
     "ReplicationNotConfiguredError",
+    "ReplicationTargetNotFoundError",
+    "BackendFrozenError",
+    "FailoverStateError",
     "VolumeAttachedError",
     "Event",
     "InvalidInputError",

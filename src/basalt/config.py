@@ -297,6 +297,33 @@ class QuotaSettings(BaseModel):
     )
 
 
+class ReplicationTargetSettings(BaseModel):
+    """One replication target of a ``file`` backend (Cinder's replication_device):
+    ``{ backend_id = "dr", pools = { default = "/mnt/dr/basalt" }, interval_seconds = 30 }``.
+
+    Every pool of the backend needs a secondary directory, distinct from the pool's
+    own (another filesystem keeps the copies when the primary's is lost).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    backend_id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    pools: dict[str, str] = Field(min_length=1)
+    interval_seconds: float = Field(
+        default=30.0,
+        gt=0.0,
+        description="How often each replicated volume's changes are shipped: the "
+        "recovery point objective (data written since the last shipment is lost on failover)",
+    )
+
+    @field_validator("backend_id")
+    @classmethod
+    def _not_default(cls, value: str) -> str:
+        if value == "default":
+            raise ValueError("'default' names the backend's own pools (failback); choose another")
+        return value
+
+
 class BackendSettings(BaseModel):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     driver: Literal["file", "solidfire"] = "file"
@@ -314,6 +341,22 @@ class BackendSettings(BaseModel):
     )
     availability_zone: str = "nova"
     solidfire: SolidFireSettings | None = None
+    replication_targets: list[ReplicationTargetSettings] = Field(
+        default_factory=list,
+        description="Where replicated volumes (types with replication_enabled <is> True) "
+        "keep a secondary copy (file backends; one target is enough)",
+    )
+
+    @model_validator(mode="after")
+    def _replication(self) -> BackendSettings:
+        ids = [t.backend_id for t in self.replication_targets]
+        if len(set(ids)) != len(ids):
+            raise ValueError("replication_targets: a backend_id is listed twice")
+        if self.replication_targets and self.driver != "file":
+            raise ValueError(f"replication_targets: driver {self.driver!r} does not replicate yet")
+        if self.pools:
+            check_replication_pools(self)
+        return self
 
     @model_validator(mode="after")
     def _driver_table(self) -> BackendSettings:
@@ -324,6 +367,48 @@ class BackendSettings(BaseModel):
         if self.driver != "solidfire" and self.solidfire is not None:
             raise ValueError(f"solidfire: only for driver 'solidfire', not {self.driver!r}")
         return self
+
+
+def check_replication_pools(backend: BackendSettings) -> None:
+    """Every pool of the backend has a secondary directory in each target, not its own.
+
+    Raises:
+        ValueError: naming the target and the pool.
+    """
+    for target in backend.replication_targets:
+        missing = sorted(set(backend.pools) - set(target.pools))
+        extra = sorted(set(target.pools) - set(backend.pools))
+        if missing or extra:
+            raise ValueError(
+                f"replication target {target.backend_id}: pools must be the backend's "
+                f"{sorted(backend.pools)} (missing {missing}, unknown {extra})"
+            )
+        for pool, secondary in target.pools.items():
+            if (
+                Path(secondary).expanduser().resolve()
+                == Path(backend.pools[pool]).expanduser().resolve()
+            ):
+                raise ValueError(
+                    f"replication target {target.backend_id}: pool {pool}'s secondary "
+                    "directory is the pool itself"
+                )
+
+
+class ReplicationSettings(BaseModel):
+    """How Basalt runs replication: the ``[replication]`` table (targets are per backend)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    run: bool = Field(
+        default=True,
+        description="Run the replicator thread (off: volumes are shipped only when asked, "
+        "as tests and benchmarks do)",
+    )
+    tick_seconds: float = Field(
+        default=1.0,
+        gt=0.0,
+        description="How often the replicator looks for volumes whose interval has passed",
+    )
 
 
 class Settings(BaseSettings):
@@ -349,6 +434,7 @@ class Settings(BaseSettings):
     iscsi: IscsiSettings = Field(default_factory=IscsiSettings)
     quotas: QuotaSettings = Field(default_factory=QuotaSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    replication: ReplicationSettings = Field(default_factory=ReplicationSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -385,7 +471,12 @@ class Settings(BaseSettings):
         if backend.pools or backend.driver != "file":  # pools are directories: file only
             return backend
         pool_dir = self.data_dir / "pools" / backend.name / "default"
-        return backend.model_copy(update={"pools": {"default": str(pool_dir)}})
+        resolved = backend.model_copy(update={"pools": {"default": str(pool_dir)}})
+        try:
+            check_replication_pools(resolved)
+        except ValueError as exc:
+            raise ConfigError(f"backend {backend.name}: {exc}") from exc
+        return resolved
 
 
 def load_settings(path: str | Path | None = None, **overrides: Any) -> Settings:

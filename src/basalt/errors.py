@@ -47,7 +47,12 @@
     │   └── BackendUnavailableError      the backend cannot answer right now
     ├── FeatureUnavailableError          Basalt lacks the feature (yet), whatever the backend
     │   └── ResourceNotServedError       an API collection Basalt does not serve
-    ├── ReplicationNotConfiguredError    freeze/thaw/failover without replication
+    ├── ReplicationError                 a replication action refused
+    │   ├── ReplicationNotConfiguredError  the backend names no replication target
+    │   ├── ReplicationTargetNotFoundError failover to a backend_id the backend lacks
+    │   ├── BackendFrozenError             frozen: control-plane changes are refused
+    │   └── FailoverStateError             double failover, failback while not failed over,
+    │                                      failover while volumes are busy
     ├── ExportError                      the iSCSI target (tgt) failed
     │   ├── (basalt.export.errors: CommandFailedError, CommandTimeoutError, TargetExportError)
     │   └── ExportUnavailableError       tgt is not installed or Basalt is not root
@@ -544,18 +549,66 @@ class BackendUnavailableError(DriverError):
     code = "backend_unavailable"
 
 
-class ReplicationNotConfiguredError(BasaltError):
-    """A replication action (freeze, thaw, failover) where no backend replicates."""
+class ReplicationError(BasaltError):
+    """A replication action (freeze, thaw, failover, failback) Basalt refuses; nothing
+    was changed."""
+
+    code = "replication_error"
+
+
+class ReplicationNotConfiguredError(ReplicationError):
+    """The backend (or, with no backend named, the deployment) has no replication target."""
 
     code = "replication_not_configured"
 
-    def __init__(self, action: str) -> None:
+    def __init__(self, action: str, backend: str | None = None) -> None:
+        where = "in this deployment" if backend is None else f"for backend {backend}"
         super().__init__(
-            f"{action} is not available: replication is not configured in this deployment "
-            "(no backend replicates to another)",
-            hint="freeze, thaw and failover arrive with replication support",
+            f"{action} is not available: replication is not configured {where} "
+            "(no replication_targets)",
+            hint="give the backend replication_targets in basalt.toml (docs/configuration.md)",
         )
         self.action = action
+        self.backend = backend
+
+
+class ReplicationTargetNotFoundError(ReplicationError):
+    """Failover to a backend_id the backend does not replicate to."""
+
+    code = "replication_target_not_found"
+
+    def __init__(self, backend: str, backend_id: str, known: list[str]) -> None:
+        super().__init__(
+            f"backend {backend} has no replication target {backend_id!r}",
+            hint=f"its targets: {', '.join(known) or 'none'}; 'default' fails back",
+        )
+        self.backend = backend
+        self.backend_id = backend_id
+
+
+class BackendFrozenError(ReplicationError):
+    """The backend is frozen: control-plane changes are refused until it is thawed."""
+
+    code = "backend_frozen"
+
+    def __init__(self, backend: str, action: str) -> None:
+        super().__init__(
+            f"cannot {action}: backend {backend} is frozen (control-plane changes are "
+            "refused; I/O to its volumes goes on)",
+            hint="an administrator thaws it (os-services thaw, basalt service thaw)",
+        )
+        self.backend = backend
+        self.action = action
+
+
+class FailoverStateError(ReplicationError):
+    """The backend's replication state does not allow the failover or failback asked for."""
+
+    code = "failover_state"
+
+    def __init__(self, backend: str, reason: str, *, hint: str | None = None) -> None:
+        super().__init__(f"backend {backend}: {reason}", hint=hint)
+        self.backend = backend
 
 
 class ResourceNotServedError(FeatureUnavailableError):

@@ -99,6 +99,10 @@ BODIES: dict[tuple[str, str], list[Any]] = {
         {"snapshot": {"volume_id": "{volume_id}", "ref": {"source-name": "x.raw"}}}
     ],
     ("PUT", "/os-services/{action}"): [{"host": "basalt@file", "binary": "cinder-volume"}],
+    ("PUT", "/os-services/freeze"): [{"host": "basalt@file"}],
+    ("PUT", "/os-services/thaw"): [{"host": "basalt@file"}],
+    ("PUT", "/os-services/failover_host"): [{"host": "basalt@file", "backend_id": "dr"}],
+    ("PUT", "/os-services/failover"): [{"host": "basalt@file", "backend_id": "dr"}],
     ("POST", "/types"): [{"volume_type": {"name": "intruder-type"}}],
     ("PUT", "/types/{type_id}"): [{"volume_type": {"description": "changed"}}],
     ("POST", "/types/{type_id}/extra_specs"): [{"extra_specs": {"k": "changed"}}],

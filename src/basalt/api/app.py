@@ -25,6 +25,7 @@ from basalt.api.routes import (
     pools,
     qos,
     quotas,
+    replication,
     services,
     snapshots,
     transfers,
@@ -40,6 +41,7 @@ from basalt.service.instance import Basalt
 ROUTERS = (
     volumes.router,
     volume_actions.router,
+    replication.router,
     snapshots.router,
     attachments.router,
     manage.router,

@@ -19,7 +19,7 @@ STATUS_BY_ERROR: dict[type[BaseException], int] = {
     e.ManageExistingInvalidReferenceError: 400,
     e.InvalidInputError: 400,
     e.InvalidStateError: 400,
-    e.ReplicationNotConfiguredError: 400,
+    e.ReplicationError: 400,
     e.VolumeAttachedError: 400,
     e.PermissionDeniedError: 403,
     e.AuthenticationError: 401,

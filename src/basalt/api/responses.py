@@ -337,6 +337,24 @@ class ServiceList(Shape):
     services: list[ServiceView]
 
 
+class VolumeReplicationView(Shape):
+    volume_id: str
+    status: str
+    target_id: str | None
+    last_sync_at: str | None
+    lag_seconds: float | None
+    last_bytes_shipped: int
+    bytes_shipped_total: int
+    syncs: int
+    last_method: str | None
+    last_duration_ms: float | None
+    error: str | None
+
+
+class VolumeReplicationAnswer(Shape):
+    replication: VolumeReplicationView
+
+
 class ServiceUpdated(Shape):
     host: str
     binary: str

@@ -68,6 +68,9 @@ class CliState:
             # An attach made by this short-lived process must outlive it: leave the
             # data path (tgtd) running; the service or the next command adopts it.
             settings.iscsi.keep_tgtd_running = True
+            # Shipping replicas on schedule is the long-running service's work; a
+            # command ships only when asked (basalt service replicate).
+            settings.replication.run = False
             self._instance = Basalt(settings)
         return self._instance
 

@@ -28,6 +28,7 @@ from basalt.errors import (
     OperationTimeoutError,
     PermissionDeniedError,
     PersistenceError,
+    ReplicationError,
     StillInUseError,
     VolumeAttachedError,
 )
@@ -62,6 +63,7 @@ EXIT_CODES: dict[type[BaseException], int] = {
     GroupMembershipError: 5,
     ConflictError: 5,
     StillInUseError: 5,
+    ReplicationError: 5,
     OperationFailedError: 6,
     OperationTimeoutError: 6,
     WaitFailedError: 6,

@@ -29,6 +29,7 @@ from basalt.model import Attachment, Event, Operation, Pool, Snapshot, Volume
 from basalt.model.service import Service
 from basalt.model.transfer import Transfer
 from basalt.model.volume_type import QosSpecs, VolumeType
+from basalt.service.replication import VolumeReplication
 from basalt.service.runner import OperationHandle
 
 T = TypeVar("T")
@@ -224,6 +225,19 @@ SERVICE_COLUMNS: Columns[Service] = (
     ("Updated", lambda s: s.updated_at),
     ("Disabled reason", lambda s: s.disabled_reason),
     ("Down because", lambda s: s.down_reason),
+    ("Replication", lambda s: s.replication_status),
+    ("Active backend", lambda s: s.active_backend_id),
+    ("Frozen", lambda s: s.frozen),
+)
+REPLICATION_COLUMNS: Columns[VolumeReplication] = (
+    ("Volume", lambda r: r.volume_id),
+    ("Status", lambda r: r.status),
+    ("Target", lambda r: r.target_id),
+    ("Last replicated", lambda r: r.last_sync_at),
+    ("Lag (s)", lambda r: None if r.lag_seconds is None else round(r.lag_seconds, 1)),
+    ("Last shipped", lambda r: r.last_bytes_shipped),
+    ("Shipped in all", lambda r: r.bytes_shipped_total),
+    ("Error", lambda r: r.error),
 )
 TYPE_COLUMNS: Columns[VolumeType] = (
     ("ID", lambda t: t.id),

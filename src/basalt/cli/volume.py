@@ -307,3 +307,16 @@ def volume_events(state: CliState, volume_id: str) -> None:
 
 for _command in attach.COMMANDS:
     volume.add_command(_command)
+
+
+@volume.command("replication")
+@click.argument("volume_id", metavar="ID")
+@json_option
+@pass_state
+def volume_replication(state: CliState, volume_id: str) -> None:
+    """The volume's replication: status, last completed replication, lag, bytes shipped."""
+    found = state.basalt().replication.volume_replication(volume_id)
+    if found is None:
+        show_object(state, {"volume_id": volume_id, "status": "disabled"})
+        return
+    show_object(state, found)

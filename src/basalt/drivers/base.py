@@ -23,6 +23,8 @@ from basalt.drivers.types import (
     GroupRef,
     ManageableObject,
     ProgressCallback,
+    ReplicationTarget,
+    Shipment,
     SnapshotRef,
     StoredObjects,
     VolumeRef,
@@ -391,4 +393,74 @@ class SupportsGroups(Protocol):
         Raises:
             DriverError, ExportError: a copy failed or I/O could not be paused.
         """
+        ...
+
+
+@runtime_checkable
+class SupportsReplication(Protocol):
+    """Keep secondary copies of replicated volumes and serve from them on failover
+    (Cinder's replication_device, failover_host, freeze_backend/thaw_backend).
+
+    Replication is asynchronous: Basalt calls :meth:`replicate_volume` every
+    target's interval, so a failover loses what was written since the last
+    completed shipment.
+    """
+
+    def replication_targets(self) -> tuple[ReplicationTarget, ...]:
+        """The configured targets; empty when the backend does not replicate."""
+        ...
+
+    def active_backend_id(self) -> str | None:
+        """The target it serves from now; None for its own (primary) storage."""
+        ...
+
+    def replicate_volume(self, volume: VolumeRef, backend_id: str) -> Shipment:
+        """Ship what changed since the last shipment (everything, the first time).
+
+        Atomic at the secondary: after a failure or a crash it holds the last
+        completed shipment, never a mix.
+
+        Raises:
+            NotSupportedError: no such target. DriverError: the shipment failed.
+        """
+        ...
+
+    def delete_replica(self, volume: VolumeRef, backend_id: str) -> None:
+        """Remove the volume's secondary copy (idempotent)."""
+        ...
+
+    def failover(self, backend_id: str, volumes: Sequence[VolumeRef]) -> Sequence[str]:
+        """Serve ``volumes`` (the replicated ones) from ``backend_id``; idempotent.
+
+        Returns:
+            What recovery did, one line each.
+
+        Raises:
+            NotSupportedError: no such target. DriverError: the copies cannot be used.
+        """
+        ...
+
+    def failback(
+        self, backend_id: str, volumes: Sequence[VolumeRef], *, progress: ProgressCallback
+    ) -> int:
+        """Copy ``volumes`` back from ``backend_id`` and serve from the primary again.
+
+        Returns:
+            The bytes copied back.
+
+        Raises:
+            DriverError: a copy failed; the backend still serves from ``backend_id``.
+        """
+        ...
+
+    def serve_from(self, backend_id: str | None) -> None:
+        """Serve from ``backend_id`` (None: primary) without moving data (at start)."""
+        ...
+
+    def freeze(self) -> None:
+        """The backend is frozen: hold what the backend itself must hold (often nothing)."""
+        ...
+
+    def thaw(self) -> None:
+        """The backend is thawed."""
         ...

@@ -28,9 +28,20 @@ class DriverResources:
 
 def _file(settings: BackendSettings, resources: DriverResources) -> VolumeDriver:
     from basalt.drivers.file import FileDriver
+    from basalt.drivers.file.replicate import FileReplicaTarget
 
     pools = {name: Path(path) for name, path in settings.pools.items()}
-    return FileDriver(backend_name=settings.name, pools=pools, exporter=resources.exporter)
+    targets = [
+        FileReplicaTarget(
+            backend_id=t.backend_id,
+            pools={pool: Path(path).expanduser() for pool, path in t.pools.items()},
+            interval_seconds=t.interval_seconds,
+        )
+        for t in settings.replication_targets
+    ]
+    return FileDriver(
+        backend_name=settings.name, pools=pools, exporter=resources.exporter, replication=targets
+    )
 
 
 def _solidfire(settings: BackendSettings, resources: DriverResources) -> VolumeDriver:

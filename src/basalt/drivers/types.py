@@ -220,3 +220,28 @@ class ConnectionInfo:
     def __repr__(self) -> str:  # never print auth_password
         shown = {k: ("***" if "password" in k else v) for k, v in self.data.items()}
         return f"ConnectionInfo({self.driver_volume_type!r}, {shown!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class ReplicationTarget:
+    """Where a backend keeps secondary copies of its replicated volumes."""
+
+    backend_id: str
+    """The name failover asks for (Cinder's replication_device backend_id)."""
+    interval_seconds: float
+    """How often a replicated volume is shipped (the recovery point objective)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Shipment:
+    """What one replication of one volume did."""
+
+    bytes_shipped: int
+    """Data bytes written to the secondary (holes punched count nothing)."""
+    ranges: int
+    """Changed ranges found."""
+    full: bool
+    """Whether it was the volume's initial (full) copy."""
+    method: str
+    """How the changes were found: ``fiemap`` (shared extents of reflinked points),
+    ``checksum`` (per-chunk digests) or ``full``."""

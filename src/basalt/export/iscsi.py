@@ -23,7 +23,7 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -33,7 +33,7 @@ from basalt.errors import BasaltUsageError, ExportError, ExportUnavailableError,
 from basalt.export.commands import CommandRunner, run
 from basalt.export.daemon import SOCKET_DIR, TgtDaemon
 from basalt.export.pause import IoPause, TgtPause, peer_pid
-from basalt.export.reconcile import DesiredExport, LunConfig, Outcome, Reconciler
+from basalt.export.reconcile import DATA_LUN, DesiredExport, LunConfig, Outcome, Reconciler
 from basalt.export.show import TargetState
 from basalt.export.sync import SyncReport, basalt_targets, sync_targets
 from basalt.export.tgt import TgtAdmin
@@ -212,6 +212,44 @@ class IscsiExporter:
                     return
                 self._reconciler.refresh_lun(target, volume_id)
         log.info("target %s: LUN 1 re-created with its file's current size", iqn)
+
+    def repoint(
+        self, volume_id: str, backing_path: Path, *, before: Callable[[], object] | None = None
+    ) -> bool:
+        """Serve a volume's target from another file (failover, failback).
+
+        tgt cannot change a LUN's backing store: LUN 1 is deleted (initiators' commands
+        to it fail from then on; their sessions stay logged in), ``before`` runs (the
+        last copy, while nothing can write), and LUN 1 is created on ``backing_path``
+        with the same SCSI id and serial, so a host sees the same disk again.
+
+        Returns:
+            Whether the volume had a target (``before`` runs either way).
+
+        Raises:
+            ExportUnavailableError: tgt is not installed or no tgtd answers.
+            ExportError: tgtadm refused.
+        """
+        iqn = self.iqn_for(volume_id)
+        path = Path(backing_path).absolute()
+        with self._lock:
+            self._ensure_started()
+            target = next((t for t in self.admin.targets() if t.iqn == iqn), None)
+            if target is not None and target.lun1 is not None:
+                self.admin.delete_lun(target.tid, DATA_LUN)
+            if before is not None:
+                before()
+            desired = self._desired.get(volume_id)
+            if desired is not None:
+                desired = dataclasses.replace(desired, backing_path=path)
+                self._reconciler.apply(desired)
+                self._remember(desired)
+            elif target is not None:
+                read_only = target.lun1 is not None and target.lun1.read_only
+                self._reconciler.new_lun(target.tid, volume_id, path, read_only=read_only)
+        if target is not None:
+            log.info("target %s: LUN 1 now on %s", iqn, path)
+        return target is not None
 
     def exported(self) -> dict[str, TargetState]:
         """Basalt's targets in tgtd (IQN with our prefix), by volume id.

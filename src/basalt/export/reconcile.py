@@ -176,6 +176,14 @@ class Reconciler:
         except ExportError as exc:
             raise naming(target.iqn, exc) from exc
 
+    def new_lun(self, tid: int, volume_id: str, path: Path, *, read_only: bool) -> None:
+        """Create LUN 1 of target ``tid`` on ``path`` (it has none now).
+
+        Raises:
+            ExportError: tgtadm refused.
+        """
+        self._recreate_lun(tid, volume_id, path, read_only=read_only, exists=False)
+
     def remove(self, target: TargetState, *, others: Sequence[TargetState]) -> None:
         """Delete ``target`` (logged-in sessions are dropped) and its now unused accounts.
 

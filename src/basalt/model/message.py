@@ -26,6 +26,7 @@ VOLUME = "VOLUME"
 VOLUME_SNAPSHOT = "VOLUME_SNAPSHOT"
 GROUP = "GROUP"
 GROUP_SNAPSHOT = "GROUP_SNAPSHOT"
+SERVICE = "SERVICE"
 K = OperationKind
 
 
@@ -66,6 +67,8 @@ EVENTS: dict[OperationKind, EventSpec] = {
     K.DELETE_GROUP: EventSpec(GROUP, "024", "Deleting group {id}"),
     K.CREATE_GROUP_SNAPSHOT: EventSpec(GROUP_SNAPSHOT, "025", "Creating group snapshot {id}"),
     K.DELETE_GROUP_SNAPSHOT: EventSpec(GROUP_SNAPSHOT, "026", "Deleting group snapshot {id}"),
+    K.FAILOVER_BACKEND: EventSpec(SERVICE, "027", "Failing over backend {id}"),
+    K.FAILBACK_BACKEND: EventSpec(SERVICE, "028", "Failing back backend {id}"),
 }
 
 OUTCOMES: dict[OperationPhase, tuple[str, str]] = {

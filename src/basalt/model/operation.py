@@ -36,6 +36,8 @@ class OperationKind(StrEnum):
     DELETE_GROUP = "delete_group"
     CREATE_GROUP_SNAPSHOT = "create_group_snapshot"
     DELETE_GROUP_SNAPSHOT = "delete_group_snapshot"
+    FAILOVER_BACKEND = "failover_backend"
+    FAILBACK_BACKEND = "failback_backend"
 
 
 @dataclass(slots=True)

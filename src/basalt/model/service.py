@@ -34,15 +34,23 @@ def backend_of_host(host: str) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class ServiceRecord:
-    """What Basalt stores about a backend's service: whether an administrator disabled it.
+    """What Basalt stores about a backend's service: whether an administrator disabled
+    or froze it, and where it serves from (replication).
 
-    A backend without a record is enabled.
+    A backend without a record is enabled, not frozen, and serves from its own pools.
     """
 
     backend: str
     disabled: bool
     disabled_reason: str | None
     updated_at: datetime
+    frozen: bool = False
+    """Control-plane changes are refused (os-services freeze); I/O goes on."""
+    active_backend_id: str | None = None
+    """The replication target it serves from; None: its own pools."""
+    replication_status: str | None = None
+    """failing-over, failed-over or failover-error; None: as configured (enabled or
+    disabled)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +68,10 @@ class Service:
     """The backend of a cinder-volume service; None for the scheduler."""
     down_reason: str | None = None
     """Why the backend's driver could not report just now (state down)."""
+    replication_status: str = "disabled"
+    """disabled (no target), enabled, failing-over, failed-over or failover-error."""
+    active_backend_id: str | None = None
+    frozen: bool = False
 
     @property
     def status(self) -> str:

@@ -129,7 +129,11 @@ VOLUME_TRANSITIONS: frozenset[tuple[VolumeStatus, VolumeStatus]] = frozenset(
         (V.AVAILABLE, V.REVERTING),  # revert to a snapshot
         (V.REVERTING, V.AVAILABLE),  # reverted
         (V.REVERTING, V.ERROR),  # the revert failed half-way
-        (V.AVAILABLE, V.ERROR),  # reconciliation found the backend object gone
+        (V.AVAILABLE, V.ERROR),  # reconciliation found the backend object gone,
+        # or its backend failed over and it has no secondary copy (not replicated)
+        (V.IN_USE, V.ERROR),  # its backend failed over and it has no secondary copy
+        (V.ERROR, V.AVAILABLE),  # failback: the primary copy serves again
+        (V.ERROR, V.IN_USE),  # failback, still attached
     }
 )
 
@@ -200,6 +204,29 @@ OPERATION_TRANSITIONS: frozenset[tuple[OperationPhase, OperationPhase]] = frozen
     }
 )
 
+# Replication (basalt.model.replication.ReplicationStatus, values shared with Cinder).
+VOLUME_REPLICATION_TRANSITIONS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("enabled", "error"),  # a shipment failed; the secondary keeps the last good point
+        ("error", "enabled"),  # a later shipment completed
+        ("enabled", "failed-over"),  # the backend failed over: served from its secondary copy
+        ("error", "failed-over"),  # failed over with the last good point
+        ("failed-over", "enabled"),  # failed back: served from the primary, shipped again
+    }
+)
+
+BACKEND_REPLICATION_TRANSITIONS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("enabled", "failing-over"),  # failover to a target began
+        ("failing-over", "failed-over"),  # served from the target now
+        ("failing-over", "enabled"),  # the failover (or failback) failed before the switch,
+        # or a failback finished: served from the primary again
+        ("failed-over", "failing-over"),  # failback to default began
+        ("failing-over", "failover-error"),  # the switch happened half-way (see reconcile)
+        ("failover-error", "failing-over"),  # try again
+    }
+)
+
 VOLUME_STRANDED: dict[VolumeStatus, VolumeStatus] = {
     V.CREATING: V.ERROR,
     V.MANAGING: V.ERROR_MANAGING,
@@ -261,6 +288,7 @@ OPERATION_OPEN: frozenset[OperationPhase] = frozenset({P.PENDING, P.RUNNING})
 
 def check_transition(
     table: frozenset[tuple[StrEnum, StrEnum]]
+    | frozenset[tuple[str, str]]
     | frozenset[tuple[VolumeStatus, VolumeStatus]]
     | frozenset[tuple[SnapshotStatus, SnapshotStatus]]
     | frozenset[tuple[AttachStatus, AttachStatus]]
@@ -270,8 +298,8 @@ def check_transition(
     *,
     kind: str,
     resource_id: str,
-    current: StrEnum,
-    wanted: StrEnum,
+    current: StrEnum | str,
+    wanted: StrEnum | str,
     action: str,
 ) -> None:
     """Refuse a status change that the table does not allow.

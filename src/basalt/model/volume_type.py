@@ -74,6 +74,12 @@ class VolumeType:
     qos_specs_id: str | None = None
 
     @property
+    def replication_enabled(self) -> bool:
+        """Whether volumes of this type keep a secondary copy (``replication_enabled <is>
+        True``, which also makes the scheduler pick only pools of replicating backends)."""
+        return _is_true(self.extra_specs.get("replication_enabled"))
+
+    @property
     def multiattach(self) -> bool:
         """Whether volumes of this type may be attached to several hosts at once."""
         return _is_true(self.extra_specs.get("multiattach"))

@@ -34,6 +34,7 @@ from basalt.model import (
 )
 from basalt.model.group import Group, GroupSnapshot, GroupType
 from basalt.model.quota import QuotaResource, QuotaUsage
+from basalt.model.replication import VolumeReplica
 from basalt.model.service import ServiceRecord
 from basalt.model.states import GroupSnapshotStatus, GroupStatus
 from basalt.model.transfer import Transfer
@@ -100,6 +101,10 @@ class VolumeRepository(Protocol):
     def delete(self, volume_id: str) -> None: ...
     def ids(self) -> set[str]: ...
     def in_statuses(self, statuses: Collection[VolumeStatus]) -> list[Volume]: ...
+    def on_backend(self, backend: str) -> list[Volume]:
+        """Every volume of one backend, oldest first."""
+        ...
+
     def usage(self, project_id: str | None) -> tuple[int, int]:
         """(volume count, GiB) for the project (None: every project)."""
         ...
@@ -190,6 +195,23 @@ class ServiceRepository(Protocol):
 
     def put(self, record: ServiceRecord) -> None:
         """Store ``record``, replacing the backend's previous one."""
+        ...
+
+
+class ReplicaRepository(Protocol):
+    """Replicated volumes' records (basalt.model.replication.VolumeReplica)."""
+
+    def get(self, volume_id: str) -> VolumeReplica | None: ...
+    def for_backend(self, backend: str) -> list[VolumeReplica]:
+        """Every record of the backend's volumes, by volume id."""
+        ...
+
+    def put(self, replica: VolumeReplica) -> None:
+        """Store ``replica``, replacing the volume's previous record."""
+        ...
+
+    def delete(self, volume_id: str) -> None:
+        """Remove the volume's record (nothing if it has none)."""
         ...
 
 
@@ -460,6 +482,7 @@ class Transaction(Protocol):
     attachments: AttachmentRepository
     credentials: CredentialRepository
     services: ServiceRepository
+    replicas: ReplicaRepository
     volume_types: VolumeTypeRepository
     qos_specs: QosSpecsRepository
     transfers: TransferRepository

@@ -570,7 +570,9 @@ class AttachmentService(UseCases):
         for backend in self.pools.backend_names:
             wanted: dict[str, tuple[VolumeRef, ExportSpec]] = {}
             for volume in volumes.values():
-                if volume is not None and volume.backend == backend:
+                # An attached volume in error was left behind by a failover (not
+                # replicated): its target, if any, stays as it is.
+                if volume is not None and volume.backend == backend and volume.status != V.ERROR:
                     wanted[volume.id] = (volume_ref(volume), self._spec(volume))
             try:
                 done = self.pools.driver(backend).ensure_exports(wanted)

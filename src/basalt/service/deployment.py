@@ -12,16 +12,16 @@ existing volumes keep working. Basalt runs no clusters: the cluster calls say so
 from __future__ import annotations
 
 import builtins
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NoReturn
 
+from basalt.drivers.base import SupportsReplication
 from basalt.drivers.types import BackendStats
 from basalt.errors import (
     BackendUnavailableError,
     ClusterNotFoundError,
     ExtensionNotFoundError,
     InvalidInputError,
-    ReplicationNotConfiguredError,
     ServiceNotFoundError,
 )
 from basalt.model.extension import EXTENSIONS, Extension
@@ -41,7 +41,6 @@ from basalt.service.policy import authorize
 from basalt.service.pools import PoolService
 
 MAX_REASON_LENGTH = 255
-REPLICATION_ACTIONS = frozenset({"freeze", "thaw", "failover_host", "failover"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +51,8 @@ class BackendCapabilities:
     host: str
     driver: str
     stats: BackendStats
+    replication_targets: tuple[str, ...] = ()
+    """The backend_ids failover may name."""
 
 
 def disabled_backends(db: Database) -> dict[str, str | None]:
@@ -165,16 +166,6 @@ class DeploymentService:
         backend = self._backend(host, binary)
         return self._store(backend, disabled=True, reason=checked)
 
-    def replication(self, action: str, *, ctx: RequestContext | None = None) -> NoReturn:
-        """freeze, thaw, failover_host and failover: refused, replication is not configured.
-
-        Raises:
-            PermissionDeniedError: the caller is not an administrator.
-            ReplicationNotConfiguredError: always, once the caller may ask.
-        """
-        authorize(ctx or self.default_context, "service:failover")
-        raise ReplicationNotConfiguredError(action[:32])
-
     def availability_zones(
         self, *, ctx: RequestContext | None = None
     ) -> builtins.list[tuple[str, bool]]:
@@ -209,8 +200,15 @@ class DeploymentService:
             raise BackendUnavailableError(
                 backend, f"cannot report its capabilities now: {report.error}"
             )
-        driver = self.pools.driver(backend).driver_name
-        return BackendCapabilities(backend, backend_host(backend), driver, report.stats)
+        driver = self.pools.driver(backend)
+        targets = (
+            tuple(t.backend_id for t in driver.replication_targets())
+            if isinstance(driver, SupportsReplication)
+            else ()
+        )
+        return BackendCapabilities(
+            backend, backend_host(backend), driver.driver_name, report.stats, targets
+        )
 
     def clusters(self, *, ctx: RequestContext | None = None) -> builtins.list[str]:
         """Cluster names: none, Basalt runs as one service process.
@@ -271,7 +269,13 @@ class DeploymentService:
             current = tx.services.get(backend)
             if disabled and reason is None and current is not None:
                 reason = current.disabled_reason
-            record = ServiceRecord(backend, disabled, reason if disabled else None, utcnow())
+            base = current or ServiceRecord(backend, False, None, utcnow())
+            record = replace(
+                base,
+                disabled=disabled,
+                disabled_reason=reason if disabled else None,
+                updated_at=utcnow(),
+            )
             tx.services.put(record)
         self.pools.forget_disabled()
         return self._volume_service(backend, record)
@@ -313,7 +317,17 @@ class DeploymentService:
             disabled_reason=None if record is None else record.disabled_reason,
             backend=backend,
             down_reason=report.error,
+            replication_status=self._replication_status(backend, record),
+            active_backend_id=None if record is None else record.active_backend_id,
+            frozen=record is not None and record.frozen,
         )
+
+    def _replication_status(self, backend: str, record: ServiceRecord | None) -> str:
+        """disabled without a target; else the recorded state, enabled by default."""
+        driver = self.pools.driver(backend)
+        if not isinstance(driver, SupportsReplication) or not driver.replication_targets():
+            return "disabled"
+        return (record.replication_status if record is not None else None) or "enabled"
 
 
 def _checked_reason(reason: object) -> str:

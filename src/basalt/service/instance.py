@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, TypedDict
 
 from basalt.config import BackendSettings, Settings, load_settings
+from basalt.drivers.base import SupportsReplication
 from basalt.drivers.registry import DriverResources, build_driver
 from basalt.errors import DriverError
 from basalt.model import Pool
@@ -29,6 +30,8 @@ from basalt.service.pools import PoolService
 from basalt.service.qos import QosService
 from basalt.service.quotas import QuotaService
 from basalt.service.reconcile import Reconciler, ReconcileReport
+from basalt.service.replication import ReplicationService
+from basalt.service.replicator import Replicator
 from basalt.service.runner import OperationRunner
 from basalt.service.snapshots import SnapshotService
 from basalt.service.transfers import TransferService
@@ -115,6 +118,13 @@ class Basalt:
         self.deployment = DeploymentService(
             db=self.db, pools=self.pools, default_context=self.default_context
         )
+        self.replicator = Replicator(
+            db=self.db, pools=self.pools, tick_seconds=settings.replication.tick_seconds
+        )
+        self.volumes.replicator = self.replicator
+        self.replication = ReplicationService(**shared)
+        self.replication.replicator = self.replicator
+        self._restore_replication_state()
         self.messages = MessageService(
             db=self.db,
             default_context=self.default_context,
@@ -123,6 +133,20 @@ class Basalt:
         self.last_reconcile: ReconcileReport | None = None
         if reconcile:
             self._reconcile_or_close()
+        if settings.replication.run:
+            self.replicator.start()
+
+    def _restore_replication_state(self) -> None:
+        """Frozen backends, and backends serving from a replication target, as recorded."""
+        with self.db.transaction(write=False) as tx:
+            records = tx.services.all()
+        for record in records:
+            if record.backend not in self.pools.backend_names:
+                continue
+            self.pools.set_frozen(record.backend, record.frozen)
+            driver = self.pools.driver(record.backend)
+            if isinstance(driver, SupportsReplication) and record.active_backend_id is not None:
+                driver.serve_from(record.active_backend_id)
 
     def _reconcile_or_close(self) -> None:
         try:
@@ -134,6 +158,7 @@ class Basalt:
                 transfers=self.transfers,
                 groups=self.groups,
                 group_snapshots=self.group_snapshots,
+                replication=self.replication,
             ).run()
             self.last_reconcile.exports = self.attachments.ensure_exports()
         except BaseException:
@@ -172,6 +197,7 @@ class Basalt:
 
         The managed tgtd stops too, unless ``iscsi.keep_tgtd_running`` is set.
         """
+        self.replicator.close()
         self.runner.shutdown(wait=True)
         try:
             for name in self.pools.backend_names:

@@ -83,6 +83,7 @@ class ManageService(UseCases):
         """
         context = self._ctx(ctx, "volume:manage")
         backend, pool_name = self.pools.resolve(pool)
+        self.pools.require_not_frozen(backend, "manage a volume")
         ref = _checked_reference(reference)
         fields = (
             validate_name(name),
@@ -181,6 +182,7 @@ class ManageService(UseCases):
         with self.db.transaction() as tx:
             volume = self._volume(tx, volume_id, context)
             self._manager(volume.backend)
+            self.pools.require_not_frozen(volume.backend, "unmanage a volume")
             count = tx.snapshots.count_for_volume(volume.id)
             if count:
                 raise VolumeHasSnapshotsError(volume.id, count)
@@ -247,6 +249,7 @@ class ManageService(UseCases):
                 action="manage a snapshot of",
             )
         manager = self._manager(volume.backend)
+        self.pools.require_not_frozen(volume.backend, "manage a snapshot")
         size = manager.manage_snapshot_get_size(volume.pool, ref)
         params: dict[str, object] = {"reference": ref, "volume_id": volume.id, "name": fields[0]}
         now = utcnow()
@@ -318,6 +321,7 @@ class ManageService(UseCases):
             snapshot = self._snapshot(tx, snapshot_id, context)
             volume = self._volume(tx, snapshot.volume_id, context)
             self._manager(volume.backend)
+            self.pools.require_not_frozen(volume.backend, "unmanage a snapshot")
             move_snapshot(tx, snapshot, S.UNMANAGING, action="unmanage")
             operation = self._new_operation(
                 tx,

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from basalt.config import BackendSettings
-from basalt.drivers.base import SupportsQoS, VolumeDriver
+from basalt.drivers.base import SupportsQoS, SupportsReplication, VolumeDriver
 from basalt.drivers.types import BackendStats, PoolStats
 from basalt.errors import InsufficientCapacityError, NoValidBackendError, PoolNotFoundError
 from basalt.model.capacity import fits, provisionable_gib
@@ -237,7 +237,7 @@ def pool_capabilities(
         "driver": driver.driver_name,
         "QoS_support": isinstance(driver, SupportsQoS),
         "multiattach": True,
-        "replication_enabled": False,
+        **_replication_capabilities(driver),
         "thin_provisioning_support": pool.thin_provisioning,
         "thick_provisioning_support": not pool.thin_provisioning,
         "reflink": pool.reflink,
@@ -249,6 +249,18 @@ def pool_capabilities(
             driver_version=stats.driver_version,
         )
     return found
+
+
+def _replication_capabilities(driver: VolumeDriver) -> dict[str, object]:
+    """replication_enabled (a target, and serving from its own pools: a failed-over backend
+    takes no new replicated volumes), replication_type and replication_targets."""
+    if not isinstance(driver, SupportsReplication) or not driver.replication_targets():
+        return {"replication_enabled": False}
+    return {
+        "replication_enabled": driver.active_backend_id() is None,
+        "replication_type": "async",
+        "replication_targets": [t.backend_id for t in driver.replication_targets()],
+    }
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,7 @@ R, M, A = Role.READER, Role.MEMBER, Role.ADMIN
 RULES: dict[str, Role] = {
     # volumes
     "volume:get": R,
+    "volume_replication:get": R,  # its replication: status, last shipment, lag
     "volume:create": M,
     "volume:update": M,  # name, description, metadata, bootable
     "volume:update_readonly_flag": M,

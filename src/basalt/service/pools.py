@@ -29,6 +29,7 @@ from basalt.drivers.base import VolumeDriver
 from basalt.drivers.types import BackendStats
 from basalt.errors import (
     BackendDisabledError,
+    BackendFrozenError,
     BackendNotFoundError,
     BasaltError,
     InvalidInputError,
@@ -81,6 +82,7 @@ class PoolService:
         self._reported_at: dict[str, datetime] = {}
         self._load_disabled: DisabledLoader = disabled or dict
         self._disabled: tuple[float, dict[str, str | None]] | None = None
+        self._frozen: set[str] = set()
         self._lock = threading.Lock()
         self.placement = Placement(self, scheduler or SchedulerSettings(), volume_counts or dict)
         """Where new volumes go, and the capacity claims counted between reports."""
@@ -155,6 +157,24 @@ class PoolService:
         """Read the disabled backends again on next use (after this process changed them)."""
         with self._lock:
             self._disabled = None
+
+    def set_frozen(self, backend: str, frozen: bool) -> None:
+        """Record that the backend is (no longer) frozen; the database holds the truth,
+        loaded here at start (one process owns the operations of its database)."""
+        with self._lock:
+            (self._frozen.add if frozen else self._frozen.discard)(backend)
+
+    def require_not_frozen(self, backend: str, action: str) -> None:
+        """The one check of freeze: control-plane changes of a frozen backend's volumes
+        and snapshots are refused (attach, detach and I/O go on).
+
+        Raises:
+            BackendFrozenError: naming the backend and the action.
+        """
+        with self._lock:
+            frozen = backend in self._frozen
+        if frozen:
+            raise BackendFrozenError(backend, action)
 
     def list(self, *, refresh: bool = False) -> builtins.list[Pool]:
         """Every pool of every backend with its capacity."""

@@ -47,6 +47,7 @@ from basalt.service.journal import (
 from basalt.service.manage import ManageService
 from basalt.service.provider_info import refresh_provider_info
 from basalt.service.refs import snapshot_ref, volume_ref
+from basalt.service.replication import ReplicationService
 from basalt.service.runner import OperationScope, mark_phase
 from basalt.service.snapshots import SnapshotService
 from basalt.service.transfer_accept import TransferAccept
@@ -99,10 +100,12 @@ class Reconciler:
         transfers: TransferAccept,
         groups: GroupService | None = None,
         group_snapshots: GroupSnapshotService | None = None,
+        replication: ReplicationService | None = None,
     ) -> None:
         self.volumes = volumes
         self.groups = groups
         self.group_snapshots = group_snapshots
+        self.replication = replication
         self.transfers = transfers
         self.snapshots = snapshots
         self.manage = manage
@@ -190,6 +193,8 @@ class Reconciler:
             return self.attachments.recover(operation, scope)
         if kind == K.ACCEPT_TRANSFER:
             return self.transfers.recover_accept(operation, scope)
+        if kind in (K.FAILOVER_BACKEND, K.FAILBACK_BACKEND) and self.replication is not None:
+            return self.replication.recover(operation, scope)
         return True
 
     def _settle_created_volume(self, scope: OperationScope, volume: Volume) -> bool:

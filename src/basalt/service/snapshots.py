@@ -123,6 +123,7 @@ class SnapshotService(UseCases):
         try:
             with self.db.transaction() as tx:
                 volume = self._volume(tx, volume_id, context)
+                self.pools.require_not_frozen(volume.backend, "snapshot a volume")
                 if volume.status not in SNAPSHOTTABLE or (
                     not allow_in_use and volume.status != VolumeStatus.AVAILABLE
                 ):
@@ -336,6 +337,9 @@ class SnapshotService(UseCases):
         with self.db.transaction() as tx:
             snapshot = self._snapshot(tx, snapshot_id, context)
             refuse_member_snapshot(snapshot)
+            origin = tx.volumes.get(snapshot.volume_id)
+            if origin is not None:
+                self.pools.require_not_frozen(origin.backend, "delete a snapshot")
             if tx.volumes.copies_in_progress(snapshot.id):
                 raise ResourceBusyError(
                     f"a volume is being created from snapshot {snapshot.id}",

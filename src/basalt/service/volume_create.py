@@ -38,6 +38,7 @@ from basalt.service.context import RequestContext
 from basalt.service.group_rules import group_for_new_volume, visible_group
 from basalt.service.journal import move_volume
 from basalt.service.refs import snapshot_ref, volume_ref
+from basalt.service.replicator import Replicator
 from basalt.service.runner import OperationHandle, OperationScope
 from basalt.service.schedule_requests import schedule_request
 from basalt.service.scheduler import Explanation, ScheduleRequest
@@ -50,6 +51,8 @@ class VolumeCreation(UseCases):
     """The create use cases of VolumeService."""
 
     types: VolumeTypeService
+    replicator: Replicator
+    """Set by the Basalt facade: records new replicated volumes, drops deleted ones."""
 
     def create(
         self,
@@ -227,6 +230,7 @@ class VolumeCreation(UseCases):
             # A copy is made in its source's pool, even on a disabled backend; the
             # pool must still meet the copy's type and have room for it.
             self.pools.placement.place_on(backend, pool_name, request, enabled=True)
+        self.pools.require_not_frozen(backend, "create a volume")
         with self.db.transaction() as tx:
             # Again under the write lock: the source may have changed meanwhile.
             backend, pool_name, source = self._placement(
@@ -259,6 +263,8 @@ class VolumeCreation(UseCases):
                 volume.group_id = group_for_new_volume(
                     tx, ctx, group_id, volume_type_id=volume_type.id, backend=backend
                 ).id
+            if volume_type.replication_enabled:
+                self.replicator.record_new(tx, volume)
             operation = self._open_for_new(
                 tx,
                 kind=kind,

@@ -73,6 +73,8 @@ class VolumeMigration(UseCases):
         context = self._ctx(ctx, "volume:migrate")
         dest_backend, dest_pool = self.pools.resolve(host)
         seen = self._load_volume(volume_id, context)
+        self.pools.require_not_frozen(seen.backend, "migrate a volume")
+        self.pools.require_not_frozen(dest_backend, "migrate a volume to it")
         self._check_migration(seen, dest_backend, dest_pool, force_host_copy)
         with self.db.transaction(write=False) as tx:
             request = schedule_request(
@@ -104,6 +106,7 @@ class VolumeMigration(UseCases):
         """
         with self.db.transaction() as tx:
             volume = self._volume(tx, volume_id, context)
+            self.pools.require_not_frozen(volume.backend, "migrate a volume")
             self._check_migration(volume, dest_backend, dest_pool, force_host_copy)
             if tx.snapshots.count_for_volume(volume.id):
                 raise InvalidInputError(

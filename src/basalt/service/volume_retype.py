@@ -108,6 +108,7 @@ class VolumeRetype(VolumeMigration):
     ) -> OperationHandle[Volume]:
         with self.db.transaction() as tx:
             volume = self._volume(tx, volume_id, context)
+            self.pools.require_not_frozen(volume.backend, "retype a volume")
             _require_available(volume)
             params = self._begin_retype(tx, volume, target)
             operation = self._new_operation(

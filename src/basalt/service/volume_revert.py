@@ -45,6 +45,7 @@ class VolumeRevert(UseCases):
         context = self._ctx(ctx, "volume:revert")
         with self.db.transaction() as tx:
             volume = self._volume(tx, volume_id, context)
+            self.pools.require_not_frozen(volume.backend, "revert a volume")
             snapshot = self._snapshot(tx, snapshot_id, context)
             self._reverter(volume.backend)
             _require_latest(tx, volume, snapshot)

@@ -224,6 +224,7 @@ class VolumeService(VolumeCreation, VolumeRevert, VolumeRetype, VolumeAdmin):
         self.pools.placement.claim(seen.backend, seen.pool, size - seen.size_gib)
         with self.db.transaction() as tx:
             volume = self._volume(tx, volume_id, context)
+            self.pools.require_not_frozen(volume.backend, "extend a volume")
             _require_growth(volume, size)
             self.quotas.check(tx, volume.project_id, QuotaDeltas.for_growth(volume, size))
             move_volume(tx, volume, V.EXTENDING, action="extend")
@@ -293,6 +294,7 @@ class VolumeService(VolumeCreation, VolumeRevert, VolumeRetype, VolumeAdmin):
         with self.db.transaction() as tx:
             volume = self._volume(tx, volume_id, context)
             refuse_alone(volume, "be deleted")
+            self.pools.require_not_frozen(volume.backend, "delete a volume")
             held = volume.status in HOLDS_ATTACHMENTS
             attached = tx.attachments.for_volume(volume.id) if held else []
             if attached:
@@ -354,6 +356,8 @@ class VolumeService(VolumeCreation, VolumeRevert, VolumeRetype, VolumeAdmin):
                     tx.snapshots.delete(snap.id)
                     scope.flush(tx)
             scope.driver_call("delete_volume", lambda: driver.delete_volume(volume_ref(volume)))
+            if volume.replication_status not in (None, "disabled"):
+                scope.driver_call("delete_replica", lambda: self.replicator.drop(volume))
         except Exception as exc:
             self._fail_delete(scope, volume, exc)
             raise

@@ -65,7 +65,11 @@ def test_snapshot_kinds_are_snapshot_messages() -> None:
         k for k in OperationKind if k.endswith("_snapshot") and "volume" not in k
     } - group_kinds
     assert set(kinds_of_type("VOLUME_SNAPSHOT")) == snapshot_kinds
-    assert set(kinds_of_type("VOLUME")) == set(OperationKind) - snapshot_kinds - group_kinds
+    backend_kinds = {OperationKind.FAILOVER_BACKEND, OperationKind.FAILBACK_BACKEND}
+    assert set(kinds_of_type("SERVICE")) == backend_kinds
+    assert set(kinds_of_type("VOLUME")) == (
+        set(OperationKind) - snapshot_kinds - group_kinds - backend_kinds
+    )
     assert {*kinds_of_type("GROUP"), *kinds_of_type("GROUP_SNAPSHOT")} == group_kinds
     assert kinds_of_type("BACKUP") == []
 

@@ -47,7 +47,7 @@ def capabilities_view(found: BackendCapabilities) -> dict[str, object]:
         "display_name": f"Capabilities of backend {found.backend} ({found.driver} driver)",
         "description": f"What volumes on {found.host} can use, as its driver reports it.",
         "visibility": "public",
-        "replication_targets": [],
+        "replication_targets": list(found.replication_targets),
         "properties": {
             name: {"title": title, "description": text, "type": "boolean"}
             for name, (title, text) in _PROPERTIES.items()

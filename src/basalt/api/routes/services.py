@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request
+from fastapi import Request, Response
 
 from basalt.api.auth import context_from
 from basalt.api.bodies import ServiceChange
 from basalt.api.responses import ServiceList, ServiceUpdated, answers, query
-from basalt.api.routes.common import api_router, basalt_of
+from basalt.api.routes.common import api_router, basalt_of, settle
 from basalt.api.schemas import stamp
 from basalt.errors import InvalidInputError
 from basalt.model.service import VOLUME_BINARY, Service
-from basalt.service.deployment import REPLICATION_ACTIONS
 
 router = api_router(prefix="/v3/{project_id}/os-services", tags=["services"])
 STATUS_ACTIONS = ("enable", "disable", "disable-log-reason")
+REPLICATION_ACTIONS = ("freeze", "thaw", "failover_host", "failover")
 
 
 @router.get("", **answers(ServiceList), **query("host", "binary"))
@@ -29,22 +29,60 @@ def list_services(project_id: str, request: Request) -> dict[str, object]:
     return {"services": [service_view(s) for s in services]}
 
 
+@router.put("/freeze", **answers(None, description="frozen"))
+def freeze(project_id: str, change: ServiceChange, request: Request) -> Response:
+    """Refuse control-plane changes on a backend ``{"host": "basalt@<backend>"}``; I/O goes on."""
+    basalt_of(request).replication.freeze(_host(change), ctx=context_from(request))
+    return Response(status_code=200)
+
+
+@router.put("/thaw", **answers(None, description="thawed"))
+def thaw(project_id: str, change: ServiceChange, request: Request) -> Response:
+    """Accept control-plane changes on a backend again ``{"host": "basalt@<backend>"}``."""
+    basalt_of(request).replication.thaw(_host(change), ctx=context_from(request))
+    return Response(status_code=200)
+
+
+@router.put("/failover_host", **answers(None, 202, "failover started"))
+def failover_host(project_id: str, change: ServiceChange, request: Request) -> Response:
+    """Fail a backend over ``{"host": "basalt@<backend>", "backend_id": "<target>"}``;
+    ``backend_id`` ``default`` fails back. The operation's id is in x-basalt-operation-id."""
+    return _failover(change, request)
+
+
+@router.put("/failover", **answers(None, 202, "failover started"))
+def failover(project_id: str, change: ServiceChange, request: Request) -> Response:
+    """3.26's name of failover_host (``host`` or ``cluster``; Basalt has no clusters)."""
+    return _failover(change, request)
+
+
+def _failover(change: ServiceChange, request: Request) -> Response:
+    handle = basalt_of(request).replication.failover(
+        _host(change), change.backend_id, ctx=context_from(request)
+    )
+    settle(request, handle)
+    return Response(status_code=202, headers={"x-basalt-operation-id": handle.operation_id})
+
+
+def _host(change: ServiceChange) -> str:
+    if change.cluster is not None and change.host is None:
+        raise InvalidInputError("cluster", "Basalt runs no clusters", hint="name the host")
+    return _text(change.model_dump(exclude_unset=True), "host")
+
+
 @router.put("/{action}", **answers(ServiceUpdated))
 def update_service(
     project_id: str, action: str, change: ServiceChange, request: Request
 ) -> dict[str, object]:
-    """enable, disable, disable-log-reason ``{"host", "binary"[, "disabled_reason"]}``;
-    freeze, thaw, failover_host and failover are refused (no replication)."""
+    """enable, disable, disable-log-reason ``{"host", "binary"[, "disabled_reason"]}``."""
     ctx = context_from(request)
     body = change.model_dump(exclude_unset=True)
     deployment = basalt_of(request).deployment
-    if action in REPLICATION_ACTIONS:
-        deployment.replication(action, ctx=ctx)
     if action not in STATUS_ACTIONS:
         raise InvalidInputError(
             "action",
             f"{action[:32]!r} is not an os-services action Basalt knows",
-            hint=f"supported: {', '.join(STATUS_ACTIONS)}",
+            hint=f"supported: {', '.join(STATUS_ACTIONS + REPLICATION_ACTIONS)}",
         )
     host = _text(body, "host")
     binary = body.get("binary", body.get("service"))
@@ -90,5 +128,9 @@ def service_view(service: Service) -> dict[str, object]:
         "disabled_reason": service.disabled_reason,
     }
     if service.binary == VOLUME_BINARY:
-        view.update(replication_status="disabled", active_backend_id=None, frozen=False)
+        view.update(
+            replication_status=service.replication_status,
+            active_backend_id=service.active_backend_id,
+            frozen=service.frozen,
+        )
     return view

@@ -19,6 +19,10 @@ Coverage (Cinder method -> Basalt method, all done):
     initialize_connection, terminate_connection     -> connect, disconnect (export.py)
     create_export, ensure_export(s), remove_export  -> inside connect / ensure_exports /
                                                        disconnect (one tgt target per volume)
+    failover_host / failover (replication_device)   -> failover, failback, replicate_volume
+                                                       (replicate.py; asynchronous only)
+    freeze_backend, thaw_backend                    -> freeze, thaw (nothing to do here: the
+                                                       service refuses changes while frozen)
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from basalt.drivers.file.layout import (
 )
 from basalt.drivers.file.manage import FileManage
 from basalt.drivers.file.migrate import FileMigrate
+from basalt.drivers.file.replicate import FileReplicaTarget, FileReplication
 from basalt.drivers.file.revert import FileRevert
 from basalt.drivers.types import (
     GIB,
@@ -64,12 +69,15 @@ if TYPE_CHECKING:
     from basalt.export import IscsiExporter
 
 
-class FileDriver(FileManage, FileExport, FileRevert, FileMigrate, FileGroups, VolumeDriver):
+class FileDriver(
+    FileManage, FileExport, FileRevert, FileMigrate, FileGroups, FileReplication, VolumeDriver
+):
     """Volumes as sparse files in pool directories; snapshots and clones by reflink.
 
     Also implements :class:`basalt.drivers.base.SupportsManage`, ``SupportsRevert``,
     ``SupportsMigration``, ``SupportsRetype``, ``SupportsDataAccess`` and
-    ``SupportsGroups`` (groups.py). Volumes are
+    ``SupportsGroups`` (groups.py) and ``SupportsReplication`` (secondary copies in other
+    directories). Volumes are
     exported over iSCSI through ``exporter`` (shared by every file backend of one
     Basalt); without one, connect answers ExportUnavailableError.
     """
@@ -83,11 +91,15 @@ class FileDriver(FileManage, FileExport, FileRevert, FileMigrate, FileGroups, Vo
         backend_name: str,
         pools: Mapping[str, str | Path],
         exporter: IscsiExporter | None = None,
+        replication: Sequence[FileReplicaTarget] = (),
     ) -> None:
         super().__init__(backend_name=backend_name)
         self._pools = PoolSet(backend_name=backend_name, pools=pools)
+        self._primary = self._pools
         self._exporter = exporter
         self._reflink: dict[str, bool] = {}
+        self._replica_targets = {t.backend_id: t for t in replication}
+        self._active_backend: str | None = None
 
     # -- pools ---------------------------------------------------------------------
 
@@ -128,6 +140,7 @@ class FileDriver(FileManage, FileExport, FileRevert, FileMigrate, FileGroups, Vo
                     layout.directory(kind).mkdir(parents=True, exist_ok=True)
             self._reflink.pop(pool, None)
             self.reflink_supported(pool)
+        self.recover_replicas()
 
     def check_setup(self) -> None:
         """Check every pool's directories exist and are writable, changing nothing.
@@ -180,6 +193,12 @@ class FileDriver(FileManage, FileExport, FileRevert, FileMigrate, FileGroups, Vo
             reflink=self.reflink_supported(pool),
             location=str(layout.root),
         )
+
+    def freeze(self) -> None:
+        """Nothing to hold: the service refuses control-plane changes while frozen."""
+
+    def thaw(self) -> None:
+        """Nothing to release (see :meth:`freeze`)."""
 
     # -- volumes -------------------------------------------------------------------
 

@@ -150,9 +150,14 @@ class PoolLayout:
     """The paths of one pool directory."""
 
     root: Path
+    snapshot_root: Path | None = None
+    """Where snapshots live when not under ``root``: a failed-over pool serves its
+    volumes from the secondary copy, and its snapshots (not replicated) stay put."""
 
     def directory(self, kind: ObjectKind) -> Path:
         """The directory holding objects of ``kind``."""
+        if kind is ObjectKind.SNAPSHOT and self.snapshot_root is not None:
+            return self.snapshot_root / kind.value
         return self.root / kind.value
 
     def object_path(self, kind: ObjectKind, object_id: str) -> Path:
@@ -178,15 +183,25 @@ class PoolLayout:
 
     def location(self, path: Path) -> str:
         """The provider location of an object: its path relative to the pool."""
-        return path.relative_to(self.root).as_posix()
+        return f"{path.parent.name}/{path.name}"
 
 
 class PoolSet:
     """The pools of one backend, by name, and how their errors are reported."""
 
-    def __init__(self, *, backend_name: str, pools: Mapping[str, str | Path]) -> None:
+    def __init__(
+        self,
+        *,
+        backend_name: str,
+        pools: Mapping[str, str | Path],
+        snapshot_roots: Mapping[str, str | Path] | None = None,
+    ) -> None:
         self.backend_name = backend_name
-        self._layouts = {name: PoolLayout(Path(path)) for name, path in pools.items()}
+        kept = snapshot_roots or {}
+        self._layouts = {
+            name: PoolLayout(Path(path), None if name not in kept else Path(kept[name]))
+            for name, path in pools.items()
+        }
 
     def items(self) -> ItemsView[str, PoolLayout]:
         """(pool name, layout) for every pool."""

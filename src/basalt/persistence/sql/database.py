@@ -43,6 +43,7 @@ from basalt.persistence.base import (
     OperationRepository,
     QosSpecsRepository,
     QuotaRepository,
+    ReplicaRepository,
     ServiceRepository,
     SnapshotRepository,
     TransferRepository,
@@ -60,6 +61,7 @@ from basalt.persistence.sql.groups import (
 from basalt.persistence.sql.idempotency import SqlIdempotencyRepository
 from basalt.persistence.sql.operations import SqlOperationRepository
 from basalt.persistence.sql.quotas import SqlQuotaRepository
+from basalt.persistence.sql.replicas import SqlReplicaRepository
 from basalt.persistence.sql.services import SqlServiceRepository
 from basalt.persistence.sql.snapshots import SqlSnapshotRepository
 from basalt.persistence.sql.transfers import SqlTransferRepository
@@ -117,6 +119,7 @@ class SqlTransaction:
         self.attachments: AttachmentRepository = SqlAttachmentRepository(unit)
         self.credentials: CredentialRepository = SqlCredentialRepository(unit)
         self.services: ServiceRepository = SqlServiceRepository(unit)
+        self.replicas: ReplicaRepository = SqlReplicaRepository(unit)
         self.volume_types: VolumeTypeRepository = SqlVolumeTypeRepository(unit)
         self.qos_specs: QosSpecsRepository = SqlQosSpecsRepository(unit)
         self.transfers: TransferRepository = SqlTransferRepository(unit)

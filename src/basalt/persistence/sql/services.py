@@ -17,6 +17,9 @@ def _record(m: Any) -> ServiceRecord:
         disabled=bool(m["disabled"]),
         disabled_reason=m["disabled_reason"],
         updated_at=m["updated_at"],
+        frozen=bool(m["frozen"]),
+        active_backend_id=m["active_backend_id"],
+        replication_status=m["replication_status"],
     )
 
 
@@ -49,6 +52,9 @@ class SqlServiceRepository:
             "disabled": record.disabled,
             "disabled_reason": record.disabled_reason,
             "updated_at": record.updated_at,
+            "frozen": record.frozen,
+            "active_backend_id": record.active_backend_id,
+            "replication_status": record.replication_status,
         }
         conn = self._unit.core
         conn.execute(

@@ -297,6 +297,28 @@ services = sa.Table(
     sa.Column("disabled", sa.Boolean, nullable=False),
     sa.Column("disabled_reason", sa.String(255), nullable=True),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("frozen", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("active_backend_id", sa.String(64), nullable=True),
+    sa.Column("replication_status", sa.String(32), nullable=True),
+)
+
+volume_replicas = sa.Table(
+    "volume_replicas",
+    metadata,
+    # One row per replicated volume: its last shipments to its replication target.
+    sa.Column("volume_id", sa.String(36), primary_key=True),
+    sa.Column("backend", sa.String(255), nullable=False, index=True),
+    sa.Column("target_id", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("last_sync_at", UTCDateTime, nullable=True),
+    sa.Column("last_attempt_at", UTCDateTime, nullable=True),
+    sa.Column("last_duration_ms", sa.Float, nullable=True),
+    sa.Column("last_bytes_shipped", sa.BigInteger, nullable=False),
+    sa.Column("bytes_shipped_total", sa.BigInteger, nullable=False),
+    sa.Column("syncs", sa.Integer, nullable=False),
+    sa.Column("last_method", sa.String(16), nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
 )
 
 QUOTA_FOR_EVERY_TYPE = ""

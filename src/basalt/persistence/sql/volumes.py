@@ -165,6 +165,11 @@ class SqlVolumeRepository:
         )
         return [_volume(r._mapping) for r in self._unit.core.execute(statement)]
 
+    def on_backend(self, backend: str) -> list[Volume]:
+        """Every volume of one backend, oldest first."""
+        statement = sa.select(volumes).where(volumes.c.backend == backend).order_by(*_ORDER)
+        return [_volume(r._mapping) for r in self._unit.core.execute(statement)]
+
     def usage(self, project_id: str | None) -> tuple[int, int]:
         """(volume count, GiB) for the project (None: every project)."""
         statement = sa.select(

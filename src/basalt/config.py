@@ -298,17 +298,21 @@ class QuotaSettings(BaseModel):
 
 
 class ReplicationTargetSettings(BaseModel):
-    """One replication target of a ``file`` backend (Cinder's replication_device):
-    ``{ backend_id = "dr", pools = { default = "/mnt/dr/basalt" }, interval_seconds = 30 }``.
+    """One replication target of a backend (Cinder's replication_device).
 
-    Every pool of the backend needs a secondary directory, distinct from the pool's
-    own (another filesystem keeps the copies when the primary's is lost).
+    A ``file`` backend names a secondary directory for every pool, distinct from the
+    pool's own (another filesystem keeps the copies when the primary's is lost):
+    ``{ backend_id = "dr", pools = { default = "/mnt/dr/basalt" }, interval_seconds = 30 }``.
+    A ``solidfire`` backend names another Element cluster, whose volumes are paired
+    with the primary's: ``{ backend_id = "dr", solidfire = { url = ..., login = ...,
+    password = ... } }``.
     """
 
     model_config = ConfigDict(extra="forbid")
 
     backend_id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
-    pools: dict[str, str] = Field(min_length=1)
+    pools: dict[str, str] = Field(default_factory=dict)
+    solidfire: SolidFireSettings | None = None
     interval_seconds: float = Field(
         default=30.0,
         gt=0.0,
@@ -352,9 +356,18 @@ class BackendSettings(BaseModel):
         ids = [t.backend_id for t in self.replication_targets]
         if len(set(ids)) != len(ids):
             raise ValueError("replication_targets: a backend_id is listed twice")
-        if self.replication_targets and self.driver != "file":
-            raise ValueError(f"replication_targets: driver {self.driver!r} does not replicate yet")
-        if self.pools:
+        for target in self.replication_targets:
+            if self.driver == "file" and (not target.pools or target.solidfire is not None):
+                raise ValueError(
+                    f"replication target {target.backend_id}: a file backend's target names "
+                    "a secondary directory per pool (pools), and no solidfire table"
+                )
+            if self.driver == "solidfire" and (target.solidfire is None or target.pools):
+                raise ValueError(
+                    f"replication target {target.backend_id}: a solidfire backend's target "
+                    "names another cluster (a solidfire table), and no pools"
+                )
+        if self.driver == "file" and self.pools:
             check_replication_pools(self)
         return self
 

@@ -49,7 +49,9 @@ def _solidfire(settings: BackendSettings, resources: DriverResources) -> VolumeD
 
     if settings.solidfire is None:  # BackendSettings refuses this; keep mypy honest
         raise ConfigError(f"backend {settings.name}: driver solidfire needs a solidfire table")
-    return SolidFireDriver.from_settings(settings.name, settings.solidfire)
+    return SolidFireDriver.from_settings(
+        settings.name, settings.solidfire, settings.replication_targets
+    )
 
 
 DRIVERS: dict[str, Callable[[BackendSettings, DriverResources], VolumeDriver]] = {

@@ -61,8 +61,13 @@ class SolidFireCommon(VolumeDriver):
             self._cluster = self.read_cluster()
         return self._cluster
 
-    def read_cluster(self) -> ClusterInfo:
+    def read_cluster(
+        self, client: SolidFireClient | None = None, array: ElementArray | None = None
+    ) -> ClusterInfo:
         """Read the cluster's identity and API version and check the version.
+
+        Args:
+            client, array: another cluster's (a replication target); default: this one's.
 
         Returns:
             The cluster's identity (GetClusterInfo + GetClusterVersionInfo).
@@ -71,13 +76,14 @@ class SolidFireCommon(VolumeDriver):
             SolidFireVersionError: the cluster's API is older than HIGHEST_VERSION.
             SolidFireError: the cluster could not be read.
         """
-        info = self.client.call("GetClusterInfo")
-        version = self.client.call("GetClusterVersionInfo")
+        client, array = client or self.client, array or self.array
+        info = client.call("GetClusterInfo")
+        version = client.call("GetClusterVersionInfo")
         try:
             cluster = ClusterInfo.from_replies(info, version)
             speaks = version_tuple(cluster.api_version)
         except ValueError as exc:
-            raise self.array.malformed("GetClusterInfo/GetClusterVersionInfo", str(exc)) from exc
+            raise array.malformed("GetClusterInfo/GetClusterVersionInfo", str(exc)) from exc
         if speaks < version_tuple(HIGHEST_VERSION):
             raise SolidFireVersionError(
                 self.backend_name,

@@ -25,6 +25,7 @@ from basalt.drivers.solidfire.naming import Naming, parse_provider_id, provider_
 from basalt.drivers.solidfire.objects import ClusterInfo
 from basalt.drivers.solidfire.options import SolidFireOptions
 from basalt.drivers.solidfire.qos import element_qos
+from basalt.drivers.solidfire.replication import SolidFireReplication
 from basalt.drivers.solidfire.transfer import SolidFireTransfer
 from basalt.drivers.types import (
     GIB,
@@ -41,12 +42,12 @@ from basalt.drivers.types import (
 from basalt.errors import DriverError, InvalidInputError
 
 if TYPE_CHECKING:
-    from basalt.config import SolidFireSettings
+    from basalt.config import ReplicationTargetSettings, SolidFireSettings
 
 log = logging.getLogger(__name__)
 
 
-class SolidFireDriver(SolidFireManage, SolidFireGroups, SolidFireTransfer):
+class SolidFireDriver(SolidFireManage, SolidFireGroups, SolidFireTransfer, SolidFireReplication):
     """Volumes, snapshots and clones on one Element cluster over JSON-RPC.
 
     Also implements :class:`basalt.drivers.base.SupportsManage` (volumes; see
@@ -59,30 +60,22 @@ class SolidFireDriver(SolidFireManage, SolidFireGroups, SolidFireTransfer):
     vendor_name = "NetApp SolidFire"
 
     @classmethod
-    def from_settings(cls, backend_name: str, settings: SolidFireSettings) -> SolidFireDriver:
+    def from_settings(
+        cls,
+        backend_name: str,
+        settings: SolidFireSettings,
+        targets: Sequence[ReplicationTargetSettings] = (),
+    ) -> SolidFireDriver:
         """Build the driver and its client from a backend's ``[solidfire]`` settings.
 
         Args:
             backend_name: the backend's name.
             settings: its validated SolidFire settings.
+            targets: replication targets (each another cluster's settings).
 
         Returns:
             A driver that has not called the cluster yet (``setup`` does).
         """
-        client = SolidFireClient(
-            backend_name=backend_name,
-            url=settings.endpoint,
-            login=settings.login,
-            password=settings.password.get_secret_value(),
-            verify=settings.verify,
-            transport=settings.transport,
-            timeout_seconds=settings.timeout_seconds,
-            retry=RetryPolicy(
-                attempts=settings.retry_attempts,
-                total_seconds=settings.retry_total_seconds,
-                initial_delay_seconds=settings.retry_initial_delay_seconds,
-            ),
-        )
         options = SolidFireOptions(
             pool_name=settings.pool_name,
             naming=Naming(
@@ -93,7 +86,17 @@ class SolidFireDriver(SolidFireManage, SolidFireGroups, SolidFireTransfer):
             poll_interval_seconds=settings.poll_interval_seconds,
             settle_seconds=settings.create_settle_seconds,
         )
-        return cls(backend_name=backend_name, client=client, options=options)
+        driver = cls(
+            backend_name=backend_name, client=_client(backend_name, settings), options=options
+        )
+        for target in targets:
+            assert target.solidfire is not None  # BackendSettings checked it
+            driver.add_replication_target(
+                target.backend_id,
+                _client(backend_name, target.solidfire),
+                interval_seconds=target.interval_seconds,
+            )
+        return driver
 
     def setup(self) -> None:
         """Read the cluster's identity and API version (GetClusterInfo, GetClusterVersionInfo).
@@ -418,3 +421,20 @@ def _capabilities(capacity: Mapping[str, Any], cluster: ClusterInfo) -> dict[str
     found: dict[str, object] = {key: capacity[key] for key in keys if key in capacity}
     found.update(cluster_uuid=cluster.uuid, api_version=cluster.api_version, qos=True)
     return found
+
+
+def _client(backend_name: str, settings: SolidFireSettings) -> SolidFireClient:
+    return SolidFireClient(
+        backend_name=backend_name,
+        url=settings.endpoint,
+        login=settings.login,
+        password=settings.password.get_secret_value(),
+        verify=settings.verify,
+        transport=settings.transport,
+        timeout_seconds=settings.timeout_seconds,
+        retry=RetryPolicy(
+            attempts=settings.retry_attempts,
+            total_seconds=settings.retry_total_seconds,
+            initial_delay_seconds=settings.retry_initial_delay_seconds,
+        ),
+    )

@@ -5,9 +5,9 @@ the disabled backends, each backend's configuration (zone, reserved percentage,
 over-subscription ratio, volume_backend_name) and the volume count per pool. A
 backend that cannot report is a candidate that is down, so explanations still
 list it. The fast :class:`Scheduler` keeps them until a report or the disabled set
-changes; between reports it counts every placement and every capacity claim
-(extend, migration destination, a pool named by the caller), so a burst of
-requests cannot all pass on one stale figure.
+changes; between reports it counts every placement (the scheduler's choices,
+pools named by callers, copies, migration destinations) and every extend's
+growth, so a burst of requests cannot all pass on one stale figure.
 """
 
 from __future__ import annotations
@@ -125,8 +125,9 @@ class Placement:
     def claim(self, backend: str, pool: str, size_gib: int) -> None:
         """Refuse ``size_gib`` more on a pool that cannot provision it, else count it.
 
-        For work on existing volumes (extend, a migration's destination): only the
-        capacity rule applies.
+        For growth of an existing volume (extend): only the capacity rule applies. New
+        volumes, copies and migration destinations go through :meth:`place` or
+        :meth:`place_on`, which count them the same way.
 
         Raises:
             InsufficientCapacityError: it does not fit (the backend's pools are read

@@ -272,6 +272,32 @@ def test_settings_refuse_a_target_without_every_pool(tmp_path: Path) -> None:
         ).resolved_backends
 
 
+def test_settings_refuse_a_target_of_the_wrong_kind(tmp_path: Path) -> None:
+    element = {"url": "https://dr.test", "login": "admin", "password": "admin"}
+    with pytest.raises(ValueError, match="a file backend's target names a secondary directory"):
+        Settings(
+            data_dir=tmp_path,
+            backends=[
+                {
+                    "name": "file",
+                    "replication_targets": [{"backend_id": "dr", "solidfire": element}],
+                }
+            ],
+        )
+    with pytest.raises(ValueError, match="a solidfire backend's target names another cluster"):
+        Settings(
+            data_dir=tmp_path,
+            backends=[
+                {
+                    "name": "sf",
+                    "driver": "solidfire",
+                    "solidfire": element,
+                    "replication_targets": [{"backend_id": "dr", "pools": {"default": "/x"}}],
+                }
+            ],
+        )
+
+
 def test_backends_without_replication_say_so(tmp_path: Path) -> None:
     with basalt.open(data_dir=tmp_path / "data") as b:
         with pytest.raises(ReplicationNotConfiguredError, match="backend file"):

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.content import head
 from tests.support.server import ServerProcess, start_server
 
 pytestmark = pytest.mark.slow
@@ -153,7 +154,7 @@ def test_the_cinder_cli_lists_and_manages_a_file_as_admin(server: ServerProcess)
     volume_id = field(managed, "id")
     view = held(server, "volume", volume_id)
     assert (view["name"], view["size"], view["metadata"]) == ("adopted", 2, {"from": "legacy"})
-    assert (pool / f"{volume_id}.raw").read_bytes()[:11] == b"legacy data"
+    assert head(pool / f"{volume_id}.raw", 11) == b"legacy data"
     assert not (pool / "legacy-disk.raw").exists()
     assert all("legacy-disk.raw" not in r[0] for r in rows(cinder(server, "manageable-list", host)))
     refused = cinder_as(server, "alice", "manage", host, "not-there.raw")

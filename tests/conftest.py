@@ -1,4 +1,4 @@
-"""Suite-wide setup: byte-compile Basalt's own sources once, before any test runs.
+"""Suite-wide setup: byte-compiled sources, and the parallel run (pytest-xdist).
 
 Many tests start Python subprocesses (`basalt serve`, the `basalt` console script).
 Under PYTHONDONTWRITEBYTECODE=1 no such process leaves a .pyc behind, so each of them
@@ -6,19 +6,58 @@ would compile every Basalt module from source again (a few hundred ms a process)
 third-party packages are compiled when uv installs them (``compile-bytecode`` in
 pyproject.toml); the project's own editable sources are compiled here. Stale files are
 recompiled (compileall compares the source's timestamp), up-to-date ones are left alone.
+
+The suite runs on several pytest-xdist workers (``-n auto --dist loadfile`` in
+pyproject.toml): much of its time is spent waiting for servers, tgtd, iSCSI logins and
+timeouts, which overlap well. ``--dist loadfile`` keeps each file on one worker, so a
+module-scoped server is started once. How many workers ``auto`` means is decided by
+:func:`pytest_xdist_auto_num_workers`.
 """
 
 from __future__ import annotations
 
 import compileall
+import os
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
 SOURCES = Path(__file__).resolve().parent.parent / "src"
+WORKERS = 4
+"""Workers for a run of the suite (or of directories of it). The machine this is tuned on
+has 2 cores: the workers wait more than they compute, and 4 keep both cores busy."""
 
 
 def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):  # a pytest-xdist worker: the controller did it
         return
     compileall.compile_dir(SOURCES, quiet=1, workers=1)
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: PYTEST_XDIST_AUTO_NUM_WORKERS if set; else in-process (0) when the
+    arguments name files or tests (a quick run does not pay for starting workers), and
+    :data:`WORKERS` for the whole suite or directories of it."""
+    configured = os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS")
+    if configured:
+        return int(configured)
+    named = [arg for arg in config.args if ".py" in arg]
+    return 0 if named else WORKERS
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Give each schemathesis case its own node id (the API operation it tests).
+
+    With pytest 9.2 every operation's schemathesis test gets the same node id (pytest
+    builds it from ``originalname``, which schemathesis sets to the bare test name);
+    pytest-xdist's ``--dist loadfile`` schedules by node id and would run only one.
+    """
+    counts = Counter(item.nodeid for item in items)
+    for item in items:
+        label = getattr(item, "operation_label", None)
+        if label and counts[item.nodeid] > 1 and item._id.params is None:
+            item._id = item._id.with_params(label)
+    duplicated = [nodeid for nodeid, n in Counter(i.nodeid for i in items).items() if n > 1]
+    assert not duplicated, f"tests with the same node id (xdist would run one): {duplicated}"

@@ -46,10 +46,12 @@ RunJson = Callable[..., Any]
 
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh data directory; no BASALT_* settings or basalt.toml leak in."""
+    """A fresh data directory; no BASALT_* settings or basalt.toml leak in, nor a COLUMNS
+    (pytest-xdist's workers have COLUMNS=80, which would cut the tables' ids short)."""
     for name in list(os.environ):
         if name.startswith("BASALT_"):
             monkeypatch.delenv(name)
+    monkeypatch.delenv("COLUMNS", raising=False)
     monkeypatch.chdir(tmp_path)
     return tmp_path / "data"
 

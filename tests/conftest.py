@@ -6,6 +6,9 @@ would compile every Basalt module from source again (a few hundred ms a process)
 third-party packages are compiled when uv installs them (``compile-bytecode`` in
 pyproject.toml); the project's own editable sources are compiled here. Stale files are
 recompiled (compileall compares the source's timestamp), up-to-date ones are left alone.
+For the same reason pytest may cache its assertion-rewritten test modules
+(``__pycache__/*-pytest-*.pyc``, ignored by git): every worker would otherwise rewrite
+and compile all of them again, ~5 s of CPU each.
 
 The suite runs on several pytest-xdist workers (``-n auto --dist loadfile`` in
 pyproject.toml): much of its time is spent waiting for servers, tgtd, iSCSI logins and
@@ -18,11 +21,13 @@ from __future__ import annotations
 
 import compileall
 import os
+import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+sys.dont_write_bytecode = False  # before the test modules are imported (see above)
 SOURCES = Path(__file__).resolve().parent.parent / "src"
 WORKERS = 4
 """Workers for a run of the suite (or of directories of it). The machine this is tuned on

@@ -15,8 +15,9 @@ pyproject.toml): much of its time is spent waiting for servers, tgtd, iSCSI logi
 PostgreSQL and timeouts, which overlaps well. How many workers ``auto`` means is decided
 by :func:`pytest_xdist_auto_num_workers`. With ``loadfile`` the tests are scheduled by
 :class:`Scheduling`: the files of :data:`TOGETHER` go to one worker as a whole (their
-tests share a module-scoped server or loop-mounted filesystem, started once), every
-other test on its own (so no long file ends up as one worker's last minute).
+tests share a module-scoped server or loop-mounted filesystem, started once), the
+schemathesis cases in a few fixed blocks (:data:`IN_BLOCKS`), every other test on its
+own (so no long file ends up as one worker's last minute).
 """
 
 from __future__ import annotations
@@ -43,17 +44,40 @@ TOGETHER = (
     "tests/unit/drivers/file/test_driver.py",
 )
 """Files (or directories) whose tests are scheduled on one worker together."""
-APART = ("tests/api/test_openapi.py",)
-"""Exceptions to :data:`TOGETHER`: 207 cases outweigh starting a server in every worker."""
+IN_BLOCKS = {"tests/api/test_openapi.py": 4}
+"""Files scheduled as that many runs of consecutive tests instead (each on one worker):
+the 207 schemathesis cases share a server whose state each case may change, so every
+block sees a fixed run of them, in order, as the whole file does in one process."""
 
 
 class Scheduling(LoadScopeScheduling):
-    """``--dist loadfile``, but file by file only for :data:`TOGETHER` (see the docstring
-    at the top). Larger units are handed out first (xdist's ``--loadscope-reorder``)."""
+    """``--dist loadfile``, but file by file only for :data:`TOGETHER`, in blocks for
+    :data:`IN_BLOCKS` (see the docstring at the top), test by test otherwise. Larger
+    units are handed out first (xdist's ``--loadscope-reorder``)."""
+
+    def __init__(self, config: pytest.Config, log: object = None) -> None:
+        super().__init__(config, log)  # type: ignore[arg-type]
+        self._blocks: dict[str, str] = {}
+
+    def schedule(self) -> None:
+        if self.collection is None and self.collection_is_completed:
+            collection = next(iter(self.registered_collections.values()))
+            by_file: dict[str, list[str]] = {}
+            for nodeid in collection:
+                path = nodeid.split("::", 1)[0]
+                if path in IN_BLOCKS:
+                    by_file.setdefault(path, []).append(nodeid)
+            for path, nodeids in by_file.items():
+                size = -(-len(nodeids) // IN_BLOCKS[path])  # ceiling division
+                for index, nodeid in enumerate(nodeids):
+                    self._blocks[nodeid] = f"{path} (block {index // size + 1})"
+        super().schedule()
 
     def _split_scope(self, nodeid: str) -> str:
         path = nodeid.split("::", 1)[0]
-        if path.startswith(TOGETHER) and not path.startswith(APART):
+        if path in IN_BLOCKS:
+            return self._blocks[nodeid]
+        if path.startswith(TOGETHER):
             return path
         return nodeid
 

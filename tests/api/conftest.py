@@ -6,7 +6,15 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.cinder import stop_cinder_server
 from tests.support.server import ServerProcess, start_server
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cinder_server() -> Iterator[None]:
+    """Stop the `cinder` fork server (tests.support.cinder) if a test started one."""
+    yield
+    stop_cinder_server()
 
 
 @pytest.fixture(scope="module")

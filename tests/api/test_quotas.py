@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.support.cinder import run_cinder
 from tests.support.server import ServerProcess, start_server
 
 pytestmark = pytest.mark.slow
@@ -291,7 +292,7 @@ def cinder(
 ) -> subprocess.CompletedProcess[str]:
     argv = [str(CINDER), "--os-auth-type", "noauth", "--os-endpoint", f"{server.url}/v3"]
     argv += ["--os-user-id", user, "--os-project-id", project, *args]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    return run_cinder(argv, timeout=60)
 
 
 def table(output: str) -> dict[str, list[str]]:

@@ -5,7 +5,6 @@ placement of new volumes around disabled backends, and a backend whose driver ca
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ import httpx
 import pytest
 
 from basalt.service.pools import STATS_MAX_AGE_S
+from tests.support.cinder import run_cinder
 from tests.support.server import ServerProcess, start_server
 
 BACKENDS = [
@@ -271,7 +271,7 @@ def cinder(server: ServerProcess, *args: str) -> str:
         "basalt",
         *args,
     ]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    done = run_cinder(argv, timeout=60)
     assert done.returncode == 0, f"cinder {' '.join(args)}: {done.stdout}\n{done.stderr}"
     return done.stdout
 

@@ -37,6 +37,7 @@ from basalt.errors import (
     SnapshotNotFoundError,
     VolumeHasSnapshotsError,
 )
+from tests.support.content import head
 from tests.support.server import start_server
 
 Run = Callable[..., Result]
@@ -45,10 +46,12 @@ RunJson = Callable[..., Any]
 
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh data directory; no BASALT_* settings or basalt.toml leak in."""
+    """A fresh data directory; no BASALT_* settings or basalt.toml leak in, nor a COLUMNS
+    (pytest-xdist's workers have COLUMNS=80, which would cut the tables' ids short)."""
     for name in list(os.environ):
         if name.startswith("BASALT_"):
             monkeypatch.delenv(name)
+    monkeypatch.delenv("COLUMNS", raising=False)
     monkeypatch.chdir(tmp_path)
     return tmp_path / "data"
 
@@ -320,7 +323,7 @@ def test_manage_rounds_up_and_unmanage_leaves_the_file(run_json: RunJson, data_d
     assert run_json("volume", "list") == []
     leftover = [p for p in pool_volumes_dir(data_dir).iterdir() if managed["id"] in p.name]
     assert len(leftover) == 1
-    assert leftover[0].read_bytes()[:5] == b"hello"
+    assert head(leftover[0], 5) == b"hello"
 
 
 def test_manage_and_unmanage_a_snapshot(run_json: RunJson, data_dir: Path) -> None:

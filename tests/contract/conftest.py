@@ -12,7 +12,6 @@ partial objects and adoptable snapshots.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import uuid
@@ -29,46 +28,14 @@ from basalt.drivers.file import FileDriver
 from basalt.drivers.file.loopfs import LoopMount, create_image_pool, is_root
 from basalt.drivers.types import GIB, SnapshotRef, VolumeRef
 from basalt.errors import ConfigError
+from tests.support.content import file_digest
 
 POOL = "default"
 MIB = 1024**2
-DIGEST_BLOCK_BYTES = MIB
 XFS_IMAGE_GIB = 4
 
 Kind = Literal["volume", "snapshot"]
 StoredRef = VolumeRef | SnapshotRef
-
-
-class ContentDigest:
-    """A digest of content that does not depend on how it is stored.
-
-    Content is fed in blocks; an all-zero block is fed as a marker, so an adapter
-    can skip holes without reading them and still agree with a dense copy.
-    """
-
-    def __init__(self) -> None:
-        self._hash = hashlib.blake2b(digest_size=20)
-
-    def add_zeros(self, length: int) -> None:
-        self._hash.update(b"Z%d;" % length)
-
-    def add(self, block: bytes) -> None:
-        if block.count(0) == len(block):
-            self.add_zeros(len(block))
-        else:
-            self._hash.update(b"D%d;" % len(block))
-            self._hash.update(block)
-
-    def hexdigest(self) -> str:
-        return self._hash.hexdigest()
-
-
-def zero_digest(length: int) -> str:
-    """The digest of ``length`` zero bytes, as every adapter computes it."""
-    digest = ContentDigest()
-    for offset in range(0, length, DIGEST_BLOCK_BYTES):
-        digest.add_zeros(min(DIGEST_BLOCK_BYTES, length - offset))
-    return digest.hexdigest()
 
 
 class BackendAccess(Protocol):
@@ -86,7 +53,7 @@ class BackendAccess(Protocol):
         """The apparent size of a volume or snapshot."""
 
     def digest(self, obj: StoredRef, *, start: int = 0, length: int | None = None) -> str:
-        """The :class:`ContentDigest` of a range (default: all) of a volume or snapshot."""
+        """The content digest (tests.support.content) of a range (default: all) of an object."""
 
     def add_unmanaged(self, kind: Kind, name: str, *, size_bytes: int, head: bytes) -> None:
         """Put an object Basalt does not manage on the backend, ``head`` at offset 0."""
@@ -173,31 +140,6 @@ class FilePoolAccess:
             info = path.lstat()
             found[str(path.relative_to(self.root))] = (oct(info.st_mode), info.st_size, info.st_ino)
         return found
-
-
-def file_digest(path: Path, *, start: int = 0, length: int | None = None) -> str:
-    """The :class:`ContentDigest` of a range of a (sparse) file; holes are not read."""
-    digest = ContentDigest()
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        end = os.fstat(fd).st_size if length is None else start + length
-        for offset in range(start, end, DIGEST_BLOCK_BYTES):
-            block_bytes = min(DIGEST_BLOCK_BYTES, end - offset)
-            if _is_hole(fd, offset, block_bytes):
-                digest.add_zeros(block_bytes)
-            else:
-                digest.add(os.pread(fd, block_bytes, offset))
-    finally:
-        os.close(fd)
-    return digest.hexdigest()
-
-
-def _is_hole(fd: int, offset: int, length: int) -> bool:
-    """Whether [offset, offset+length) holds no data extent."""
-    try:
-        return os.lseek(fd, offset, os.SEEK_DATA) >= offset + length
-    except OSError:  # ENXIO: nothing but holes until the end
-        return True
 
 
 ELEMENT_MIN_VOLUME_BYTES = 1_000_000_000

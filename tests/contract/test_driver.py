@@ -15,8 +15,9 @@ import pytest
 from basalt.drivers.base import SupportsManage, SupportsRevert, VolumeDriver
 from basalt.drivers.types import GIB, ManageableObject, SnapshotRef, VolumeRef, no_progress
 from basalt.errors import DriverError, ManageExistingInvalidReferenceError
+from tests.support.content import zero_digest
 
-from .conftest import MIB, BackendAccess, Kind, zero_digest
+from .conftest import MIB, BackendAccess, Kind
 
 Progress = list[tuple[int, int]]
 

@@ -24,6 +24,7 @@ from tests.export.conftest import (
     new_id,
     spec,
 )
+from tests.support import content
 from tests.support.iscsi import (
     INITIATOR,
     free_tcp_port,
@@ -208,6 +209,7 @@ def test_refresh_size_shows_the_new_size_to_a_logged_in_session(
     )
     try:
         _wait_for_session(exporter, volume_id)
+        _wait_for_bytes(path, b"\x5a" * 4096)  # the write is done: resize while it sleeps
         with path.open("r+b") as handle:
             handle.truncate(48 * MIB)
 
@@ -229,6 +231,13 @@ def _wait_for_session(exporter: IscsiExporter, volume_id: str) -> None:
     deadline = time.monotonic() + 10
     while not exporter.exported()[volume_id].sessions:
         assert time.monotonic() < deadline, "qemu-io never logged in"
+        time.sleep(0.05)
+
+
+def _wait_for_bytes(path: Path, head: bytes) -> None:
+    deadline = time.monotonic() + 30
+    while content.head(path, len(head)) != head:
+        assert time.monotonic() < deadline, f"{path} never began with {head[:8]!r}..."
         time.sleep(0.05)
 
 

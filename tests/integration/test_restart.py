@@ -131,6 +131,12 @@ def test_sigkill_mid_work_leaves_nothing_half_done(tmp_path: Path, kill_after_s:
         ]
         for worker in workers:
             worker.start()
+        # Count from the first operation in flight, not from the first request: on a
+        # busy machine 0.3 s after the burst starts the service may not have begun one.
+        deadline = time.monotonic() + 30
+        while _open_operations(data_dir) == 0:
+            assert time.monotonic() < deadline, "no operation started within 30 s"
+            time.sleep(0.01)
         time.sleep(kill_after_s)
         server.kill_hard()
         stop.set()

@@ -7,7 +7,6 @@ injected into one Element call, so the operation is reliably open while we ask.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from basalt.service.context import RequestContext
 from basalt_emulators.solidfire import SolidFireBackend
 from tests.integration.test_solidfire_service import open_basalt
 from tests.service.conftest import volume_file
+from tests.support.content import file_digest, zero_digest
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB
@@ -41,20 +41,12 @@ def write(path: Path, offset: int, data: bytes) -> None:
         handle.write(data)
 
 
-def digest(path: Path) -> str:
-    sha = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(8 * MIB):
-            sha.update(chunk)
-    return sha.hexdigest()
-
-
 def test_revert_gives_back_the_latest_snapshot_and_keeps_the_size(b: basalt.Basalt) -> None:
     volume = b.volumes.create(size_gib=1, ctx=MEMBER).wait(timeout=WAIT)
     path = volume_file(b, volume.id)
     write(path, 0, b"A" * MIB)
     write(path, 700 * MIB, b"B" * MIB)
-    before = digest(path)
+    before = file_digest(path)
     snap = b.snapshots.create(volume.id, ctx=MEMBER).wait(timeout=WAIT)
     write(path, 0, b"C" * MIB)
     b.volumes.extend(volume.id, 2, ctx=MEMBER).wait(timeout=WAIT)
@@ -64,9 +56,8 @@ def test_revert_gives_back_the_latest_snapshot_and_keeps_the_size(b: basalt.Basa
     reverted = handle.wait(timeout=WAIT)
     assert (reverted.status, reverted.size_gib) == (VolumeStatus.AVAILABLE, 2)
     assert path.stat().st_size == 2 * GIB
-    with path.open("rb") as handle_file:
-        assert hashlib.sha256(handle_file.read(GIB)).hexdigest() == before
-        assert handle_file.read(GIB) == bytes(GIB)  # past the snapshot: zeros
+    assert file_digest(path, length=GIB) == before
+    assert file_digest(path, start=GIB, length=GIB) == zero_digest(GIB)  # past the snapshot
     assert handle.operation.phase == OperationPhase.SUCCEEDED
     assert b.snapshots.get(snap.id).status == SnapshotStatus.AVAILABLE
     assert any("reverted to snapshot" in e.message for e in b.volumes.events(volume.id))
@@ -79,7 +70,7 @@ def test_revert_refuses_what_would_lose_data_and_changes_nothing(b: basalt.Basal
     latest = b.snapshots.create(volume.id).wait(timeout=WAIT)
     foreign = b.snapshots.create(other.id).wait(timeout=WAIT)
     write(volume_file(b, volume.id), 0, b"keep" * 1024)
-    before = digest(volume_file(b, volume.id))
+    before = file_digest(volume_file(b, volume.id))
 
     with pytest.raises(InvalidInputError, match="not the latest snapshot"):
         b.volumes.revert_to_snapshot(volume.id, first.id)
@@ -93,7 +84,7 @@ def test_revert_refuses_what_would_lose_data_and_changes_nothing(b: basalt.Basal
     with pytest.raises(InvalidStateError, match="'error'"):
         b.volumes.revert_to_snapshot(volume.id, latest.id)
 
-    assert digest(volume_file(b, volume.id)) == before
+    assert file_digest(volume_file(b, volume.id)) == before
     assert b.volumes.get(volume.id).status == VolumeStatus.ERROR
     assert {s.status for s in b.snapshots.list()} == {SnapshotStatus.AVAILABLE}
 

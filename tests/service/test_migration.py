@@ -11,7 +11,6 @@ kills a real service in the middle of the copy).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from collections.abc import Iterator
@@ -32,6 +31,7 @@ from basalt.errors import (
 )
 from basalt.model import OperationPhase, VolumeStatus
 from basalt.service.context import RequestContext
+from tests.support.content import file_digest
 
 MIB = 1024**2
 GIB = 1024 * MIB
@@ -80,15 +80,7 @@ def fill(path: Path, *, data_mib: int) -> str:
             handle.write(bytes([i % 251 + 1]) * MIB)
         handle.seek(path.stat().st_size - MIB)
         handle.write(b"tail" * (MIB // 4))
-    return digest(path)
-
-
-def digest(path: Path) -> str:
-    sha = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(8 * MIB):
-            sha.update(chunk)
-    return sha.hexdigest()
+    return file_digest(path)
 
 
 def test_within_a_filesystem_the_driver_moves_the_file(b: basalt.Basalt) -> None:
@@ -98,7 +90,7 @@ def test_within_a_filesystem_the_driver_moves_the_file(b: basalt.Basalt) -> None
     moved = handle.wait(timeout=WAIT)
     assert (moved.id, moved.pool, moved.status) == (volume.id, "b", VolumeStatus.AVAILABLE)
     assert moved.migration_status == "success"
-    assert digest(pool_file(b, "b", volume.id)) == before
+    assert file_digest(pool_file(b, "b", volume.id)) == before
     assert not pool_file(b, "a", volume.id).exists()
     calls = [e.message for e in b.volumes.events(volume.id)]
     assert "driver migrate_volume" in calls and "driver copy_volume_data" not in calls
@@ -111,7 +103,7 @@ def test_a_copy_moves_the_bytes_with_progress(b: basalt.Basalt) -> None:
         handle = b.volumes.migrate(volume.id, target, force_host_copy=force)
         moved = handle.wait(timeout=WAIT)
         assert f"{moved.backend}#{moved.pool}" == target and moved.id == volume.id
-        assert digest(pool_file(b, moved.pool, volume.id)) == before
+        assert file_digest(pool_file(b, moved.pool, volume.id)) == before
         operation = handle.operation
         assert operation.phase == OperationPhase.SUCCEEDED
         assert operation.bytes_done == operation.bytes_total == 97 * MIB
@@ -139,7 +131,7 @@ def test_a_copy_that_fails_half_way_leaves_the_source_whole(
         ballast.unlink()
     kept = b.volumes.get(volume.id)
     assert (kept.pool, kept.status, kept.migration_status) == ("a", VolumeStatus.AVAILABLE, "error")
-    assert digest(pool_file(b, "a", volume.id)) == before
+    assert file_digest(pool_file(b, "a", volume.id)) == before
     assert not pool_file(b, "x", volume.id).exists()
     assert handle.operation.phase in (OperationPhase.FAILED, OperationPhase.ROLLED_BACK)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from basalt.errors import (
 )
 from basalt.model import OperationPhase, VolumeStatus
 from tests.service.conftest import pool_dir, pool_files, volume_file
+from tests.support.content import file_digest, head
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB
@@ -31,14 +31,6 @@ def _write(path: Path, offset: int, data: bytes) -> None:
     with path.open("r+b") as handle:
         handle.seek(offset)
         handle.write(data)
-
-
-def _digest(path: Path) -> str:
-    sha = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(8 * MIB):
-            sha.update(chunk)
-    return sha.hexdigest()
 
 
 def test_create_returns_typed_volume_with_a_sparse_file(b: basalt.Basalt) -> None:
@@ -64,15 +56,15 @@ def test_snapshot_clone_and_from_snapshot_keep_exact_bytes(b: basalt.Basalt) -> 
     pattern = bytes(range(256)) * 4096  # 1 MiB
     for offset in (0, 300 * MIB, GIB - MIB):
         _write(path, offset, pattern)
-    before = _digest(path)
+    before = file_digest(path)
     snap = b.snapshots.create(volume.id, name="s1").wait(timeout=30)
     _write(path, 0, b"\xff" * MIB)  # overwrite after the snapshot
-    after = _digest(path)
+    after = file_digest(path)
     assert after != before
     from_snap = b.volumes.create(size_gib=1, snapshot_id=snap.id).wait(timeout=60)
     clone = b.volumes.clone(volume.id).wait(timeout=60)
-    assert _digest(volume_file(b, from_snap.id)) == before
-    assert _digest(volume_file(b, clone.id)) == after
+    assert file_digest(volume_file(b, from_snap.id)) == before
+    assert file_digest(volume_file(b, clone.id)) == after
     bigger = b.volumes.create(size_gib=3, snapshot_id=snap.id).wait(timeout=60)
     bigger_path = volume_file(b, bigger.id)
     assert bigger_path.stat().st_size == 3 * GIB
@@ -202,7 +194,7 @@ def test_manage_and_unmanage_a_file(b: basalt.Basalt) -> None:
         timeout=30
     )
     assert volume.size_gib == 1 and not outside.exists()
-    assert volume_file(b, volume.id).read_bytes()[:6] == b"legacy"
+    assert head(volume_file(b, volume.id), 6) == b"legacy"
     b.manage.unmanage_volume(volume.id).wait(timeout=30)
     assert b.volumes.list() == []
     assert (pool_dir(b) / "volumes" / f"volume-{volume.id}.raw").exists()

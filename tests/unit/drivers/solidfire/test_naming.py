@@ -30,7 +30,13 @@ def test_volume_and_snapshot_names_carry_the_prefix_and_parse_back() -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["legacy.img", "UUID-", "UUID-not-a-uuid", f"uuid-{uuid.uuid4()}", f"UUID-{uuid.uuid4().hex}"],
+    [
+        "legacy.img",
+        "UUID-",
+        "UUID-not-a-uuid",
+        "uuid-6f1c2a4e-8d3b-4f5a-9c7e-2b1d0a9f8e7c",  # the prefix is case-sensitive
+        "UUID-6f1c2a4e8d3b4f5a9c7e2b1d0a9f8e7c",  # the UUID must be canonical (dashes)
+    ],
 )
 def test_only_prefix_plus_canonical_uuid_is_basalt_named(name: str) -> None:
     assert Naming().basalt_id(name) is None

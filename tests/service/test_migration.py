@@ -198,7 +198,7 @@ def test_a_crash_just_after_the_destination_object_is_made_leaves_no_copy_behind
                     VolumeStatus.AVAILABLE,
                     "error",
                 )
-                assert digest(pool_file(second, "a", volume.id)) == before
+                assert file_digest(pool_file(second, "a", volume.id)) == before
                 assert not pool_file(second, "b", volume.id).exists()
                 assert second.operations.get(handle.operation_id).phase == "rolled_back"
         finally:

@@ -157,3 +157,24 @@ def test_bad_requests_are_refused_and_change_nothing(
         == 403
     )
     assert everything(alice) == before
+
+
+def test_per_group_replication_says_it_is_not_there(
+    admin: httpx.Client, alice: httpx.Client
+) -> None:
+    kind = group_type(admin, "repl-check")
+    group = new_group(alice, kind["id"])
+    before = everything(alice)
+    for action in (
+        {"enable_replication": {}},
+        {"disable_replication": {}},
+        {"failover_replication": {"secondary_backend_id": "dr"}},
+        {"list_replication_targets": {}},
+    ):
+        answer = alice.post(f"/groups/{group['id']}/action", json=action)
+        assert answer.status_code == 501, answer.text
+        message = answer.json()["notImplemented"]["message"]
+        assert f"per-group replication ({next(iter(action))})" in message
+        missing = alice.post("/groups/no-such-group/action", json=action)
+        assert missing.status_code == 404, missing.text
+    assert everything(alice) == before

@@ -41,8 +41,10 @@ from basalt.api.group_views import (
 from basalt.api.responses import answers, query
 from basalt.api.routes.common import api_router, basalt_of, flag, settle
 from basalt.api.versions import GROUP_SNAPSHOTS, GROUP_TYPES, GROUPS, require_version
+from basalt.errors import FeatureUnavailableError
 from basalt.model import Volume
 from basalt.model.group import Group, GroupSnapshot
+from basalt.service.policy import authorize
 
 type_router = api_router(prefix="/v3/{project_id}/group_types", tags=["group types"])
 router = api_router(prefix="/v3/{project_id}/groups", tags=["groups"])
@@ -237,9 +239,20 @@ def update_group(
 def group_action(
     project_id: str, group_id: str, body: GroupActionRequest, request: Request
 ) -> Response:
-    """``delete`` (``delete-volumes``: with its volumes) or ``reset_status`` (admins)."""
+    """``delete`` (``delete-volumes``: with its volumes) or ``reset_status`` (admins);
+    the per-group replication actions answer 501 once the group is found."""
     require_version(request, GROUPS, "groups")
     basalt, ctx = basalt_of(request), context_from(request)
+    asked = body.replication_action()
+    if asked is not None:
+        basalt.groups.get(group_id, ctx=ctx)  # an unknown or hidden group is still a 404
+        authorize(ctx, "group:update")
+        raise FeatureUnavailableError(
+            f"per-group replication ({asked})",
+            "the drivers fail over a whole backend, not some of its volumes",
+            hint="replicate with a replicated volume type and fail the backend over "
+            "(os-services failover_host)",
+        )
     if body.reset_status is not None:
         basalt.groups.reset_status(group_id, body.reset_status.status, ctx=ctx)
         return Response(status_code=202)

@@ -283,7 +283,7 @@ class SolidFireDriver(SolidFireManage, SolidFireGroups, SolidFireTransfer, Solid
     def update_provider_info(
         self, volumes: Sequence[VolumeRef], snapshots: Sequence[SnapshotRef]
     ) -> tuple[dict[str, str], dict[str, str]]:
-        """The provider ids that changed since they were stored (not wired yet).
+        """The provider ids that changed since they were stored (reconciliation asks at start).
 
         Two listings (ListActiveVolumes, ListSnapshots) however many objects there
         are; meant for reconciliation at start, as the seed's driver does it.

@@ -14,7 +14,7 @@ import logging
 
 from basalt.drivers.base import SupportsProviderInfo
 from basalt.errors import BasaltError
-from basalt.model import EventKind, SnapshotStatus, VolumeStatus
+from basalt.model import EventKind, SnapshotStatus
 from basalt.persistence.base import Database
 from basalt.service.journal import record
 from basalt.service.pools import PoolService
@@ -34,15 +34,15 @@ def refresh_provider_info(db: Database, pools: PoolService) -> list[str]:
         ``volume <id>`` / ``snapshot <id>`` for each location changed.
     """
     changed: list[str] = []
-    with db.transaction(write=False) as tx:
-        volumes = tx.volumes.in_statuses(list(VolumeStatus))
-        snapshots = tx.snapshots.in_statuses(list(SnapshotStatus))
     for backend in pools.backend_names:
         driver = pools.driver(backend)
         if not isinstance(driver, SupportsProviderInfo):
-            continue
-        mine = {v.id: v for v in volumes if v.backend == backend}
-        snaps = [s for s in snapshots if s.volume_id in mine]
+            continue  # read nothing at start for backends that cannot tell
+        with db.transaction(write=False) as tx:
+            mine = {v.id: v for v in tx.volumes.on_backend(backend)}
+            snaps = [
+                s for s in tx.snapshots.in_statuses(list(SnapshotStatus)) if s.volume_id in mine
+            ]
         try:
             volume_updates, snapshot_updates = driver.update_provider_info(
                 [volume_ref(v) for v in mine.values()],

@@ -35,19 +35,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
 
 
 def cinder(server: ServerProcess, *args: str) -> str:
-    argv = [
-        str(CINDER),
-        "--os-auth-type",
-        "noauth",
-        "--os-endpoint",
-        f"{server.url}/v3",
-        "--os-user-id",
-        "basalt",
-        "--os-project-id",
-        "basalt",
-        *args,
-    ]
-    done = run_cinder(argv, timeout=60)
+    done = cinder_as(server, "basalt", *args)
     assert done.returncode == 0, f"cinder {' '.join(args)}: {done.stdout}\n{done.stderr}"
     return done.stdout
 

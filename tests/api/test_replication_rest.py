@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.api.test_cinderclient import CINDER, field
+from tests.api.test_cinderclient import cinder_as, field
 from tests.support.server import ServerProcess, start_server
 
 pytestmark = pytest.mark.slow
@@ -45,21 +45,7 @@ def client(server: ServerProcess) -> Iterator[httpx.Client]:
 def run_cinder(
     server: ServerProcess, *args: str, user: str = "basalt"
 ) -> subprocess.CompletedProcess[str]:
-    argv = [
-        str(CINDER),
-        "--os-auth-type",
-        "noauth",
-        "--os-endpoint",
-        f"{server.url}/v3",
-        "--os-user-id",
-        user,
-        "--os-project-id",
-        "basalt",
-        "--os-volume-api-version",
-        "3.26",
-        *args,
-    ]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    return cinder_as(server, user, "--os-volume-api-version", "3.26", *args)
 
 
 def ok(server: ServerProcess, *args: str) -> str:

@@ -194,42 +194,29 @@ class VolumeCreation(UseCases):
         hints: Mapping[str, object] | None = None,
         group_id: str | None = None,
     ) -> tuple[Volume, Operation, VolumeRef | SnapshotRef | None, dict[str, str]]:
-        if snapshot_id is None and source_volume_id is None:
-            with self.db.transaction(write=False) as tx:
-                volume_type = self._volume_type(tx, ctx, type_ref, None, None)
-                request = schedule_request(
-                    tx,
-                    ctx,
-                    size_gib=size,
-                    volume_type=volume_type,
-                    availability_zone=zone,
-                    hints=hints,
-                )
-                if group_id is not None:  # on the group's backend
-                    backend_of_group = visible_group(tx, group_id, ctx).backend
-                    if backend_of_group is not None:
-                        same = request.same_backend_as | {backend_of_group}
-                        request = replace(request, same_backend_as=same)
-            # Outside any transaction: the scheduler may ask drivers for fresh stats.
-            backend, pool_name = self._choose_pool(pool, request)
-        else:
-            with self.db.transaction(write=False) as tx:
+        copy = snapshot_id is not None or source_volume_id is not None
+        with self.db.transaction(write=False) as tx:
+            if copy:
                 backend, pool_name, _ = self._placement(
                     tx, ctx, size, pool, snapshot_id, source_volume_id
                 )
-                volume_type = self._volume_type(tx, ctx, type_ref, snapshot_id, source_volume_id)
-                request = schedule_request(
-                    tx,
-                    ctx,
-                    size_gib=size,
-                    volume_type=volume_type,
-                    availability_zone=zone,
-                    hints=hints,
-                )
+            volume_type = self._volume_type(tx, ctx, type_ref, snapshot_id, source_volume_id)
+            request = schedule_request(
+                tx, ctx, size_gib=size, volume_type=volume_type, availability_zone=zone, hints=hints
+            )
+            if group_id is not None and not copy:  # on the group's backend
+                backend_of_group = visible_group(tx, group_id, ctx).backend
+                if backend_of_group is not None:
+                    same = request.same_backend_as | {backend_of_group}
+                    request = replace(request, same_backend_as=same)
+        # Outside any transaction: the scheduler may ask drivers for fresh stats.
+        if copy:
             self.pools.require_zone(backend, zone)
             # A copy is made in its source's pool, even on a disabled backend; the
             # pool must still meet the copy's type and have room for it.
             self.pools.placement.place_on(backend, pool_name, request, enabled=True)
+        else:
+            backend, pool_name = self._choose_pool(pool, request)
         self.pools.require_not_frozen(backend, "create a volume")
         with self.db.transaction() as tx:
             # Again under the write lock: the source may have changed meanwhile.

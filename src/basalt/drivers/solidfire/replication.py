@@ -59,17 +59,17 @@ class TargetCluster:
 class SolidFireReplication(SolidFireCommon):
     """SupportsReplication on Element (see the module docstring)."""
 
-    _targets: dict[str, TargetCluster]
-    _active: str | None
-    _primary: Site
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._targets: dict[str, TargetCluster] = {}
+        self._active: str | None = None
+        self._primary = Site(self.client, self.array)
+        """The backend's own cluster (the driver's client and array point at the serving one)."""
 
     def add_replication_target(
         self, backend_id: str, client: SolidFireClient, *, interval_seconds: float
     ) -> None:
         """Name a cluster volumes can be replicated to (from the backend's settings)."""
-        if not hasattr(self, "_targets"):  # before any switch: this is the primary
-            self._targets, self._active = {}, None
-            self._primary = Site(self.client, self.array)
         array = ElementArray(
             client,
             poll_interval_seconds=self.options.poll_interval_seconds,
@@ -80,13 +80,12 @@ class SolidFireReplication(SolidFireCommon):
     def replication_targets(self) -> tuple[ReplicationTarget, ...]:
         """The configured target clusters."""
         return tuple(
-            ReplicationTarget(t.backend_id, t.interval_seconds)
-            for t in getattr(self, "_targets", {}).values()
+            ReplicationTarget(t.backend_id, t.interval_seconds) for t in self._targets.values()
         )
 
     def active_backend_id(self) -> str | None:
         """The target cluster served from now (None: the primary)."""
-        return getattr(self, "_active", None)
+        return self._active
 
     def replicate_volume(self, volume: VolumeRef, backend_id: str) -> Shipment:
         """Pair the volume with a twin on the target the first time; later, check the pair.
@@ -95,12 +94,12 @@ class SolidFireReplication(SolidFireCommon):
             NotSupportedError: no such target. DriverError: a cluster refused.
         """
         target = self._target(backend_id)
-        primary = self._primary_site()
+        primary = self._primary
         source = self._volume_on(primary, volume, "replicate")
-        if source.paired and self._twin(target.site, volume) is not None:
+        if source.paired and self._named_on(target.site, volume) is not None:
             return Shipment(bytes_shipped=0, ranges=0, full=False, method="array")
         self._pair_clusters(primary, target.site)
-        twin = self._twin(target.site, volume) or self._make_twin(target.site, volume, source)
+        twin = self._named_on(target.site, volume) or self._make_twin(target.site, volume, source)
         if not source.paired:
             key = primary.client.call(
                 "StartVolumePairing", {"volumeID": source.volume_id, "mode": PAIRING_MODE}
@@ -117,11 +116,11 @@ class SolidFireReplication(SolidFireCommon):
             NotSupportedError: no such target. DriverError: a cluster refused.
         """
         target = self._target(backend_id)
-        primary = self._primary_site()
-        source = primary.array.volume_named(self.naming.volume_name(volume.id))
+        primary = self._primary
+        source = self._named_on(primary, volume)
         if source is not None and source.paired:
             primary.client.call("RemoveVolumePair", {"volumeID": source.volume_id})
-        twin = self._twin(target.site, volume)
+        twin = self._named_on(target.site, volume)
         if twin is not None:
             target.site.client.call("RemoveVolumePair", {"volumeID": twin.volume_id})
             target.site.array.delete_volume(twin)
@@ -137,7 +136,7 @@ class SolidFireReplication(SolidFireCommon):
         target = self._target(backend_id)
         lines = []
         for volume in volumes:
-            twin = self._twin(target.site, volume)
+            twin = self._named_on(target.site, volume)
             if twin is None:
                 raise DriverError(
                     self.backend_name,
@@ -147,9 +146,9 @@ class SolidFireReplication(SolidFireCommon):
                 self._set_access(target.site, twin.volume_id, READ_WRITE)
             lines.append(f"volume {volume.id}: served from {backend_id}")
             try:
-                source = self._primary_site().array.volume_named(self.naming.volume_name(volume.id))
+                source = self._named_on(self._primary, volume)
                 if source is not None and source.access != REPLICATION_TARGET:
-                    self._set_access(self._primary_site(), source.volume_id, REPLICATION_TARGET)
+                    self._set_access(self._primary, source.volume_id, REPLICATION_TARGET)
             except BasaltError as exc:  # the primary may be the cluster that was lost
                 lines.append(f"volume {volume.id}: primary not changed ({exc})")
         self.serve_from(backend_id)
@@ -166,10 +165,10 @@ class SolidFireReplication(SolidFireCommon):
                 backend still serves from the target).
         """
         target = self._target(backend_id)
-        primary = self._primary_site()
+        primary = self._primary
         progress(0, len(volumes))
         for done, volume in enumerate(volumes, start=1):
-            twin = self._twin(target.site, volume)
+            twin = self._named_on(target.site, volume)
             source = self._volume_on(primary, volume, "fail back")
             if twin is not None and twin.access != REPLICATION_TARGET:
                 self._set_access(target.site, twin.volume_id, REPLICATION_TARGET)
@@ -185,7 +184,7 @@ class SolidFireReplication(SolidFireCommon):
         Raises:
             NotSupportedError: no such target.
         """
-        site = self._primary_site() if backend_id is None else self._target(backend_id).site
+        site = self._primary if backend_id is None else self._target(backend_id).site
         if site.cluster is None:
             site.cluster = self._read_cluster_of(site)
         self.client, self.array, self._cluster = site.client, site.array, site.cluster
@@ -199,14 +198,8 @@ class SolidFireReplication(SolidFireCommon):
 
     # -- helpers -------------------------------------------------------------------
 
-    def _primary_site(self) -> Site:
-        if not hasattr(self, "_primary"):  # no target: only reached through _target's refusal
-            raise NotSupportedError(self.backend_name, "replication (no target configured)")
-        return self._primary
-
     def _target(self, backend_id: str) -> TargetCluster:
-        targets: dict[str, TargetCluster] = getattr(self, "_targets", {})
-        found = targets.get(backend_id)
+        found = self._targets.get(backend_id)
         if found is None:
             raise NotSupportedError(self.backend_name, f"replication to {backend_id!r}")
         return found
@@ -215,14 +208,14 @@ class SolidFireReplication(SolidFireCommon):
         return self.read_cluster(site.client, site.array)
 
     def _volume_on(self, site: Site, volume: VolumeRef, action: str) -> ElementVolume:
-        found = site.array.volume_named(self.naming.volume_name(volume.id))
+        found = self._named_on(site, volume)
         if found is None:
             raise DriverError(
                 self.backend_name, f"cannot {action} volume {volume.id}: not on the cluster"
             )
         return found
 
-    def _twin(self, site: Site, volume: VolumeRef) -> ElementVolume | None:
+    def _named_on(self, site: Site, volume: VolumeRef) -> ElementVolume | None:
         return site.array.volume_named(self.naming.volume_name(volume.id))
 
     def _make_twin(self, site: Site, volume: VolumeRef, source: ElementVolume) -> ElementVolume:

@@ -611,6 +611,16 @@ class FailoverStateError(ReplicationError):
         self.backend = backend
 
 
+class GroupReplicationStateError(ReplicationError):
+    """The group's replication (or its volumes') does not allow what was asked."""
+
+    code = "group_replication_state"
+
+    def __init__(self, group_id: str, reason: str, *, hint: str | None = None) -> None:
+        super().__init__(f"group {group_id}: {reason}", hint=hint)
+        self.group_id = group_id
+
+
 class ResourceNotServedError(FeatureUnavailableError):
     """A Block Storage API collection Basalt does not serve (basalt.api.unserved)."""
 

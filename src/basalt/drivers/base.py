@@ -464,3 +464,47 @@ class SupportsReplication(Protocol):
     def thaw(self) -> None:
         """The backend is thawed."""
         ...
+
+
+@runtime_checkable
+class SupportsGroupReplication(Protocol):
+    """Fail some volumes over (a group's) while the rest of the backend stays on its
+    primary storage (Cinder's failover_replication of a replicated group).
+
+    A driver with this also has :class:`SupportsReplication`; Basalt pauses the
+    backend's shipments while these run.
+    """
+
+    def failover_volumes(self, backend_id: str, volumes: Sequence[VolumeRef]) -> Sequence[str]:
+        """Serve ``volumes`` from their copies at ``backend_id``; idempotent.
+
+        Returns:
+            What recovery did, one line each.
+
+        Raises:
+            NotSupportedError: no such target. DriverError: a copy cannot be used
+                (the volumes switched before it stay switched: see :meth:`serving_target`).
+        """
+        ...
+
+    def failback_volumes(
+        self, backend_id: str, volumes: Sequence[VolumeRef], *, progress: ProgressCallback
+    ) -> int:
+        """Copy the ``volumes`` served from ``backend_id`` back and serve them from the
+        primary again; volumes already served from the primary are left alone.
+
+        Returns:
+            The bytes copied back.
+
+        Raises:
+            DriverError: a copy failed; that volume still serves from ``backend_id``.
+        """
+        ...
+
+    def serve_volumes_from(self, backend_id: str | None, volumes: Sequence[VolumeRef]) -> None:
+        """Serve ``volumes`` from ``backend_id`` (None: primary) without moving data (at start)."""
+        ...
+
+    def serving_target(self, volume: VolumeRef) -> str | None:
+        """The target the volume is served from now; None: the primary."""
+        ...

@@ -15,10 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from basalt.model.states import GroupSnapshotStatus, GroupStatus
+from basalt.model.volume_type import spec_is_true
 
 CONSISTENT_SNAPSHOT_SPEC = "consistent_group_snapshot_enabled"
 """The group spec Cinder uses for consistency groups; Basalt's file backend makes every
 group snapshot a consistent cut whatever it says."""
+GROUP_REPLICATION_SPEC = "consistent_group_replication_enabled"
+"""The group spec (``<is> True``) of a group type whose groups replicate as one: their
+replication can be enabled, disabled and failed over per group."""
 MAX_GROUP_VOLUME_TYPES = 32
 
 
@@ -33,6 +37,12 @@ class GroupType:
     created_at: datetime
     updated_at: datetime
     group_specs: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def replication_enabled(self) -> bool:
+        """Whether its groups replicate as one (``consistent_group_replication_enabled
+        <is> True``)."""
+        return spec_is_true(self.group_specs.get(GROUP_REPLICATION_SPEC))
 
 
 @dataclass(slots=True)
@@ -56,6 +66,11 @@ class Group:
     """The group snapshot it was created from, if any."""
     source_group_id: str | None = None
     """The group it was cloned from, if any."""
+    replication_status: str | None = None
+    """disabled, enabled, failing-over, failed-over or error for a group whose type
+    has ``consistent_group_replication_enabled <is> True``; None for the others."""
+    replication_target: str | None = None
+    """The target its volumes are served from while failed over (or failing over)."""
 
 
 @dataclass(slots=True)

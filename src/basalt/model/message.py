@@ -69,6 +69,8 @@ EVENTS: dict[OperationKind, EventSpec] = {
     K.DELETE_GROUP_SNAPSHOT: EventSpec(GROUP_SNAPSHOT, "026", "Deleting group snapshot {id}"),
     K.FAILOVER_BACKEND: EventSpec(SERVICE, "027", "Failing over backend {id}"),
     K.FAILBACK_BACKEND: EventSpec(SERVICE, "028", "Failing back backend {id}"),
+    K.FAILOVER_GROUP: EventSpec(GROUP, "029", "Failing over the volumes of group {id}"),
+    K.FAILBACK_GROUP: EventSpec(GROUP, "030", "Failing back the volumes of group {id}"),
 }
 
 OUTCOMES: dict[OperationPhase, tuple[str, str]] = {

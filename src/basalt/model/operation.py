@@ -38,6 +38,8 @@ class OperationKind(StrEnum):
     DELETE_GROUP_SNAPSHOT = "delete_group_snapshot"
     FAILOVER_BACKEND = "failover_backend"
     FAILBACK_BACKEND = "failback_backend"
+    FAILOVER_GROUP = "failover_group"
+    FAILBACK_GROUP = "failback_group"
 
 
 @dataclass(slots=True)

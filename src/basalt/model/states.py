@@ -212,6 +212,23 @@ VOLUME_REPLICATION_TRANSITIONS: frozenset[tuple[str, str]] = frozenset(
         ("enabled", "failed-over"),  # the backend failed over: served from its secondary copy
         ("error", "failed-over"),  # failed over with the last good point
         ("failed-over", "enabled"),  # failed back: served from the primary, shipped again
+        ("enabled", "disabled"),  # its group's replication was disabled: no more shipments
+        ("error", "disabled"),  # the same, after a failed shipment
+        ("disabled", "enabled"),  # its group's replication was enabled again (or it left
+        # a group whose replication is disabled): shipped from where it stopped
+    }
+)
+
+GROUP_REPLICATION_TRANSITIONS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("disabled", "enabled"),  # enable_replication: its volumes are shipped again
+        ("enabled", "disabled"),  # disable_replication: its volumes are not shipped
+        ("enabled", "failing-over"),  # failover_replication to a target began
+        ("failed-over", "failing-over"),  # failback (secondary_backend_id default) began
+        ("error", "failing-over"),  # try a failover or failback again
+        ("failing-over", "failed-over"),  # every volume serves from the target
+        ("failing-over", "enabled"),  # failed back, or the failover switched nothing
+        ("failing-over", "error"),  # some volumes were switched and some not
     }
 )
 

@@ -77,12 +77,12 @@ class VolumeType:
     def replication_enabled(self) -> bool:
         """Whether volumes of this type keep a secondary copy (``replication_enabled <is>
         True``, which also makes the scheduler pick only pools of replicating backends)."""
-        return _is_true(self.extra_specs.get("replication_enabled"))
+        return spec_is_true(self.extra_specs.get("replication_enabled"))
 
     @property
     def multiattach(self) -> bool:
         """Whether volumes of this type may be attached to several hosts at once."""
-        return _is_true(self.extra_specs.get("multiattach"))
+        return spec_is_true(self.extra_specs.get("multiattach"))
 
 
 def front_end_qos(specs: Mapping[str, str], *, size_gib: int) -> dict[str, int]:
@@ -105,7 +105,8 @@ def front_end_qos(specs: Mapping[str, str], *, size_gib: int) -> dict[str, int]:
     return limits
 
 
-def _is_true(value: str | None) -> bool:
+def spec_is_true(value: str | None) -> bool:
+    """Whether a boolean spec (``<is> True``, ``true``...) is set."""
     if value is None:
         return False
     return value.strip().lower() in ("<is> true", "true", "1", "yes")

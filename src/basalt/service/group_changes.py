@@ -29,6 +29,7 @@ from basalt.model.validation import validate_description, validate_flag, validat
 from basalt.persistence.base import Transaction
 from basalt.service.clock import utcnow
 from basalt.service.context import RequestContext
+from basalt.service.group_replication import follow_group, refuse_while_failed_over
 from basalt.service.group_rules import (
     require_joinable,
     require_leavable,
@@ -88,6 +89,7 @@ class GroupChanges(GroupSources):
             self._rename(tx, group, new_name, new_description)
             if not adding and not removing:
                 return group
+            refuse_while_failed_over(group, "add or remove volumes")
             move_group(tx, group, G.UPDATING, action="add or remove volumes of")
             self._refuse_busy_snapshots(tx, group)
             added = [require_joinable(tx, group, v, context) for v in adding]
@@ -163,6 +165,7 @@ class GroupChanges(GroupSources):
         volume.group_id = group.id if joining else None
         volume.updated_at = utcnow()
         tx.volumes.save(volume)
+        follow_group(tx, volume, group if joining else None)
         what = "joined" if joining else "left"
         scope.note(
             EventKind.NOTE,

@@ -230,6 +230,13 @@ def group_for_new_volume(
             kind="group", resource_id=group.id, status=str(group.status), action="add a volume to"
         )
     require_member_type(group, "(new)", volume_type_id)
+    if group.replication_target is not None:
+        raise GroupMembershipError(
+            "(new)",
+            f"cannot join group {group.id}: its replication is {group.replication_status} to "
+            f"{group.replication_target}",
+            hint="fail the group back first (failover_replication, secondary_backend_id default)",
+        )
     if group.backend is not None and backend != group.backend:
         raise GroupMembershipError(
             "(new)",

@@ -28,6 +28,7 @@ from basalt.persistence.base import Transaction
 from basalt.service.base import UseCases
 from basalt.service.clock import new_id, utcnow
 from basalt.service.context import RequestContext
+from basalt.service.group_replication import born_in_group
 from basalt.service.group_rules import (
     group_driver,
     require_settled,
@@ -36,6 +37,7 @@ from basalt.service.group_rules import (
 )
 from basalt.service.journal import move_group, move_volume, record
 from basalt.service.refs import snapshot_ref, volume_ref
+from basalt.service.replicator import Replicator
 from basalt.service.runner import OperationHandle, OperationScope
 
 G = GroupStatus
@@ -48,6 +50,9 @@ volume it came from (its type, pool and name)."""
 
 class GroupSources(UseCases):
     """create-from-src of GroupService, and the helpers every group use case shares."""
+
+    replicator: Replicator
+    """Set by the Basalt facade: new volumes of replicated types get their record."""
 
     def create_from_src(
         self,
@@ -120,6 +125,12 @@ class GroupSources(UseCases):
             group_id=group.id,
         )
         self.quotas.check(tx, group.project_id, QuotaDeltas.for_volume(volume))
+        type_ = (
+            None if volume.volume_type_id is None else tx.volume_types.get(volume.volume_type_id)
+        )
+        if type_ is not None and type_.replication_enabled:
+            self.replicator.record_new(tx, volume)
+            born_in_group(volume, group)
         tx.volumes.add(volume)
         record(
             tx,
@@ -297,6 +308,7 @@ def _new_group(origin: Group, ctx: RequestContext, name: str, description: str) 
         created_at=now,
         updated_at=now,
         backend=origin.backend,
+        replication_status=None if origin.replication_status is None else "disabled",
     )
 
 

@@ -136,6 +136,7 @@ class GroupService(GroupChanges):
                 created_at=now,
                 updated_at=now,
                 backend=backend,
+                replication_status="disabled" if type_.replication_enabled else None,
             )
             tx.groups.add(group)
             operation = self._new_operation(

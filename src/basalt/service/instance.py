@@ -10,15 +10,17 @@ from types import TracebackType
 from typing import TYPE_CHECKING, TypedDict
 
 from basalt.config import BackendSettings, Settings, load_settings
-from basalt.drivers.base import SupportsReplication
+from basalt.drivers.base import SupportsGroupReplication, SupportsReplication
 from basalt.drivers.registry import DriverResources, build_driver
 from basalt.errors import DriverError
 from basalt.model import Pool
+from basalt.model.replication import ReplicationStatus
 from basalt.persistence.base import Database
 from basalt.persistence.sql import open_database
 from basalt.service.attachments import AttachmentService
 from basalt.service.context import RequestContext
 from basalt.service.deployment import DeploymentService, disabled_backends
+from basalt.service.group_replication import GroupReplicationService
 from basalt.service.group_snapshots import GroupSnapshotService
 from basalt.service.group_types import GroupTypeService
 from basalt.service.groups import GroupService
@@ -30,6 +32,7 @@ from basalt.service.pools import PoolService
 from basalt.service.qos import QosService
 from basalt.service.quotas import QuotaService
 from basalt.service.reconcile import Reconciler, ReconcileReport
+from basalt.service.refs import volume_ref
 from basalt.service.replication import ReplicationService
 from basalt.service.replicator import Replicator
 from basalt.service.runner import OperationRunner
@@ -124,6 +127,9 @@ class Basalt:
         self.volumes.replicator = self.replicator
         self.replication = ReplicationService(**shared)
         self.replication.replicator = self.replicator
+        self.groups.replicator = self.replicator
+        self.group_replication = GroupReplicationService(**shared)
+        self.group_replication.replicator = self.replicator
         self._restore_replication_state()
         self.messages = MessageService(
             db=self.db,
@@ -137,7 +143,8 @@ class Basalt:
             self.replicator.start()
 
     def _restore_replication_state(self) -> None:
-        """Frozen backends, and backends serving from a replication target, as recorded."""
+        """Frozen backends, and backends or groups' volumes serving from a replication
+        target, as recorded."""
         with self.db.transaction(write=False) as tx:
             records = tx.services.all()
         for record in records:
@@ -147,6 +154,21 @@ class Basalt:
             driver = self.pools.driver(record.backend)
             if isinstance(driver, SupportsReplication) and record.active_backend_id is not None:
                 driver.serve_from(record.active_backend_id)
+        with self.db.transaction(write=False) as tx:
+            moved = [
+                (g, tx.volumes.in_group(g.id))
+                for g in tx.groups.find(project_id=None)
+                if g.replication_target is not None and g.backend in self.pools.backend_names
+            ]
+        for group, members in moved:
+            driver = self.pools.driver(group.backend or "")
+            if isinstance(driver, SupportsGroupReplication):
+                serving = [
+                    volume_ref(v)
+                    for v in members
+                    if v.replication_status == ReplicationStatus.FAILED_OVER
+                ]
+                driver.serve_volumes_from(group.replication_target, serving)
 
     def _reconcile_or_close(self) -> None:
         try:
@@ -159,6 +181,7 @@ class Basalt:
                 groups=self.groups,
                 group_snapshots=self.group_snapshots,
                 replication=self.replication,
+                group_replication=self.group_replication,
             ).run()
             self.last_reconcile.exports = self.attachments.ensure_exports()
         except BaseException:

@@ -95,6 +95,9 @@ RULES: dict[str, Role] = {
     "group:update": M,  # name, description, add and remove volumes
     "group:delete": M,
     "group:reset_status": A,
+    "group:enable_replication": M,
+    "group:disable_replication": M,
+    "group:failover_replication": M,  # also failback (secondary_backend_id default)
     "group_snapshot:get": R,
     "group_snapshot:create": M,
     "group_snapshot:delete": M,

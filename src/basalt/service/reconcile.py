@@ -35,6 +35,7 @@ from basalt.model.states import (
 )
 from basalt.service.attachments import ATTACH_OWNED, AttachmentService
 from basalt.service.group_recovery import redrive_group
+from basalt.service.group_replication import GroupReplicationService
 from basalt.service.group_snapshots import GroupSnapshotService
 from basalt.service.groups import GroupService
 from basalt.service.journal import (
@@ -101,11 +102,13 @@ class Reconciler:
         groups: GroupService | None = None,
         group_snapshots: GroupSnapshotService | None = None,
         replication: ReplicationService | None = None,
+        group_replication: GroupReplicationService | None = None,
     ) -> None:
         self.volumes = volumes
         self.groups = groups
         self.group_snapshots = group_snapshots
         self.replication = replication
+        self.group_replication = group_replication
         self.transfers = transfers
         self.snapshots = snapshots
         self.manage = manage
@@ -154,6 +157,9 @@ class Reconciler:
 
     def _redrive(self, operation: Operation, scope: OperationScope) -> bool:
         """Finish or undo one operation; True when it was finished."""
+        if operation.kind in (K.FAILOVER_GROUP, K.FAILBACK_GROUP):
+            assert self.group_replication is not None
+            return self.group_replication.recover(operation, scope)
         if operation.kind in GROUP_KINDS:
             assert self.groups is not None and self.group_snapshots is not None
             return redrive_group(self.groups, self.group_snapshots, operation, scope)

@@ -37,7 +37,14 @@ from basalt.errors import (
     ReplicationTargetNotFoundError,
     ServiceNotFoundError,
 )
-from basalt.model import EventKind, Operation, OperationKind, VolumeStatus, volume_status_for
+from basalt.model import (
+    EventKind,
+    Operation,
+    OperationKind,
+    Volume,
+    VolumeStatus,
+    volume_status_for,
+)
 from basalt.model.replication import DEFAULT_BACKEND_ID, ReplicationStatus, VolumeReplica
 from basalt.model.service import VOLUME_BINARY, ServiceRecord, backend_host, backend_of_host
 from basalt.model.states import BACKEND_REPLICATION_TRANSITIONS, VOLUME_BUSY, check_transition
@@ -47,7 +54,7 @@ from basalt.service.clock import utcnow
 from basalt.service.context import RequestContext
 from basalt.service.journal import move_volume
 from basalt.service.refs import volume_ref
-from basalt.service.replicator import Replicator, set_volume_replication
+from basalt.service.replicator import SHIPPING, Replicator, set_volume_replication
 from basalt.service.runner import OperationHandle, OperationScope
 
 V = VolumeStatus
@@ -132,7 +139,7 @@ class ReplicationService(UseCases):
         backend = self._backend(host)
         driver = self._driver(backend, "failover")
         targets = [t.backend_id for t in driver.replication_targets()]
-        wanted = _checked_target(backend_id, targets, backend)
+        wanted = checked_target(backend_id, targets, backend)
         with self.db.transaction() as tx:
             record = _record(tx, backend)
             kind = self._check_failover(tx, record, wanted)
@@ -180,6 +187,20 @@ class ReplicationService(UseCases):
                     hint="fail back first (backend_id default)",
                 )
             kind = K.FAILOVER_BACKEND
+        on_their_own = [
+            g
+            for g in tx.groups.find(project_id=None)
+            if g.backend == backend and g.replication_target is not None
+        ]
+        if on_their_own:
+            group = on_their_own[0]
+            raise FailoverStateError(
+                backend,
+                f"group {group.id} is {group.replication_status} to "
+                f"{group.replication_target} on its own",
+                hint="fail the group back first (failover_replication, secondary_backend_id "
+                "default)",
+            )
         busy = [v for v in tx.volumes.on_backend(backend) if v.status in VOLUME_BUSY]
         if busy:
             raise FailoverStateError(
@@ -210,8 +231,8 @@ class ReplicationService(UseCases):
         self, scope: OperationScope, driver: SupportsReplication, backend: str, target: str
     ) -> None:
         with self.db.transaction(write=False) as tx:
-            replicated = {r.volume_id for r in tx.replicas.for_backend(backend)}
             volumes = tx.volumes.on_backend(backend)
+            replicated = _shipped(tx, backend, volumes)
         refs = [volume_ref(v) for v in volumes if v.id in replicated]
         scope.progress(0, len(volumes) + 1)
         lines = scope.driver_call("failover", lambda: driver.failover(target, refs))
@@ -220,7 +241,7 @@ class ReplicationService(UseCases):
         errored = _str_map(scope.operation.params.get("errored"))
         with self.db.transaction() as tx:
             for volume in tx.volumes.on_backend(backend):
-                if volume.id in replicated:
+                if volume.id in replicated or volume.replication_status == R.FAILED_OVER:
                     set_volume_replication(
                         tx, volume, R.FAILED_OVER, operation_id=scope.operation.id
                     )
@@ -233,7 +254,8 @@ class ReplicationService(UseCases):
                         action="fail over",
                         operation_id=scope.operation.id,
                         reason=f"backend {backend} failed over to {target}; this volume is "
-                        "not replicated and its data stays on the primary",
+                        "not replicated (or its group's replication is disabled) and its data "
+                        "stays on the primary",
                     )
             scope.operation.params["errored"] = errored
             record = _record(tx, backend)
@@ -253,14 +275,15 @@ class ReplicationService(UseCases):
         with self.db.transaction(write=False) as tx:
             volumes = tx.volumes.on_backend(backend)
             errored = _errored_by_last_failover(tx, backend)
-        refs = [volume_ref(v) for v in volumes]
+        # Only what failed over is copied back: a copy whose shipping was off (a group's
+        # disabled replication) is older than the primary file.
+        refs = [volume_ref(v) for v in volumes if v.replication_status == R.FAILED_OVER]
         scope.driver_call(
             "failback", lambda: driver.failback(target, refs, progress=scope.progress)
         )
         with self.db.transaction() as tx:
-            replicated = {r.volume_id for r in tx.replicas.for_backend(backend)}
             for volume in tx.volumes.on_backend(backend):
-                if volume.id in replicated:
+                if volume.replication_status == R.FAILED_OVER:
                     set_volume_replication(tx, volume, R.ENABLED, operation_id=scope.operation.id)
                 elif volume.id in errored and volume.status == V.ERROR:
                     attachments = tx.attachments.for_volume(volume.id)
@@ -364,6 +387,12 @@ class ReplicationService(UseCases):
             return _record(tx, backend)
 
 
+def _shipped(tx: Transaction, backend: str, volumes: builtins.list[Volume]) -> set[str]:
+    """The backend's volumes whose copies are current: replicated, shipping not off."""
+    replicated = {r.volume_id for r in tx.replicas.for_backend(backend)}
+    return {v.id for v in volumes if v.id in replicated and v.replication_status in SHIPPING}
+
+
 def _str_map(value: object) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
@@ -372,7 +401,12 @@ def _record(tx: Transaction, backend: str) -> ServiceRecord:
     return tx.services.get(backend) or ServiceRecord(backend, False, None, utcnow())
 
 
-def _checked_target(backend_id: object, targets: list[str], backend: str) -> str:
+def checked_target(backend_id: object, targets: list[str], backend: str) -> str:
+    """The target a failover asks for: ``backend_id`` once it is known (None: the first).
+
+    Raises:
+        InvalidInputError, ReplicationTargetNotFoundError.
+    """
     if backend_id is None:
         return targets[0]
     if not isinstance(backend_id, str) or not backend_id:

@@ -2,7 +2,8 @@
 
 Every ``tick_seconds`` it looks, per backend that replicates and serves from its
 own pools (not failed over, not failing over), for replicated volumes whose last
-attempt is older than their target's interval, and ships each through the
+attempt is older than their target's interval and whose replication is on (not
+``disabled`` by their group, not ``failed-over`` with it), and ships each through the
 driver (:meth:`SupportsReplication.replicate_volume`). The point's time, the
 bytes shipped and the error of a failed shipment go to the volume's
 :class:`~basalt.model.replication.VolumeReplica`; a failure moves the volume's
@@ -40,6 +41,9 @@ SHIPPABLE = frozenset(
     {V.AVAILABLE, V.IN_USE, V.RESERVED, V.ATTACHING, V.DETACHING, V.AWAITING_TRANSFER}
 )
 """Statuses in which a volume's file is whole and stays where it is."""
+SHIPPING = frozenset({ReplicationStatus.ENABLED, ReplicationStatus.ERROR})
+"""Replication statuses that are shipped: not ``disabled`` (its group's replication is
+off) nor ``failed-over`` (served from its copy)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +202,12 @@ class Replicator:
     def _ship(self, driver: SupportsReplication, replica: VolumeReplica) -> ShipOutcome | None:
         with self.db.transaction(write=False) as tx:
             volume = tx.volumes.get(replica.volume_id)
-            if volume is None or volume.status not in SHIPPABLE or not _ships(tx, volume.backend):
+            if (
+                volume is None
+                or volume.status not in SHIPPABLE
+                or volume.replication_status not in SHIPPING
+                or not _ships(tx, volume.backend)
+            ):
                 return None
         point_at, started = utcnow(), time.perf_counter()
         error: str | None = None

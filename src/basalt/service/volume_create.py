@@ -35,6 +35,7 @@ from basalt.persistence.base import Transaction
 from basalt.service.base import Replay, UseCases
 from basalt.service.clock import new_id, utcnow
 from basalt.service.context import RequestContext
+from basalt.service.group_replication import born_in_group
 from basalt.service.group_rules import group_for_new_volume, visible_group
 from basalt.service.journal import move_volume
 from basalt.service.refs import snapshot_ref, volume_ref
@@ -246,12 +247,16 @@ class VolumeCreation(UseCases):
                 availability_zone=self.pools.availability_zone(backend),
                 volume_type_id=volume_type.id,
             )
+            group = None
             if group_id is not None:
-                volume.group_id = group_for_new_volume(
+                group = group_for_new_volume(
                     tx, ctx, group_id, volume_type_id=volume_type.id, backend=backend
-                ).id
+                )
+                volume.group_id = group.id
             if volume_type.replication_enabled:
                 self.replicator.record_new(tx, volume)
+                if group is not None:
+                    born_in_group(volume, group)
             operation = self._open_for_new(
                 tx,
                 kind=kind,

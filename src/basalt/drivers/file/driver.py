@@ -100,6 +100,7 @@ class FileDriver(
         self._reflink: dict[str, bool] = {}
         self._replica_targets = {t.backend_id: t for t in replication}
         self._active_backend: str | None = None
+        self._volume_sources: dict[str, tuple[str, str]] = {}
 
     # -- pools ---------------------------------------------------------------------
 
@@ -227,6 +228,7 @@ class FileDriver(
             DriverError: it could not be removed.
         """
         self._delete(volume.pool, ObjectKind.VOLUME, volume.id)
+        self.forget_primary_copy(volume)
 
     def extend_volume(self, volume: VolumeRef, new_size_gib: int) -> None:
         """Grow the volume's file (sparse) to ``new_size_gib``; never shrink it.

@@ -22,7 +22,7 @@ import errno
 import os
 import uuid
 from collections.abc import ItemsView, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
@@ -153,6 +153,9 @@ class PoolLayout:
     snapshot_root: Path | None = None
     """Where snapshots live when not under ``root``: a failed-over pool serves its
     volumes from the secondary copy, and its snapshots (not replicated) stay put."""
+    volume_roots: Mapping[str, Path] = field(default_factory=dict)
+    """Volumes served from another root (volume id -> a secondary pool directory):
+    the members of a failed-over group, while the rest of the pool stays here."""
 
     def directory(self, kind: ObjectKind) -> Path:
         """The directory holding objects of ``kind``."""
@@ -166,7 +169,10 @@ class PoolLayout:
         Raises:
             ValueError: the id is not a canonical UUID.
         """
-        return self.directory(kind) / f"{checked_object_id(object_id)}{RAW_SUFFIX}"
+        name = f"{checked_object_id(object_id)}{RAW_SUFFIX}"
+        if kind is ObjectKind.VOLUME and object_id in self.volume_roots:
+            return self.volume_roots[object_id] / kind.value / name
+        return self.directory(kind) / name
 
     def partial_path(self, final: Path) -> Path:
         """Where an object is built before it is renamed to ``final``."""
@@ -195,11 +201,17 @@ class PoolSet:
         backend_name: str,
         pools: Mapping[str, str | Path],
         snapshot_roots: Mapping[str, str | Path] | None = None,
+        volume_roots: Mapping[str, Mapping[str, Path]] | None = None,
     ) -> None:
         self.backend_name = backend_name
         kept = snapshot_roots or {}
+        moved = volume_roots or {}
         self._layouts = {
-            name: PoolLayout(Path(path), None if name not in kept else Path(kept[name]))
+            name: PoolLayout(
+                Path(path),
+                None if name not in kept else Path(kept[name]),
+                dict(moved.get(name, {})),
+            )
             for name, path in pools.items()
         }
 

@@ -40,7 +40,7 @@ from basalt.drivers.file import delta, fiemap
 from basalt.drivers.file.copy import FICLONE, data_extents, publish
 from basalt.drivers.file.layout import VOLUME_MODE, ObjectKind, PoolLayout, PoolSet
 from basalt.drivers.types import ProgressCallback, ReplicationTarget, Shipment, VolumeRef
-from basalt.errors import NotSupportedError
+from basalt.errors import DriverError, NotSupportedError
 
 if TYPE_CHECKING:
     from basalt.export import IscsiExporter
@@ -124,6 +124,8 @@ class FileReplication:
     _exporter: IscsiExporter | None
     _replica_targets: dict[str, FileReplicaTarget]
     _active_backend: str | None
+    _volume_sources: dict[str, tuple[str, str]]
+    """Volumes failed over one by one (a group's): volume id -> (pool, target)."""
     reflink_supported: Callable[[str], bool]  # FileDriver's
 
     # -- what is configured ----------------------------------------------------------
@@ -198,12 +200,7 @@ class FileReplication:
             NotSupportedError: no such target.
             DriverError: a journal could not be applied (nothing was switched).
         """
-        done: list[str] = []
-        for pool, _ in self._primary.items():
-            secondary = self._secondary(backend_id, pool)
-            with self._primary.errors(pool, f"making the copies at {backend_id} whole"):
-                secondary.directory(ObjectKind.VOLUME).mkdir(parents=True, exist_ok=True)
-                done += delta.recover(_journals(secondary))
+        done = self._make_whole(backend_id, [pool for pool, _ in self._primary.items()])
         self.serve_from(backend_id)
         for volume in volumes:
             self._repoint(volume)
@@ -226,17 +223,118 @@ class FileReplication:
             NotSupportedError: no such target.
             DriverError: a copy failed (the backend still serves from the secondary).
         """
+        return self._bring_back(
+            backend_id, volumes, progress=progress, switch=lambda: self.serve_from(None)
+        )
+
+    def _bring_back(
+        self,
+        backend_id: str,
+        volumes: Sequence[VolumeRef],
+        *,
+        progress: ProgressCallback,
+        switch: Callable[[], None],
+    ) -> int:
+        """Copy ``volumes`` back while hosts use the secondary, ``switch`` to the primary,
+        then re-point each exported LUN after copying what was written meanwhile."""
         total = sum(v.size_bytes for v in volumes) or 1
         copied = 0
         for index, volume in enumerate(volumes):
             copied += self._copy_back(volume, backend_id)
             progress(int(total * (index + 1) / (len(volumes) + 1)), total)
-        self.serve_from(None)
+        switch()
         for volume in volumes:
             self._repoint(volume, before=partial(self._copy_back, volume, backend_id))
             self._reset_baseline(volume, backend_id)
         progress(total, total)
         return copied
+
+    # -- one group's volumes ---------------------------------------------------------
+
+    def failover_volumes(self, backend_id: str, volumes: Sequence[VolumeRef]) -> Sequence[str]:
+        """Serve only ``volumes`` from their secondary copies at ``backend_id`` (a group's
+        failover): apply committed journals, switch them, re-point exported LUNs. The
+        rest of the backend stays on its primary pools.
+
+        Raises:
+            NotSupportedError: no such target.
+            DriverError: a journal could not be applied (nothing was switched), or a
+                copy is missing (the volumes before it are switched).
+        """
+        done = self._make_whole(backend_id, sorted({v.pool for v in volumes}))
+        for volume in volumes:
+            replica = self._secondary(backend_id, volume.pool).object_path(
+                ObjectKind.VOLUME, volume.id
+            )
+            if not replica.is_file():
+                raise DriverError(
+                    self.backend_name,
+                    f"pool {volume.pool}: volume {volume.id} has no copy at {backend_id} "
+                    "(it was never shipped)",
+                    hint="wait for its first shipment (replication status shows it)",
+                )
+            self.serve_volumes_from(backend_id, [volume])
+            self._repoint(volume)
+        return done
+
+    def failback_volumes(
+        self, backend_id: str, volumes: Sequence[VolumeRef], *, progress: ProgressCallback
+    ) -> int:
+        """Copy back the ``volumes`` served from ``backend_id`` and serve them from their
+        primary pools again (a group's failback); the others are left alone.
+
+        Returns:
+            The bytes copied back.
+
+        Raises:
+            NotSupportedError: no such target.
+            DriverError: a copy failed (those volumes still serve from the secondary).
+        """
+        moved = [v for v in volumes if self.serving_target(v) == backend_id]
+        return self._bring_back(
+            backend_id,
+            moved,
+            progress=progress,
+            switch=lambda: self.serve_volumes_from(None, moved),
+        )
+
+    def serve_volumes_from(self, backend_id: str | None, volumes: Sequence[VolumeRef]) -> None:
+        """Serve ``volumes`` from ``backend_id``'s copies (None: their primary pools),
+        moving no data; used at start with the recorded state and by the group steps.
+
+        Raises:
+            NotSupportedError: no such target. PoolNotFoundError: a volume's pool.
+        """
+        for volume in volumes:
+            if backend_id is None:
+                self._volume_sources.pop(volume.id, None)
+            else:
+                self._secondary(backend_id, volume.pool)
+                self._volume_sources[volume.id] = (volume.pool, backend_id)
+        self._rebuild_pools()
+
+    def serving_target(self, volume: VolumeRef) -> str | None:
+        """The target ``volume`` is served from now (the backend's, or its own); None:
+        its primary pool."""
+        if self._active_backend is not None:
+            return self._active_backend
+        source = self._volume_sources.get(volume.id)
+        return None if source is None else source[1]
+
+    def forget_primary_copy(self, volume: VolumeRef) -> None:
+        """After a volume served from a secondary copy is deleted: remove its old primary
+        file too (it would otherwise outlive the volume), and stop routing it.
+
+        Raises:
+            DriverError: the file could not be removed.
+        """
+        if self.serving_target(volume) is None:
+            return
+        primary = self._primary.layout(volume.pool)
+        with self._primary.errors(volume.pool, f"removing the primary copy of {volume.id}"):
+            primary.object_path(ObjectKind.VOLUME, volume.id).unlink(missing_ok=True)
+        if self._volume_sources.pop(volume.id, None) is not None:
+            self._rebuild_pools()
 
     def serve_from(self, backend_id: str | None) -> None:
         """Serve every pool from ``backend_id``'s copies (None: the primary pools).
@@ -245,15 +343,31 @@ class FileReplication:
         Raises:
             NotSupportedError: no such target.
         """
-        if backend_id is None:
-            self._pools = self._primary
-        else:
-            target = self._target(backend_id)
+        if backend_id is not None:
+            self._target(backend_id)
+        self._active_backend = backend_id
+        self._rebuild_pools()
+
+    def _rebuild_pools(self) -> None:
+        """Point ``_pools`` where volumes are served from: every pool at the active
+        target, else the primary pools with the individually failed-over volumes."""
+        if self._active_backend is not None:
+            target = self._target(self._active_backend)
             roots = {pool: layout.root for pool, layout in self._primary.items()}
             self._pools = PoolSet(
                 backend_name=self.backend_name, pools=target.pools, snapshot_roots=roots
             )
-        self._active_backend = backend_id
+        elif not self._volume_sources:
+            self._pools = self._primary
+        else:
+            moved: dict[str, dict[str, Path]] = {}
+            for volume_id, (pool, backend_id) in self._volume_sources.items():
+                moved.setdefault(pool, {})[volume_id] = self._target(backend_id).pools[pool]
+            self._pools = PoolSet(
+                backend_name=self.backend_name,
+                pools={pool: layout.root for pool, layout in self._primary.items()},
+                volume_roots=moved,
+            )
 
     def recover_replicas(self) -> Sequence[str]:
         """Apply committed journals and drop unfinished work of every target (at setup).
@@ -273,6 +387,17 @@ class FileReplication:
         return done
 
     # -- helpers -------------------------------------------------------------------
+
+    def _make_whole(self, backend_id: str, pools: Sequence[str]) -> list[str]:
+        """Apply the committed journals of ``pools``' copies at ``backend_id``, drop
+        unfinished ones (shipments are paused while this runs)."""
+        done: list[str] = []
+        for pool in pools:
+            secondary = self._secondary(backend_id, pool)
+            with self._primary.errors(pool, f"making the copies at {backend_id} whole"):
+                secondary.directory(ObjectKind.VOLUME).mkdir(parents=True, exist_ok=True)
+                done += delta.recover(_journals(secondary))
+        return done
 
     def _target(self, backend_id: str) -> FileReplicaTarget:
         target = self._replica_targets.get(backend_id)

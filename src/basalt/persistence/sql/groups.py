@@ -53,6 +53,8 @@ def _group(m: Any) -> Group:
         backend=m["backend"],
         group_snapshot_id=m["group_snapshot_id"],
         source_group_id=m["source_group_id"],
+        replication_status=m["replication_status"],
+        replication_target=m["replication_target"],
     )
 
 
@@ -97,6 +99,8 @@ def _group_values(g: Group) -> dict[str, Any]:
         "backend": g.backend,
         "group_snapshot_id": g.group_snapshot_id,
         "source_group_id": g.source_group_id,
+        "replication_status": g.replication_status,
+        "replication_target": g.replication_target,
         "created_at": g.created_at,
         "updated_at": g.updated_at,
     }

@@ -264,6 +264,8 @@ groups = sa.Table(
     sa.Column("backend", sa.String(255), nullable=True),
     _id("group_snapshot_id", nullable=True),
     _id("source_group_id", nullable=True),
+    sa.Column("replication_status", sa.String(32), nullable=True),
+    sa.Column("replication_target", sa.String(64), nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Index(None, "project_id", "created_at"),

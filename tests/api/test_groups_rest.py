@@ -159,7 +159,7 @@ def test_bad_requests_are_refused_and_change_nothing(
     assert everything(alice) == before
 
 
-def test_per_group_replication_says_it_is_not_there(
+def test_per_group_replication_needs_a_group_type_that_replicates_groups(
     admin: httpx.Client, alice: httpx.Client
 ) -> None:
     kind = group_type(admin, "repl-check")
@@ -172,9 +172,11 @@ def test_per_group_replication_says_it_is_not_there(
         {"list_replication_targets": {}},
     ):
         answer = alice.post(f"/groups/{group['id']}/action", json=action)
-        assert answer.status_code == 501, answer.text
-        message = answer.json()["notImplemented"]["message"]
-        assert f"per-group replication ({next(iter(action))})" in message
+        assert answer.status_code == 400, answer.text
+        message = answer.json()["badRequest"]["message"]
+        assert "consistent_group_replication_enabled" in message
         missing = alice.post("/groups/no-such-group/action", json=action)
         assert missing.status_code == 404, missing.text
+    bad = alice.post(f"/groups/{group['id']}/action", json={"enable_replication": {"x": 1}})
+    assert bad.status_code == 400, bad.text
     assert everything(alice) == before

@@ -426,34 +426,42 @@ class ResetStatus(Closed):
     status: str
 
 
-GROUP_REPLICATION_ACTIONS = (
-    "enable_replication",
-    "disable_replication",
-    "failover_replication",
-    "list_replication_targets",
-)
-"""Cinder's per-group replication actions (3.38), which Basalt answers 501."""
+class NoArguments(Closed):
+    """An action that takes none: ``{}``."""
+
+
+class FailoverReplication(Closed):
+    """``failover_replication``: the target (None: the only one; ``default``: failback)."""
+
+    secondary_backend_id: str | None = None
+    allow_attached_volume: Any = False
 
 
 class GroupActionRequest(Closed):
-    """``POST /groups/{id}/action``: ``delete``, (administrators) ``reset_status``, or
-    one of the per-group replication actions (answered 501)."""
+    """``POST /groups/{id}/action``: ``delete``, (administrators) ``reset_status``, or one
+    of the per-group replication actions (Cinder's 3.38)."""
 
     delete: GroupDelete | None = None
     reset_status: ResetStatus | None = None
-    enable_replication: dict[str, Any] | None = None
-    disable_replication: dict[str, Any] | None = None
-    failover_replication: dict[str, Any] | None = None
-    list_replication_targets: dict[str, Any] | None = None
+    enable_replication: NoArguments | None = None
+    disable_replication: NoArguments | None = None
+    failover_replication: FailoverReplication | None = None
+    list_replication_targets: NoArguments | None = None
 
     @model_validator(mode="before")
     @classmethod
     def _one(cls, data: Any) -> Any:
-        return one_action(data, ("delete", "reset_status", *GROUP_REPLICATION_ACTIONS))
-
-    def replication_action(self) -> str | None:
-        """The per-group replication action asked for, if that is what this is."""
-        return next((a for a in GROUP_REPLICATION_ACTIONS if getattr(self, a) is not None), None)
+        return one_action(
+            data,
+            (
+                "delete",
+                "reset_status",
+                "enable_replication",
+                "disable_replication",
+                "failover_replication",
+                "list_replication_targets",
+            ),
+        )
 
 
 class GroupFromSource(Closed):

@@ -44,7 +44,7 @@ def group_detail(
         "group_snapshot_id": group.group_snapshot_id,
         "source_group_id": group.source_group_id,
         "project_id": group.project_id,
-        "replication_status": "disabled",
+        "replication_status": group.replication_status or "disabled",
     }
     if volumes is not None:
         view["volumes"] = [v.id for v in volumes.get(group.id, ())]
@@ -111,6 +111,17 @@ class GroupView(GroupItem):
 
 class OneGroup(Shape):
     group: GroupView
+
+
+class ReplicationTargetView(Shape):
+    backend_id: str
+    interval_seconds: float
+    """How often the group's volumes are shipped there (Basalt's; Cinder leaves the
+    other keys to the driver)."""
+
+
+class ReplicationTargets(Shape):
+    replication_targets: list[ReplicationTargetView]
 
 
 class GroupList(Shape):

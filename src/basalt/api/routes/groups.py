@@ -1,8 +1,9 @@
 """/v3/{project_id}/group_types (3.11), /groups (3.13), /groups/action create-from-src and
 /group_snapshots (3.14): Cinder's generic volume groups.
 
-Below its microversion each route answers 404, as Cinder's. ``list_volume`` (3.25) and
-the reset_status actions (3.19, 3.20) are served at every version the routes have.
+Below its microversion each route answers 404, as Cinder's. ``list_volume`` (3.25), the
+reset_status actions (3.19, 3.20) and the per-group replication actions (3.38) are
+served at every version the routes have.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from basalt.api.group_views import (
     OneGroup,
     OneGroupSnapshot,
     OneGroupType,
+    ReplicationTargets,
     group_detail,
     group_snapshot_detail,
     group_snapshot_summary,
@@ -41,10 +43,8 @@ from basalt.api.group_views import (
 from basalt.api.responses import answers, query
 from basalt.api.routes.common import api_router, basalt_of, flag, settle
 from basalt.api.versions import GROUP_SNAPSHOTS, GROUP_TYPES, GROUPS, require_version
-from basalt.errors import FeatureUnavailableError
 from basalt.model import Volume
 from basalt.model.group import Group, GroupSnapshot
-from basalt.service.policy import authorize
 
 type_router = api_router(prefix="/v3/{project_id}/group_types", tags=["group types"])
 router = api_router(prefix="/v3/{project_id}/groups", tags=["groups"])
@@ -235,27 +235,54 @@ def update_group(
     return {"group": group_detail(changed)}
 
 
-@router.post("/{group_id}/action", **answers(None, 202))
+@router.post(
+    "/{group_id}/action",
+    response_model=None,
+    response_class=Response,
+    status_code=202,
+    responses={
+        202: {"description": "accepted (every action but list_replication_targets; no body)"},
+        200: {
+            "model": ReplicationTargets,
+            "description": "list_replication_targets: the targets the group can fail over to",
+        },
+    },
+)
 def group_action(
     project_id: str, group_id: str, body: GroupActionRequest, request: Request
 ) -> Response:
-    """``delete`` (``delete-volumes``: with its volumes) or ``reset_status`` (admins);
-    the per-group replication actions answer 501 once the group is found."""
+    """``delete`` (``delete-volumes``: with its volumes), ``reset_status`` (admins), and
+    the per-group replication actions: ``enable_replication``, ``disable_replication``,
+    ``failover_replication`` (``secondary_backend_id``, ``default`` to fail back;
+    ``allow_attached_volume``) and ``list_replication_targets``."""
     require_version(request, GROUPS, "groups")
     basalt, ctx = basalt_of(request), context_from(request)
-    asked = body.replication_action()
-    if asked is not None:
-        basalt.groups.get(group_id, ctx=ctx)  # an unknown or hidden group is still a 404
-        authorize(ctx, "group:update")
-        raise FeatureUnavailableError(
-            f"per-group replication ({asked})",
-            "the drivers fail over a whole backend, not some of its volumes",
-            hint="replicate with a replicated volume type and fail the backend over "
-            "(os-services failover_host)",
-        )
+    replication = basalt.group_replication
     if body.reset_status is not None:
         basalt.groups.reset_status(group_id, body.reset_status.status, ctx=ctx)
         return Response(status_code=202)
+    if body.enable_replication is not None:
+        replication.enable(group_id, ctx=ctx)
+        return Response(status_code=202)
+    if body.disable_replication is not None:
+        replication.disable(group_id, ctx=ctx)
+        return Response(status_code=202)
+    if body.list_replication_targets is not None:
+        targets = replication.targets(group_id, ctx=ctx)
+        listed = [
+            {"backend_id": t.backend_id, "interval_seconds": t.interval_seconds} for t in targets
+        ]
+        return JSONResponse({"replication_targets": listed})
+    if body.failover_replication is not None:
+        asked = body.failover_replication
+        moving = replication.failover(
+            group_id,
+            asked.secondary_backend_id,
+            allow_attached_volume=asked.allow_attached_volume,
+            ctx=ctx,
+        )
+        settle(request, moving)
+        return Response(status_code=202, headers={"x-basalt-operation-id": moving.operation_id})
     assert body.delete is not None, "the body names one action"
     handle = basalt.groups.delete(group_id, delete_volumes=body.delete.delete_volumes, ctx=ctx)
     settle(request, handle)

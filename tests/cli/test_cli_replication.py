@@ -68,3 +68,41 @@ def test_replicate_fail_over_and_back_from_the_command_line(
     back = run_json("service", "failback", "file", "--wait")
     assert back["active_backend_id"] is None
     assert run_json("volume", "show", volume["id"])["replication_status"] == "enabled"
+
+
+def test_fail_one_group_over_and_back_from_the_command_line(
+    run: Run,  # noqa: F811
+    run_json: RunJson,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    run_json("type", "create", "replicated", "--property", "replication_enabled=<is> True")
+    spec = "consistent_group_replication_enabled=<is> True"
+    run_json("group-type", "create", "replicated-group", "--property", spec)
+    group = run_json("group", "create", "replicated-group", "replicated", "--wait")
+    assert group["replication_status"] == "disabled"
+    volume = run_json(
+        "volume", "create", "--size", "1", "--type", "replicated", "--group", group["id"], "--wait"
+    )
+    outside = run_json("volume", "create", "--size", "1", "--type", "replicated", "--wait")
+    refused = run("group", "failover-replication", group["id"], code=5)
+    assert "disabled" in refused.stderr
+    assert run_json("group", "enable-replication", group["id"])["replication_status"] == "enabled"
+    [target] = run_json("group", "replication-targets", group["id"])
+    assert target["backend_id"] == "dr"
+    run_json("service", "replicate", "file")
+
+    failed = run_json("group", "failover-replication", group["id"], "--wait")
+    assert (failed["status"], failed["replication_status"]) == ("available", "failed-over")
+    shown = run_json("group", "show", group["id"])
+    assert (shown["replication_status"], shown["replication_target"]) == ("failed-over", "dr")
+    assert run_json("volume", "show", volume["id"])["replication_status"] == "failed-over"
+    assert run_json("volume", "show", outside["id"])["replication_status"] == "enabled"
+    assert "failed-over" in run("group", "list").stdout
+
+    back = run_json(
+        "group", "failover-replication", group["id"], "--secondary-backend-id", "default", "--wait"
+    )
+    assert (back["replication_status"], back["replication_target"]) == ("enabled", None)
+    assert run_json("group", "disable-replication", group["id"])["replication_status"] == (
+        "disabled"
+    )

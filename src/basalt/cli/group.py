@@ -25,6 +25,7 @@ GROUP_COLUMNS: tuple[tuple[str, Callable[[Group], object]], ...] = (
     ("Status", lambda g: g.status),
     ("Group type", lambda g: g.group_type_id),
     ("Backend", lambda g: g.backend),
+    ("Replication", lambda g: g.replication_status),
     ("Project", lambda g: g.project_id),
 )
 SNAPSHOT_COLUMNS: tuple[tuple[str, Callable[[GroupSnapshot], object]], ...] = (
@@ -233,6 +234,70 @@ def delete_group(state: CliState, group_id: str, delete_volumes: bool, wait: boo
 def reset_group_status(state: CliState, group_id: str, status: str) -> None:
     """Set a group's status (administrators)."""
     show_object(state, state.basalt().groups.reset_status(group_id, status))
+
+
+@group.command("enable-replication")
+@click.argument("group_id", metavar="ID")
+@json_option
+@pass_state
+def enable_group_replication(state: CliState, group_id: str) -> None:
+    """Ship the group's volumes to their replication target again (its group type must
+    have consistent_group_replication_enabled='<is> True')."""
+    show_object(state, state.basalt().group_replication.enable(group_id))
+
+
+@group.command("disable-replication")
+@click.argument("group_id", metavar="ID")
+@json_option
+@pass_state
+def disable_group_replication(state: CliState, group_id: str) -> None:
+    """Stop shipping the group's volumes (their copies keep the last shipped point)."""
+    show_object(state, state.basalt().group_replication.disable(group_id))
+
+
+@group.command("failover-replication")
+@click.argument("group_id", metavar="ID")
+@click.option(
+    "--secondary-backend-id",
+    metavar="TARGET",
+    help="The replication target to serve the group's volumes from (default: the "
+    "backend's only one); 'default' fails them back.",
+)
+@click.option(
+    "--allow-attached-volume",
+    is_flag=True,
+    help="Fail over attached volumes too (their hosts then read the last shipped data).",
+)
+@wait_option
+@json_option
+@pass_state
+def failover_group_replication(
+    state: CliState,
+    group_id: str,
+    secondary_backend_id: str | None,
+    allow_attached_volume: bool,
+    wait: bool,
+) -> None:
+    """Serve only this group's volumes from their secondary copies (what was written after
+    a volume's last completed shipment is lost); the rest of the backend stays home."""
+    handle = state.basalt().group_replication.failover(
+        group_id, secondary_backend_id, allow_attached_volume=allow_attached_volume
+    )
+    report_operation(state, handle, wait=wait)
+
+
+@group.command("replication-targets")
+@click.argument("group_id", metavar="ID")
+@json_option
+@pass_state
+def list_group_replication_targets(state: CliState, group_id: str) -> None:
+    """The replication targets the group can fail over to."""
+    targets = state.basalt().group_replication.targets(group_id)
+    show_list(
+        state,
+        targets,
+        (("Backend id", lambda t: t.backend_id), ("Interval (s)", lambda t: t.interval_seconds)),
+    )
 
 
 @click.group("group-snapshot")

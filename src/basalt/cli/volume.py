@@ -62,6 +62,7 @@ def volume() -> None:
 @click.option("--source-volume", "source_volume_id", metavar="ID", help="Clone this volume.")
 @click.option("--multiattach", is_flag=True, help="Let several hosts attach it at once.")
 @click.option("--type", "volume_type", metavar="TYPE", help="Volume type (id or name).")
+@click.option("--group", "group_id", metavar="ID", help="Create it in this group.")
 @click.option("--request-id", metavar="KEY", help="Idempotency key: a retry returns the same.")
 @wait_option
 @json_option
@@ -80,6 +81,7 @@ def create_volume(
     source_volume_id: str | None,
     multiattach: bool,
     volume_type: str | None,
+    group_id: str | None,
     request_id: str | None,
     wait: bool,
 ) -> None:
@@ -101,6 +103,7 @@ def create_volume(
         volume_type=volume_type,
         availability_zone=availability_zone,
         scheduler_hints=hints,
+        group_id=group_id,
         request_id=request_id,
     )
     report_operation(state, handle, wait=wait)

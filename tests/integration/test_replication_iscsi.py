@@ -1,5 +1,6 @@
 """Replication over real iSCSI: patterns written through tgt, a completed replication,
 more writes, failover, and reads through iSCSI from the secondary copy; then failback.
+The same for one group's volumes, while the rest of the backend stays on its primary.
 
 The primary pool is on an XFS loop image (reflink: shipments found by FIEMAP), the
 secondary on the machine's own filesystem: two filesystems, as a replication target
@@ -20,6 +21,7 @@ import basalt
 from basalt.config import Settings
 from basalt.drivers.file.loopfs import LoopMount
 from basalt.drivers.types import ConnectionInfo
+from basalt.errors import GroupReplicationStateError
 from tests.integration.test_iscsi_attach import HOST_A, attach, iscsi_settings, target
 from tests.support.iscsi import qemu_io, require_iscsi, start_qemu_io
 from tests.unit.drivers.file.test_driver import loop_pool
@@ -133,3 +135,60 @@ def test_data_replicated_before_a_failover_reads_back_over_iscsi_and_comes_home(
     assert b.volumes.get(volume.id).replication_status == "enabled"
     [again] = b.replicator.run_once(force=True)
     assert again.bytes_shipped == 0 and again.method == "fiemap"
+
+
+def test_one_groups_volumes_fail_over_over_iscsi_while_the_rest_stay_home(
+    b: basalt.Basalt, tmp_path: Path, xfs: LoopMount
+) -> None:
+    b.types.create("replicated", extra_specs={"replication_enabled": "<is> True"})
+    b.group_types.create(
+        "replicated-group", group_specs={"consistent_group_replication_enabled": "<is> True"}
+    )
+    group = b.groups.create(group_type="replicated-group", volume_types=["replicated"]).wait(
+        timeout=WAIT
+    )
+    members = [
+        b.volumes.create(size_gib=1, volume_type="replicated", group_id=group.id).wait(timeout=WAIT)
+        for _ in range(2)
+    ]
+    outside = b.volumes.create(size_gib=1, volume_type="replicated").wait(timeout=WAIT)
+    b.group_replication.enable(group.id)
+    infos = {v.id: attach(b, v.id, HOST_A) for v in [*members, outside]}
+    for index, volume in enumerate([*members, outside]):
+        written = io(infos[volume.id], f"write -P {0x10 + index:#x} 0 {MIB}")
+        assert written.returncode == 0, written.stderr
+    b.replicator.run_once(force=True)  # the last completed replication of all three
+    for volume in [*members, outside]:
+        assert io(infos[volume.id], f"write -P 0xee {MIB} {MIB}").returncode == 0  # not shipped
+
+    with pytest.raises(GroupReplicationStateError, match="attached"):
+        b.group_replication.failover(group.id, "dr")
+    moved = b.group_replication.failover(group.id, "dr", allow_attached_volume=True).wait(
+        timeout=WAIT
+    )
+    assert (moved.replication_status, moved.replication_target) == ("failed-over", "dr")
+
+    exported = b.exporter.exported()  # type: ignore[union-attr]
+    for index, volume in enumerate(members):
+        lun = exported[volume.id].lun1
+        assert lun is not None and lun.backing_path == tmp_path / "dr" / "volumes" / (
+            f"{volume.id}.raw"
+        )
+        assert pattern_there(infos[volume.id], 0x10 + index, 0, MIB)
+        assert pattern_there(infos[volume.id], 0x00, MIB, MIB)  # after the last replication
+    lun = exported[outside.id].lun1
+    assert lun is not None and lun.backing_path.is_relative_to(xfs.mount_point)
+    assert pattern_there(infos[outside.id], 0x12, 0, MIB)
+    assert pattern_there(infos[outside.id], 0xEE, MIB, MIB)  # the rest of the backend: as is
+
+    first = members[0]
+    assert io(infos[first.id], f"write -P 0x99 {2 * MIB} {MIB}").returncode == 0  # secondary
+    back = b.group_replication.failover(group.id, "default", allow_attached_volume=True).wait(
+        timeout=WAIT
+    )
+    assert (back.replication_status, back.replication_target) == ("enabled", None)
+    lun = b.exporter.exported()[first.id].lun1  # type: ignore[union-attr]
+    assert lun is not None and lun.backing_path.is_relative_to(xfs.mount_point)
+    assert pattern_there(infos[first.id], 0x10, 0, MIB)
+    assert pattern_there(infos[first.id], 0x99, 2 * MIB, MIB)
+    assert {v.replication_status for v in b.groups.volumes(group.id)} == {"enabled"}

@@ -12,7 +12,7 @@ import pytest
 
 import basalt
 from basalt.config import BackendSettings, ReplicationTargetSettings, SolidFireSettings
-from basalt.errors import NoValidBackendError
+from basalt.errors import NotSupportedError, NoValidBackendError
 from basalt.model import VolumeStatus
 from basalt_emulators.solidfire import SolidFireBackend
 from basalt_emulators.solidfire.transport import SolidFireTransport
@@ -124,3 +124,27 @@ def test_pairing_failover_and_failback_on_two_clusters(
         assert dr.active_volumes() == [] and [v["name"] for v in main.active_volumes()] == [
             f"UUID-{plain.id}"
         ]
+
+
+def test_one_group_cannot_fail_over_alone_on_solidfire_and_says_so(
+    tmp_path: Path, clusters: tuple[SolidFireBackend, SolidFireBackend]
+) -> None:
+    main, dr = clusters
+    with open_replicated(tmp_path, main, dr) as b:
+        b.types.create("mirrored", extra_specs={"replication_enabled": "<is> True"})
+        b.group_types.create(
+            "mirrored-group", group_specs={"consistent_group_replication_enabled": "<is> True"}
+        )
+        group = b.groups.create(group_type="mirrored-group", volume_types=["mirrored"]).wait(
+            timeout=WAIT
+        )
+        b.volumes.create(size_gib=1, volume_type="mirrored", group_id=group.id).wait(timeout=WAIT)
+        for refused in (
+            lambda: b.group_replication.enable(group.id),
+            lambda: b.group_replication.failover(group.id, "dr"),
+        ):
+            with pytest.raises(NotSupportedError, match="sf.*whole backend"):
+                refused()
+        assert b.groups.get(group.id).replication_status == "disabled"
+        assert [t.backend_id for t in b.group_replication.targets(group.id)] == ["dr"]
+        assert [v["access"] for v in main.active_volumes()] == ["readWrite"]

@@ -22,9 +22,12 @@ from basalt.errors import (
     PermissionDeniedError,
     ReplicationTargetNotFoundError,
 )
-from basalt.model import Volume
+from basalt.model import Operation, OperationKind, OperationPhase, Volume
 from basalt.model.group import Group
+from basalt.model.states import GroupStatus
+from basalt.service.clock import new_id, utcnow
 from basalt.service.context import RequestContext
+from basalt.service.journal import move_group
 from tests.service.test_replication import (
     HOST,
     MIB,
@@ -270,3 +273,54 @@ def test_a_failed_over_group_survives_a_restart(tmp_path: Path) -> None:
         assert served_path(second, volume) == secondary_file(tmp_path, volume.id)
         back = second.group_replication.failover(group.id, "default").wait(timeout=30)
         assert back.replication_status == "enabled"
+
+
+def test_a_group_failover_a_crash_interrupted_is_finished_at_the_next_start(
+    tmp_path: Path,
+) -> None:
+    """The state a crash leaves right after a failover request committed (the group
+    updating and failing-over, its operation open, nothing switched yet): the next
+    start re-drives the operation to the end."""
+    settings = replicated_settings(tmp_path)
+    with basalt.Basalt(settings) as first:
+        first.types.create("replicated", extra_specs={"replication_enabled": "<is> True"})
+        first.types.create("plain")
+        first.group_types.create(
+            "replicated-group", group_specs={"consistent_group_replication_enabled": "<is> True"}
+        )
+        group = new_group(first, 2)
+        first.group_replication.enable(group.id)
+        volume = members(first, group)[0]
+        write(primary_file(tmp_path, volume.id), 0, b"shipped before the crash")
+        first.replicator.run_once(force=True)
+        with first.db.transaction() as tx:
+            stored = tx.groups.get(group.id)
+            assert stored is not None
+            move_group(tx, stored, GroupStatus.UPDATING, action="fail over")
+            stored.replication_status, stored.replication_target = "failing-over", "dr"
+            tx.groups.save(stored)
+            now = utcnow()
+            tx.operations.add(
+                Operation(
+                    id=new_id(),
+                    kind=OperationKind.FAILOVER_GROUP,
+                    resource_kind="group",
+                    resource_id=group.id,
+                    project_id=group.project_id,
+                    phase=OperationPhase.RUNNING,
+                    created_at=now,
+                    updated_at=now,
+                    params={"target": "dr", "from": "enabled"},
+                )
+            )
+    with basalt.Basalt(settings) as second:
+        report = second.last_reconcile
+        assert report is not None and len(report.finished) == 1
+        done = second.groups.get(group.id)
+        assert (done.status, done.replication_status, done.replication_target) == (
+            "available",
+            "failed-over",
+            "dr",
+        )
+        assert {v.replication_status for v in members(second, group)} == {"failed-over"}
+        assert read(served_path(second, volume), 0, 24) == b"shipped before the crash"

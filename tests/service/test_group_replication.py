@@ -19,6 +19,7 @@ from basalt.errors import (
     GroupNotFoundError,
     GroupReplicationStateError,
     InvalidInputError,
+    InvalidStateError,
     PermissionDeniedError,
     ReplicationTargetNotFoundError,
 )
@@ -161,6 +162,14 @@ def test_failover_serves_only_the_groups_volumes_and_failback_brings_changes_hom
         rb.replication.failover(HOST, "dr")  # the backend waits for the group
     with pytest.raises(GroupMembershipError, match="failed-over"):
         rb.volumes.create(size_gib=1, volume_type="replicated", group_id=group.id)
+    moved_state = state(rb, group)
+    with pytest.raises(InvalidStateError, match="failed-over"):
+        rb.volumes.migrate(one.id, "plain#default")
+    with pytest.raises(InvalidStateError, match="failed-over"):
+        rb.manage.unmanage_volume(one.id)
+    with pytest.raises(GroupReplicationStateError, match="failed-over"):
+        rb.groups.update(group.id, remove_volumes=[one.id])
+    assert state(rb, group) == moved_state
 
     back = rb.group_replication.failover(group.id, "default").wait(timeout=30)
     assert (back.replication_status, back.replication_target) == ("enabled", None)
@@ -238,7 +247,7 @@ def test_bad_group_replication_requests_are_refused_and_change_nothing(
         rb.group_replication.enable(group.id)
     rb.replication.thaw(HOST)
     assert state(rb, group) == before
-    assert sorted(p.name for p in tmp_path.rglob("*.raw")) == [*files, f"{plain.id}.raw"]
+    assert sorted(p.name for p in tmp_path.rglob("*.raw")) == sorted([*files, f"{plain.id}.raw"])
 
 
 def test_a_backend_that_fails_over_whole_is_not_split_by_groups(rb: basalt.Basalt) -> None:

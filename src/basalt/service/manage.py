@@ -33,6 +33,7 @@ from basalt.service.clock import new_id, utcnow
 from basalt.service.context import RequestContext
 from basalt.service.journal import move_snapshot, move_volume
 from basalt.service.refs import snapshot_ref, volume_ref
+from basalt.service.replicator import refuse_failed_over
 from basalt.service.runner import OperationHandle, OperationScope
 from basalt.service.types import VolumeTypeService
 
@@ -183,6 +184,7 @@ class ManageService(UseCases):
             volume = self._volume(tx, volume_id, context)
             self._manager(volume.backend)
             self.pools.require_not_frozen(volume.backend, "unmanage a volume")
+            refuse_failed_over(volume, "unmanage")
             count = tx.snapshots.count_for_volume(volume.id)
             if count:
                 raise VolumeHasSnapshotsError(volume.id, count)

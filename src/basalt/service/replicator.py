@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from basalt.drivers.base import SupportsReplication
-from basalt.errors import NotSupportedError
+from basalt.errors import InvalidStateError, NotSupportedError
 from basalt.model import Event, EventKind, Volume, VolumeStatus
 from basalt.model.replication import ReplicationStatus, VolumeReplica
 from basalt.model.states import VOLUME_REPLICATION_TRANSITIONS, check_transition
@@ -293,3 +293,20 @@ def set_volume_replication(
         )
     )
     return True
+
+
+def refuse_failed_over(volume: Volume, action: str) -> None:
+    """A volume served from its secondary copy (its backend or its group failed over)
+    stays where its copies are until it fails back.
+
+    Raises:
+        InvalidStateError: its replication_status is ``failed-over``.
+    """
+    if volume.replication_status == ReplicationStatus.FAILED_OVER:
+        raise InvalidStateError(
+            kind="volume",
+            resource_id=volume.id,
+            status="failed-over (replication)",
+            action=action,
+            hint="fail its backend or its group back first",
+        )

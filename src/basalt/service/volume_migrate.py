@@ -33,6 +33,7 @@ from basalt.service.base import UseCases
 from basalt.service.context import RequestContext
 from basalt.service.journal import move_volume
 from basalt.service.refs import volume_ref
+from basalt.service.replicator import refuse_failed_over
 from basalt.service.runner import OperationHandle, OperationScope
 from basalt.service.schedule_requests import schedule_request
 from basalt.service.types import backend_qos, type_of
@@ -180,6 +181,7 @@ class VolumeMigration(UseCases):
             raise InvalidInputError(
                 "host", f"volume {volume.id} is in pool {dest_backend}#{dest_pool} already"
             )
+        refuse_failed_over(volume, "migrate")
         same_backend = volume.backend == dest_backend
         source, dest = self.pools.driver(volume.backend), self.pools.driver(dest_backend)
         assisted = same_backend and not force_host_copy and isinstance(source, SupportsMigration)

@@ -305,3 +305,17 @@ def test_backends_without_replication_say_so(tmp_path: Path) -> None:
         with pytest.raises(ReplicationNotConfiguredError):
             b.replication.failover(HOST, "dr")
     assert NotSupportedError  # the SolidFire driver answers this (tests/api)
+
+
+def test_a_volume_made_while_failed_over_keeps_its_data_after_failback(
+    rb: basalt.Basalt, tmp_path: Path
+) -> None:
+    rb.volumes.create(size_gib=1, volume_type="replicated").wait(timeout=30)
+    rb.replicator.run_once(force=True)
+    rb.replication.failover(HOST, "dr").wait(timeout=30)
+    made = rb.volumes.create(size_gib=1, pool="file#default").wait(timeout=30)
+    assert secondary_file(tmp_path, made.id).is_file()  # new volumes go to the secondary
+    write(secondary_file(tmp_path, made.id), 0, b"made while failed over")
+    rb.replication.failover(HOST, "default").wait(timeout=30)
+    assert read(primary_file(tmp_path, made.id), 0, 22) == b"made while failed over"
+    assert rb.volumes.get(made.id).status == VolumeStatus.AVAILABLE

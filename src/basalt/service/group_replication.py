@@ -236,8 +236,10 @@ class GroupReplicationService(UseCases):
         group = self._group(operation.resource_id)
         target = str(operation.params["target"])
         assert group.backend is not None
-        driver = self._driver(group.backend, "failover_replication")
-        assert isinstance(driver, SupportsGroupReplication)
+        driver = self.pools.driver(group.backend)
+        if not isinstance(driver, SupportsGroupReplication):  # the configuration changed
+            self._give_back(scope, group.id, str(operation.params.get("from", R.ENABLED)))
+            raise NotSupportedError(group.backend, "replication per group")
         with self.db.transaction(write=False) as tx:
             members = tx.volumes.in_group(group.id)
         refs = [volume_ref(v) for v in members]
@@ -304,6 +306,23 @@ class GroupReplicationService(UseCases):
             )
             if not failed:
                 scope.finish(tx, result=group)
+
+    def _give_back(self, scope: OperationScope, group_id: str, before: str) -> None:
+        """Nothing was switched: the group's replication is as before the request."""
+        with self.db.transaction() as tx:
+            group = self._group_in(tx, group_id)
+            group.replication_status = before
+            if before not in (R.FAILED_OVER, R.ERROR):
+                group.replication_target = None
+            group.updated_at = utcnow()
+            tx.groups.save(group)
+            move_group(
+                tx,
+                group,
+                GroupStatus.AVAILABLE,
+                action="give back",
+                operation_id=scope.operation.id,
+            )
 
     def recover(self, operation: Operation, scope: OperationScope) -> bool:
         """Re-drive a group failover or failback a restart interrupted (idempotent)."""

@@ -275,9 +275,11 @@ class ReplicationService(UseCases):
         with self.db.transaction(write=False) as tx:
             volumes = tx.volumes.on_backend(backend)
             errored = _errored_by_last_failover(tx, backend)
-        # Only what failed over is copied back: a copy whose shipping was off (a group's
-        # disabled replication) is older than the primary file.
-        refs = [volume_ref(v) for v in volumes if v.replication_status == R.FAILED_OVER]
+        # Everything served from the secondary comes back (the failed-over volumes and
+        # those created meanwhile); not the volumes failover put in error, whose data
+        # stayed on the primary (a secondary copy of one, if its group's replication was
+        # disabled, is older than its primary file).
+        refs = [volume_ref(v) for v in volumes if v.id not in errored]
         scope.driver_call(
             "failback", lambda: driver.failback(target, refs, progress=scope.progress)
         )

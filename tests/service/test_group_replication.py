@@ -284,13 +284,9 @@ def test_a_failed_over_group_survives_a_restart(tmp_path: Path) -> None:
         assert back.replication_status == "enabled"
 
 
-def test_a_group_failover_a_crash_interrupted_is_finished_at_the_next_start(
-    tmp_path: Path,
-) -> None:
-    """The state a crash leaves right after a failover request committed (the group
-    updating and failing-over, its operation open, nothing switched yet): the next
-    start re-drives the operation to the end."""
-    settings = replicated_settings(tmp_path)
+def stage_interrupted_failover(settings: basalt.Settings, tmp_path: Path) -> tuple[Group, Volume]:
+    """The state a crash leaves right after a failover request committed: the group
+    updating and failing-over, its operation open, nothing switched yet."""
     with basalt.Basalt(settings) as first:
         first.types.create("replicated", extra_specs={"replication_enabled": "<is> True"})
         first.types.create("plain")
@@ -322,6 +318,14 @@ def test_a_group_failover_a_crash_interrupted_is_finished_at_the_next_start(
                     params={"target": "dr", "from": "enabled"},
                 )
             )
+    return group, volume
+
+
+def test_a_group_failover_a_crash_interrupted_is_finished_at_the_next_start(
+    tmp_path: Path,
+) -> None:
+    settings = replicated_settings(tmp_path)
+    group, volume = stage_interrupted_failover(settings, tmp_path)
     with basalt.Basalt(settings) as second:
         report = second.last_reconcile
         assert report is not None and len(report.finished) == 1
@@ -333,3 +337,22 @@ def test_a_group_failover_a_crash_interrupted_is_finished_at_the_next_start(
         )
         assert {v.replication_status for v in members(second, group)} == {"failed-over"}
         assert read(served_path(second, volume), 0, 24) == b"shipped before the crash"
+
+
+def test_an_interrupted_group_failover_that_cannot_finish_gives_the_group_back(
+    tmp_path: Path,
+) -> None:
+    group, volume = stage_interrupted_failover(replicated_settings(tmp_path), tmp_path)
+    without_target = replicated_settings(tmp_path)
+    without_target.backends[0].replication_targets = []
+    with basalt.Basalt(without_target) as second:
+        report = second.last_reconcile
+        assert report is not None and len(report.rolled_back) == 1
+        back = second.groups.get(group.id)
+        assert (back.status, back.replication_status, back.replication_target) == (
+            "available",
+            "enabled",
+            None,
+        )
+        assert served_path(second, volume) == primary_file(tmp_path, volume.id)
+        assert second.volumes.get(volume.id).replication_status == "enabled"

@@ -356,3 +356,21 @@ def test_an_interrupted_group_failover_that_cannot_finish_gives_the_group_back(
         )
         assert served_path(second, volume) == primary_file(tmp_path, volume.id)
         assert second.volumes.get(volume.id).replication_status == "enabled"
+
+
+def test_a_group_whose_volume_was_never_shipped_does_not_fail_over(rb: basalt.Basalt) -> None:
+    group = new_group(rb, 1)
+    rb.group_replication.enable(group.id)
+    rb.replicator.run_once(force=True)
+    late = rb.volumes.create(size_gib=1, volume_type="replicated", group_id=group.id).wait(
+        timeout=30
+    )
+    assert late.replication_status == "enabled"  # it joined an enabled group: shipped next
+    before = state(rb, group)
+    with pytest.raises(GroupReplicationStateError, match=f"volume {late.id} has no copy yet"):
+        rb.group_replication.failover(group.id)
+    assert state(rb, group) == before
+    rb.replicator.run_once(force=True)
+    assert rb.group_replication.failover(group.id).wait(timeout=30).replication_status == (
+        "failed-over"
+    )

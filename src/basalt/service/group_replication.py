@@ -172,6 +172,8 @@ class GroupReplicationService(UseCases):
             group = asked.group
             members = tx.volumes.in_group(group.id)
             self._check_members(tx, group, members, allow_attached=attached_ok)
+            if asked.kind == K.FAILOVER_GROUP:
+                _require_shipped(tx, group, members)
             before = group.replication_status or R.DISABLED
             _check_group_move(group, before, R.FAILING_OVER)
             move_group(tx, group, GroupStatus.UPDATING, action="fail over")
@@ -429,6 +431,18 @@ class GroupReplicationService(UseCases):
         if group is None:
             raise GroupNotFoundError(group_id)
         return group
+
+
+def _require_shipped(tx: Transaction, group: Group, members: Sequence[Volume]) -> None:
+    """Every volume has a copy to serve from: one shipment of it completed."""
+    for volume in members:
+        replica = tx.replicas.get(volume.id)
+        if replica is not None and replica.last_sync_at is None:
+            raise GroupReplicationStateError(
+                group.id,
+                f"volume {volume.id} has no copy yet: its first shipment has not completed",
+                hint="wait for it (basalt volume replication shows last_sync_at)",
+            )
 
 
 def _check_group_move(group: Group, current: str, wanted: str) -> None:

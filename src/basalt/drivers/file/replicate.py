@@ -258,21 +258,20 @@ class FileReplication:
 
         Raises:
             NotSupportedError: no such target.
-            DriverError: a journal could not be applied (nothing was switched), or a
-                copy is missing (the volumes before it are switched).
+            DriverError: a journal could not be applied, or a copy is missing (nothing
+                was switched); or re-pointing a LUN failed (the volumes before it are
+                switched: see :meth:`serving_target`).
         """
         done = self._make_whole(backend_id, sorted({v.pool for v in volumes}))
         for volume in volumes:
-            replica = self._secondary(backend_id, volume.pool).object_path(
-                ObjectKind.VOLUME, volume.id
-            )
-            if not replica.is_file():
+            if not self.replica_exists(volume, backend_id):
                 raise DriverError(
                     self.backend_name,
                     f"pool {volume.pool}: volume {volume.id} has no copy at {backend_id} "
-                    "(it was never shipped)",
+                    "(it was never shipped); no volume was switched",
                     hint="wait for its first shipment (replication status shows it)",
                 )
+        for volume in volumes:
             self.serve_volumes_from(backend_id, [volume])
             self._repoint(volume)
         return done

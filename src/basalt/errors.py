@@ -367,6 +367,21 @@ class ConflictError(BasaltError):
     code = "conflict"
 
 
+class MetadataChangedError(ConflictError):
+    """A replace of all metadata named the version it replaces (If-Match), and the
+    metadata has changed since."""
+
+    code = "metadata_changed"
+
+    def __init__(self, volume_id: str, etag: str) -> None:
+        super().__init__(
+            f'volume {volume_id}\'s metadata changed since it was read (its ETag is now "{etag}")',
+            hint="read it again (GET .../metadata), merge, and replace with the new ETag",
+        )
+        self.volume_id = volume_id
+        self.etag = etag
+
+
 class DuplicateNameError(ConflictError):
     """The name is taken (volume types and QoS specs have unique names)."""
 

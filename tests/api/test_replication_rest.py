@@ -159,83 +159,75 @@ def test_pools_of_a_replicating_backend_report_it(client: httpx.Client) -> None:
     assert capabilities["replication_type"] == "async"
 
 
-def test_one_group_fails_over_and_back_over_rest(
+def test_one_group_fails_over_and_back_through_cinderclient(
     server: ServerProcess, client: httpx.Client
 ) -> None:
-    """Cinder's group replication actions (3.38), which Basalt serves with its groups;
-    python-cinderclient negotiates 3.14 with Basalt and so does not offer them yet."""
-    v314 = {"OpenStack-API-Version": "volume 3.14"}
+    """Cinder's group replication commands (microversion 3.38) through python-cinderclient,
+    each result checked through the API."""
+
+    def cinder(*args: str) -> str:
+        return ok(server, "--os-volume-api-version", "3.38", *args)
+
     if run_cinder(server, "type-show", "replicated").returncode != 0:
         ok(server, "type-create", "replicated")
         ok(server, "type-key", "replicated", "set", "replication_enabled=<is> True")
-    kind = client.post(
-        "/group_types",
-        headers=v314,
-        json={
-            "group_type": {
-                "name": "replicated-group",
-                "group_specs": {"consistent_group_replication_enabled": "<is> True"},
-            }
-        },
+    cinder("group-type-create", "replicated-group")
+    cinder(
+        "group-type-key",
+        "replicated-group",
+        "set",
+        "consistent_group_replication_enabled=<is> True",
     )
-    assert kind.status_code == 200, kind.text
-    made = client.post(
-        "/groups",
-        headers=v314,
-        json={"group": {"group_type": "replicated-group", "volume_types": ["replicated"]}},
-    )
-    group = made.json()["group"]
-    assert group["replication_status"] == "disabled"
-    action = f"/groups/{group['id']}/action"
-    created = client.post(
-        "/volumes",
-        headers=v314,
-        json={"volume": {"size": 1, "volume_type": "replicated", "group_id": group["id"]}},
-    )
-    volume_id = created.json()["volume"]["id"]
-    wait_for(lambda: client.get(f"/volumes/{volume_id}").json()["volume"]["status"] == "available")
+    group_id = field(cinder("group-create", "replicated-group", "replicated"), "id")
+    v338 = {"OpenStack-API-Version": "volume 3.38"}
 
     def shown() -> dict[str, object]:
-        found = client.get(f"/groups/{group['id']}", headers=v314).json()["group"]
+        found = client.get(f"/groups/{group_id}", headers=v338).json()["group"]
         assert isinstance(found, dict)
         return found
 
-    early = client.post(action, headers=v314, json={"failover_replication": {}})
-    assert early.status_code == 400 and "disabled" in early.json()["badRequest"]["message"]
-    targets = client.post(action, headers=v314, json={"list_replication_targets": {}})
-    assert targets.status_code == 200, targets.text
-    assert [t["backend_id"] for t in targets.json()["replication_targets"]] == ["dr"]
-    assert client.post(action, headers=v314, json={"enable_replication": {}}).status_code == 202
+    wait_for(lambda: shown()["status"] == "available")
+    assert shown()["replication_status"] == "disabled"
+    volume_id = field(
+        cinder("create", "--volume-type", "replicated", "--group-id", group_id, "1"), "id"
+    )
+    wait_for(lambda: client.get(f"/volumes/{volume_id}").json()["volume"]["status"] == "available")
+
+    early = run_cinder(
+        server, "--os-volume-api-version", "3.38", "group-failover-replication", group_id
+    )
+    assert early.returncode != 0 and "disabled" in early.stderr
+    targets = cinder("group-list-replication-targets", group_id)
+    assert "dr" in targets
+    cinder("group-enable-replication", group_id)
     assert shown()["replication_status"] == "enabled"
     wait_for(
         lambda: client.get(f"/volumes/{volume_id}/replication").json()["replication"]["syncs"] >= 1
     )
-    unknown = client.post(
-        action, headers=v314, json={"failover_replication": {"secondary_backend_id": "nowhere"}}
+    unknown = run_cinder(
+        server,
+        "--os-volume-api-version",
+        "3.38",
+        "group-failover-replication",
+        "--secondary-backend-id",
+        "nowhere",
+        group_id,
     )
-    assert unknown.status_code == 400 and "nowhere" in unknown.json()["badRequest"]["message"]
+    assert unknown.returncode != 0 and "nowhere" in unknown.stderr
     assert shown()["replication_status"] == "enabled"
 
-    over = client.post(
-        action,
-        headers=v314,
-        json={
-            "failover_replication": {"secondary_backend_id": "dr", "allow_attached_volume": False}
-        },
-    )
-    assert over.status_code == 202 and over.headers["x-basalt-operation-id"]
+    cinder("group-failover-replication", "--secondary-backend-id", "dr", group_id)
     wait_for(lambda: shown()["replication_status"] == "failed-over")
     volume = client.get(f"/volumes/{volume_id}").json()["volume"]
     assert volume["replication_status"] == "failed-over"
     assert volume_service(client)["replication_status"] == "enabled"  # the backend stays home
-    twice = client.post(action, headers=v314, json={"failover_replication": {}})
+    twice = client.post(
+        f"/groups/{group_id}/action", headers=v338, json={"failover_replication": {}}
+    )
     assert twice.status_code == 400 and "already" in twice.json()["badRequest"]["message"]
 
-    back = client.post(
-        action, headers=v314, json={"failover_replication": {"secondary_backend_id": "default"}}
-    )
-    assert back.status_code == 202, back.text
+    cinder("group-failover-replication", "--secondary-backend-id", "default", group_id)
     wait_for(lambda: shown()["replication_status"] == "enabled")
     assert client.get(f"/volumes/{volume_id}").json()["volume"]["replication_status"] == "enabled"
-    assert client.post(action, headers=v314, json={"disable_replication": {}}).status_code == 202
+    cinder("group-disable-replication", group_id)
     assert shown()["replication_status"] == "disabled"

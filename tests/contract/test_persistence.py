@@ -627,6 +627,29 @@ def test_list_filters(db: SqlDatabase) -> None:
         assert ids(project_id="project-b", metadata={"tier": "silver"}) == {b1.id}
 
 
+def test_like_filters_match_part_of_a_value_case_sensitively_and_literally(
+    db: SqlDatabase,
+) -> None:
+    names = ["db-primary", "db-replica", "DB-upper", "web", "100%_sure", "naïve-db"]
+    volumes = [make_volume(name=n) for n in names]
+    with db.transaction() as tx:
+        for volume in volumes:
+            tx.volumes.add(volume)
+
+        def named(**like: str) -> set[str]:
+            return {v.name for v in tx.volumes.find(ListQuery(like=like))}
+
+        assert named(name="db") == {"db-primary", "db-replica", "naïve-db"}
+        assert named(name="DB") == {"DB-upper"}
+        assert named(name="%") == {"100%_sure"}  # no wildcards
+        assert named(name="_") == {"100%_sure"}
+        assert named(name="ï") == {"naïve-db"}
+        assert named(name="db", status="avail") == {"db-primary", "db-replica", "naïve-db"}
+        assert named(name="nothing") == set()
+        with pytest.raises(ValueError):
+            tx.volumes.find(ListQuery(like={"volume_id": "x"}))
+
+
 def test_list_snapshots_by_volume(db: SqlDatabase) -> None:
     volume, other = make_volume(), make_volume()
     snapshots = [make_snapshot(volume, created_at=at(i)) for i in range(3)]

@@ -26,6 +26,7 @@ from basalt.api.routes import (
     qos,
     quotas,
     replication,
+    resource_filters,
     services,
     snapshots,
     transfers,
@@ -61,6 +62,7 @@ ROUTERS = (
     groups.type_router,
     groups.router,
     groups.snapshot_router,
+    resource_filters.router,
     *unserved.ROUTERS,  # 501 for the collections Basalt does not serve
 )
 

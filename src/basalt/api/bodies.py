@@ -225,6 +225,15 @@ class ServiceChange(Closed):
     cluster: Name = None
 
 
+class LogLevelChange(Closed):
+    """os-services set-log and get-log (3.32)."""
+
+    binary: Name = None
+    server: Name = None
+    prefix: Name = None
+    level: Name = None
+
+
 class ClusterChange(Closed):
     """clusters enable / disable."""
 

@@ -27,6 +27,7 @@ STATUS_BY_ERROR: dict[type[BaseException], int] = {
     e.GroupHasSnapshotsError: 400,  # Cinder: InvalidGroup
     e.GroupMembershipError: 400,  # Cinder: InvalidVolume / InvalidGroup
     e.StillInUseError: 400,
+    e.MetadataChangedError: 412,  # Cinder: HTTPPreconditionFailed
     e.IdempotencyConflictError: 409,
     e.ResourceBusyError: 409,
     e.ConflictError: 409,
@@ -54,6 +55,7 @@ KIND_BY_STATUS = {
     405: "badMethod",
     406: "notAcceptable",
     409: "conflict",
+    412: "preconditionFailed",
     413: "overLimit",
     415: "badMediaType",
     500: "computeFault",

@@ -355,6 +355,25 @@ class VolumeReplicationAnswer(Shape):
     replication: VolumeReplicationView
 
 
+class ServiceLogLevels(Shape):
+    binary: str
+    host: str
+    levels: dict[str, str]
+
+
+class LogLevels(Shape):
+    log_levels: list[ServiceLogLevels]
+
+
+class ResourceFilters(Shape):
+    resource: str
+    filters: list[str]
+
+
+class ResourceFilterList(Shape):
+    resource_filters: list[ResourceFilters]
+
+
 class ServiceUpdated(Shape):
     host: str
     binary: str
@@ -599,6 +618,9 @@ QUERY_PARAMETERS: dict[str, tuple[str, dict[str, Any]]] = {
         {"type": "string"},
     ),
     "tenant_id": ("administrators: another project's", {"type": "string"}),
+    "cluster": ("a cluster (Basalt runs none: refused with 400)", {"type": "string"}),
+    "volume_type": ("pools whose capabilities meet this type (3.35)", {"type": "string"}),
+    "resource": ("only this resource's filters (volume, snapshot...)", {"type": "string"}),
 }
 """Every query parameter a route reads, documented once."""
 

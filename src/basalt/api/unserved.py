@@ -50,11 +50,6 @@ UNSERVED: tuple[Unserved, ...] = (
         "worker cleanup",
         "Basalt resolves interrupted work itself at every start (reconciliation)",
     ),
-    Unserved(
-        "resource_filters",
-        "resource filters",
-        "the filters each listing accepts are documented in docs/api.md",
-    ),
 )
 
 

@@ -56,10 +56,26 @@ class ApiVersion:
 
 
 MIN_VERSION = ApiVersion(3, 0)
-MAX_VERSION = ApiVersion(3, 14)
+MAX_VERSION = ApiVersion(3, 38)
 """The highest microversion whose behaviour Basalt implements (docs/api.md)."""
 
 
+METADATA_ETAG = ApiVersion(3, 15)
+"""A volume's metadata has an ETag; a replace with If-Match checks it."""
+CLUSTER_PARAMETERS = ApiVersion(3, 16)
+"""os-migrate_volume and manage accept ``cluster`` (3.16), manageable lists too (3.17)."""
+CHECKED_FILTERS = ApiVersion(3, 31)
+"""List filters are checked against the table /resource_filters (3.33) serves."""
+LIKE_FILTERS = ApiVersion(3, 34)
+"""``key~=value`` list filters match a part of the value."""
+POOL_FILTERS = ApiVersion(3, 28)
+"""get_pools filters by name and capabilities (3.28) and by volume_type (3.35)."""
+POOL_VOLUME_TYPE = ApiVersion(3, 35)
+GROUP_SNAPSHOT_LISTING = ApiVersion(3, 29)
+"""Group snapshot lists take filters, sort keys and pages."""
+WORKERS_CLEANUP = ApiVersion(3, 24)
+LOG_LEVELS = ApiVersion(3, 32)
+RESOURCE_FILTERS_ROUTE = ApiVersion(3, 33)
 GROUP_TYPES = ApiVersion(3, 11)
 GROUPS = ApiVersion(3, 13)
 GROUP_SNAPSHOTS = ApiVersion(3, 14)

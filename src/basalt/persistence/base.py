@@ -64,6 +64,8 @@ class ListQuery:
     bootable: bool | None = None  # volumes only
     availability_zone: str | None = None  # volumes only
     group_id: str | None = None  # volumes only
+    like: dict[str, str] = field(default_factory=dict)
+    """Column -> text it must contain (case-sensitive)."""
     limit: int | None = None
     marker: str | None = None
     sort: tuple[tuple[str, SortDirection], ...] = (("created_at", "desc"),)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, TypeVar
 
@@ -392,3 +392,10 @@ class UseCases:
 def _fingerprint(kind: OperationKind, params: dict[str, object]) -> str:
     canonical = json.dumps({"kind": str(kind), "params": params}, sort_keys=True, default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def metadata_etag(metadata: Mapping[str, str]) -> str:
+    """The version tag of a resource's metadata (HTTP ETag, without quotes): equal for
+    equal metadata, whatever the order of its items."""
+    encoded = json.dumps(dict(sorted(metadata.items())), separators=(",", ":")).encode()
+    return hashlib.blake2b(encoded, digest_size=16).hexdigest()

@@ -36,6 +36,7 @@ from basalt.service.refs import volume_ref
 from basalt.service.replication import ReplicationService
 from basalt.service.replicator import Replicator
 from basalt.service.runner import OperationRunner
+from basalt.service.schedule_requests import schedule_request
 from basalt.service.snapshots import SnapshotService
 from basalt.service.transfers import TransferService
 from basalt.service.types import VolumeTypeService
@@ -200,6 +201,26 @@ class Basalt:
         """
         authorize(ctx or self.default_context, "pool:get")
         return self.pools.list(refresh=refresh)
+
+    def pools_taking(self, volume_type: str, *, ctx: RequestContext | None = None) -> set[str]:
+        """The pools (``backend#pool``) whose capabilities meet ``volume_type``: every
+        scheduler filter but capacity passes (get_pools' ``volume_type`` filter).
+
+        Raises:
+            PermissionDeniedError: the caller is not an administrator.
+            VolumeTypeNotFoundError: no such type visible to the caller.
+        """
+        context = ctx or self.default_context
+        authorize(context, "pool:get")
+        with self.db.transaction(write=False) as tx:
+            type_ = self.types.visible_type(tx, volume_type, context)
+            request = schedule_request(tx, context, size_gib=1, volume_type=type_)
+        placement = self.pools.placement
+        return {
+            f"{pool.backend}#{pool.name}"
+            for pool in self.pools.list(refresh=False)
+            if not placement.unmet_in_place(pool.backend, pool.name, request)
+        }
 
     def check(self) -> None:
         """Verify every backend is usable.

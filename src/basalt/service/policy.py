@@ -116,6 +116,7 @@ RULES: dict[str, Role] = {
     # the deployment itself
     "availability_zone:get": R,
     "extension:get": R,
+    "resource_filter:get": R,
     "pool:get": A,  # also backend capabilities
     "scheduler:explain": A,  # every pool's verdicts: the deployment's inner state
     "service:get": A,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import partial
 
 from basalt.errors import (
     InvalidInputError,
+    MetadataChangedError,
     ResourceBusyError,
     VolumeAttachedError,
     VolumeHasSnapshotsError,
@@ -35,6 +36,7 @@ from basalt.model.validation import (
     validate_size_gib,
 )
 from basalt.persistence.base import ListQuery, Transaction
+from basalt.service.base import metadata_etag
 from basalt.service.clock import utcnow
 from basalt.service.context import RequestContext
 from basalt.service.group_rules import refuse_alone, refuse_member_snapshot
@@ -141,17 +143,26 @@ class VolumeService(VolumeCreation, VolumeRevert, VolumeRetype, VolumeAdmin):
         items: Mapping[str, object],
         *,
         replace: bool = False,
+        if_match: Sequence[str] | None = None,
         ctx: RequestContext | None = None,
     ) -> dict[str, str]:
         """Add or change metadata items (all of it with ``replace``); return the result.
 
+        Args:
+            if_match: the ETags (:func:`metadata_etag`) the metadata may have now, or
+                ``*``; None: whatever it is (the lost-update check of microversion 3.15).
+
         Raises:
             InvalidInputError: a bad key or value, or too many items in the end.
             VolumeNotFoundError.
+            MetadataChangedError: the metadata's ETag is none of ``if_match``.
         """
         given = validate_metadata(items)
         with self.db.transaction() as tx:
             volume = self._volume(tx, volume_id, self._ctx(ctx, "volume:update"))
+            current = metadata_etag(volume.metadata)
+            if if_match is not None and "*" not in if_match and current not in if_match:
+                raise MetadataChangedError(volume.id, current)
             return self._merge_metadata(tx, volume, given, replace=replace)
 
     def delete_metadata_key(

@@ -17,6 +17,7 @@ from basalt.api.bodies import (
     AttachmentCreateRequest,
     AttachmentUpdateRequest,
 )
+from basalt.api.filters import checked_filters
 from basalt.api.responses import (
     AttachmentDetailList,
     AttachmentList,
@@ -63,6 +64,7 @@ def list_attachments_detail(project_id: str, request: Request) -> dict[str, obje
 
 def _listed(request: Request) -> list[Any]:
     ctx = context_from(request)
+    checked_filters(request, "attachment")
     params = request.query_params
     return basalt_of(request).attachments.list(
         volume_id=params.get("volume_id"), ctx=ctx, all_projects=flag(params.get("all_tenants"))

@@ -12,6 +12,7 @@ import orjson
 from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
 
+from basalt.api.filters import checked_filters
 from basalt.api.versions import ApiVersion, api_version
 from basalt.errors import InvalidInputError, OperationTimeoutError
 from basalt.persistence.base import ListQuery, SortDirection
@@ -51,15 +52,22 @@ def base_url(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def list_query(request: Request, *, allowed_sort_keys: frozenset[str]) -> tuple[ListQuery, bool]:
+def list_query(
+    request: Request, *, allowed_sort_keys: frozenset[str], resource: str
+) -> tuple[ListQuery, bool]:
     """Parse limit, marker, sort, filters and all_tenants from the query string.
+
+    Args:
+        resource: the row of basalt.api.filters.RESOURCE_FILTERS the filters are
+            checked against (from 3.31), with its like filters (3.34).
 
     Returns:
         The query and whether all projects were asked for.
 
     Raises:
-        InvalidInputError: a malformed parameter.
+        InvalidInputError: a malformed parameter, or a filter the resource lacks.
     """
+    like = checked_filters(request, resource)
     params = request.query_params
     limit = _limit(params.get("limit"))
     sort = _sort(params, allowed_sort_keys)
@@ -74,6 +82,7 @@ def list_query(request: Request, *, allowed_sort_keys: frozenset[str]) -> tuple[
         bootable=None if "bootable" not in params else _bootable(request, params["bootable"]),
         availability_zone=params.get("availability_zone"),
         group_id=params.get("group_id"),
+        like=like,
         limit=limit,
         marker=params.get("marker"),
         sort=sort,
@@ -131,6 +140,38 @@ def _sort(params: object, allowed: frozenset[str]) -> tuple[tuple[str, SortDirec
             raise InvalidInputError("sort_dir", f"{direction[:32]!r} is not asc or desc")
         result.append((key, "asc" if direction == "asc" else "desc"))
     return tuple(result)
+
+
+def in_pages(request: Request, items: Sequence[T], allowed_sort_keys: frozenset[str]) -> list[T]:
+    """Sort, then page (``marker`` id, ``offset``, ``limit``) a list held in memory, as
+    the SQL lists do (for collections small enough to hold whole).
+
+    Raises:
+        InvalidInputError: a bad sort key, direction, offset or limit, or a marker that
+            names no item.
+    """
+    params = request.query_params
+    ordered = list(items)
+    for key, direction in reversed(_sort(params, allowed_sort_keys)):
+        ordered.sort(key=lambda i: _sort_value(getattr(i, key)), reverse=direction == "desc")
+    marker = params.get("marker")
+    if marker is not None:
+        ids = [getattr(i, "id", None) for i in ordered]
+        if marker not in ids:
+            raise InvalidInputError("marker", f"no item {marker[:64]} to page after")
+        ordered = ordered[ids.index(marker) + 1 :]
+    raw_offset = params.get("offset")
+    if raw_offset is not None and not raw_offset.isdigit():
+        raise InvalidInputError("offset", f"{raw_offset[:32]!r} is not a non-negative integer")
+    ordered = ordered[int(raw_offset or 0) :]
+    return ordered[: _limit(params.get("limit"))]
+
+
+def _sort_value(value: object) -> tuple[bool, str]:
+    """Sort None first, then by the value as text (ids, names, statuses, ISO times)."""
+    if value is None:
+        return (False, "")
+    return (True, value.isoformat() if hasattr(value, "isoformat") else str(value))
 
 
 def _metadata_filter(raw: str) -> dict[str, str]:

@@ -23,6 +23,7 @@ from basalt.api.bodies import (
     GroupTypeUpdateRequest,
     GroupUpdateRequest,
 )
+from basalt.api.filters import checked_filters, matching
 from basalt.api.group_views import (
     GroupDetailList,
     GroupList,
@@ -40,15 +41,24 @@ from basalt.api.group_views import (
     group_summary,
     group_type_view,
 )
-from basalt.api.responses import answers, query
-from basalt.api.routes.common import api_router, basalt_of, flag, settle
-from basalt.api.versions import GROUP_SNAPSHOTS, GROUP_TYPES, GROUPS, require_version
+from basalt.api.responses import LISTING_PAGE, answers, query
+from basalt.api.routes.common import api_router, basalt_of, flag, in_pages, settle
+from basalt.api.versions import (
+    GROUP_SNAPSHOT_LISTING,
+    GROUP_SNAPSHOTS,
+    GROUP_TYPES,
+    GROUPS,
+    api_version,
+    require_version,
+)
 from basalt.model import Volume
 from basalt.model.group import Group, GroupSnapshot
 
 type_router = api_router(prefix="/v3/{project_id}/group_types", tags=["group types"])
 router = api_router(prefix="/v3/{project_id}/groups", tags=["groups"])
 snapshot_router = api_router(prefix="/v3/{project_id}/group_snapshots", tags=["group snapshots"])
+GROUP_SNAPSHOT_SORT_KEYS = frozenset({"id", "name", "status", "created_at", "group_id"})
+GROUP_SNAPSHOT_QUERY = ("all_tenants", "group_id", "name", "status", *LISTING_PAGE, "offset")
 
 
 # -- group types ---------------------------------------------------------------------
@@ -192,14 +202,16 @@ def create_group_from_src(
     return _accepted(settle(request, handle), handle.operation_id)
 
 
-@router.get("", **answers(GroupList), **query("all_tenants"))
+@router.get("", **answers(GroupList), **query("all_tenants", "name", "status"))
 def list_groups(project_id: str, request: Request) -> dict[str, object]:
     """The caller's groups (``all_tenants``: administrators, every project's)."""
     require_version(request, GROUPS, "groups")
     return {"groups": [group_summary(g) for g in _groups(request)]}
 
 
-@router.get("/detail", **answers(GroupDetailList), **query("all_tenants", "list_volume"))
+@router.get(
+    "/detail", **answers(GroupDetailList), **query("all_tenants", "list_volume", "name", "status")
+)
 def list_groups_detail(project_id: str, request: Request) -> dict[str, object]:
     """The caller's groups with every field (``list_volume``: and their volumes' ids)."""
     require_version(request, GROUPS, "groups")
@@ -290,9 +302,17 @@ def group_action(
 
 
 def _groups(request: Request) -> list[Group]:
-    return basalt_of(request).groups.list(
-        all_projects=flag(request.query_params.get("all_tenants")), ctx=context_from(request)
+    like = checked_filters(request, "group")
+    params = request.query_params
+    found = basalt_of(request).groups.list(
+        all_projects=flag(params.get("all_tenants")), ctx=context_from(request)
     )
+    found = [
+        g
+        for g in found
+        if params.get("name") in (None, g.name) and params.get("status") in (None, g.status)
+    ]
+    return matching(found, like, lambda g, key: str(getattr(g, key)))
 
 
 def _volumes_of(request: Request, groups: list[Group]) -> dict[str, list[Volume]] | None:
@@ -334,16 +354,14 @@ def create_group_snapshot(
     )
 
 
-@snapshot_router.get("", **answers(GroupSnapshotList), **query("all_tenants", "group_id"))
+@snapshot_router.get("", **answers(GroupSnapshotList), **query(*GROUP_SNAPSHOT_QUERY))
 def list_group_snapshots(project_id: str, request: Request) -> dict[str, object]:
     """The caller's group snapshots (of one group with ``group_id``)."""
     require_version(request, GROUP_SNAPSHOTS, "group snapshots")
     return {"group_snapshots": [group_snapshot_summary(s) for s in _group_snapshots(request)]}
 
 
-@snapshot_router.get(
-    "/detail", **answers(GroupSnapshotDetailList), **query("all_tenants", "group_id")
-)
+@snapshot_router.get("/detail", **answers(GroupSnapshotDetailList), **query(*GROUP_SNAPSHOT_QUERY))
 def list_group_snapshots_detail(project_id: str, request: Request) -> dict[str, object]:
     """The caller's group snapshots with every field."""
     require_version(request, GROUP_SNAPSHOTS, "group snapshots")
@@ -382,9 +400,22 @@ def group_snapshot_action(
 
 
 def _group_snapshots(request: Request) -> list[GroupSnapshot]:
+    """Filtered by group_id, name and status (and from 3.34 ``name~``/``status~``),
+    newest first; from 3.29 also sorted and paged (sort, sort_key/sort_dir, limit,
+    marker, offset)."""
+    like = checked_filters(request, "group_snapshot")
     params = request.query_params
-    return basalt_of(request).group_snapshots.list(
+    found = basalt_of(request).group_snapshots.list(
         group_id=params.get("group_id"),
         all_projects=flag(params.get("all_tenants")),
         ctx=context_from(request),
     )
+    found = [
+        s
+        for s in found
+        if params.get("name") in (None, s.name) and params.get("status") in (None, s.status)
+    ]
+    found = matching(found, like, lambda s, key: str(getattr(s, key)))
+    if api_version(request) < GROUP_SNAPSHOT_LISTING:
+        return found
+    return in_pages(request, found, GROUP_SNAPSHOT_SORT_KEYS)

@@ -25,12 +25,13 @@ from basalt.drivers.types import ManageableObject
 from basalt.errors import InvalidInputError
 
 router = api_router(prefix="/v3/{project_id}", tags=["manage"])
-MANAGEABLE = ("host", "sort", "sort_key", "sort_dir", "marker", "offset", "limit")
+MANAGEABLE = ("host", "cluster", "sort", "sort_key", "sort_dir", "marker", "offset", "limit")
 
 
 def _list(request: Request, *, snapshots: bool, detailed: bool) -> dict[str, object]:
     ctx = context_from(request)
     basalt = basalt_of(request)
+    _refuse_cluster(request.query_params.get("cluster"))
     host = request.query_params.get("host")
     items = (
         basalt.manage.manageable_snapshots(host, ctx=ctx)
@@ -43,6 +44,12 @@ def _list(request: Request, *, snapshots: bool, detailed: bool) -> dict[str, obj
     return {
         key: [manageable_view(i, host=f"basalt@{backend}#{pool}", detailed=detailed) for i in page]
     }
+
+
+def _refuse_cluster(cluster: str | None) -> None:
+    """``cluster`` (3.16, 3.17) names a cluster of services; Basalt runs none."""
+    if cluster:
+        raise InvalidInputError("cluster", "Basalt runs no clusters; name a host (backend#pool)")
 
 
 def _by_reference(item: ManageableObject) -> tuple[int, str]:
@@ -144,6 +151,7 @@ def manage_volume(project_id: str, body: VolumeManageRequest, request: Request) 
     """Adopt a backend object as a volume (administrators)."""
     ctx = context_from(request)
     spec = body.volume
+    _refuse_cluster(spec.cluster)
     handle = basalt_of(request).manage.manage_volume(
         spec.ref,
         pool=spec.host,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import Request, Response
 
 from basalt.api.auth import context_from
+from basalt.api.filters import RESOURCE_FILTERS
 from basalt.api.responses import LISTING_PAGE, MessageList, OneMessage, answers, query
 from basalt.api.routes.common import api_router, basalt_of, base_url, list_query, next_link
 from basalt.api.schemas import links, stamp
@@ -12,7 +13,7 @@ from basalt.model.message import Message
 from basalt.service.messages import MESSAGE_SORT_KEYS, MessageQuery
 
 router = api_router(prefix="/v3/{project_id}/messages", tags=["messages"])
-FILTERS = ("resource_uuid", "resource_type", "event_id", "request_id", "message_level")
+FILTERS = RESOURCE_FILTERS["message"]
 
 
 @router.get(
@@ -25,7 +26,7 @@ def list_messages(project_id: str, request: Request) -> dict[str, object]:
     ``request_id``, ``message_level``; ``sort``/``sort_key``/``sort_dir``, ``limit``,
     ``marker``; ``all_tenants`` for administrators."""
     ctx = context_from(request)
-    page, all_tenants = list_query(request, allowed_sort_keys=MESSAGE_SORT_KEYS)
+    page, all_tenants = list_query(request, allowed_sort_keys=MESSAGE_SORT_KEYS, resource="message")
     params = request.query_params
     query = MessageQuery(
         **{name: params.get(name) for name in FILTERS},

@@ -2,6 +2,8 @@
 
 ``GET/POST/PUT .../{id}/metadata`` (all items / add or change items / replace all)
 and ``GET/PUT/DELETE .../{id}/metadata/{key}`` (one item as ``{"meta": {key: value}}``).
+From microversion 3.15 a volume's metadata comes with an ``ETag``, and a replace with
+``If-Match`` is refused (412) when the metadata changed since that ETag.
 """
 
 from __future__ import annotations
@@ -10,12 +12,15 @@ from collections.abc import Callable
 from typing import Protocol
 
 from fastapi import APIRouter, Path, Request, Response
+from fastapi.responses import JSONResponse
 
 from basalt.api.auth import context_from
 from basalt.api.bodies import MetadataBody, MetadataItemBody
 from basalt.api.responses import Metadata, MetadataItem, answers
 from basalt.api.routes.common import basalt_of
+from basalt.api.versions import METADATA_ETAG, api_version
 from basalt.errors import InvalidInputError, MetadataKeyNotFoundError
+from basalt.service.base import metadata_etag
 from basalt.service.context import RequestContext
 from basalt.service.instance import Basalt
 
@@ -60,9 +65,15 @@ def add_metadata_routes(
     def uses(request: Request) -> MetadataUseCases:
         return service(basalt_of(request))
 
+    etags = kind == "volume"  # Cinder's lost-update check covers volume metadata only
+
     @router.get(whole, name=f"show {kind} metadata", **answers(Metadata))
-    def show_all(project_id: str, request: Request, rid: str = resource_id) -> dict[str, object]:
-        return {"metadata": uses(request).get(rid, ctx=context_from(request)).metadata}
+    def show_all(project_id: str, request: Request, rid: str = resource_id) -> Response:
+        metadata = uses(request).get(rid, ctx=context_from(request)).metadata
+        headers = {}
+        if etags and api_version(request) >= METADATA_ETAG:
+            headers["ETag"] = f'"{metadata_etag(metadata)}"'
+        return JSONResponse({"metadata": metadata}, headers=headers)
 
     @router.post(whole, name=f"set {kind} metadata", **answers(Metadata))
     def set_items(
@@ -75,9 +86,19 @@ def add_metadata_routes(
     def replace_all(
         project_id: str, body: MetadataBody, request: Request, rid: str = resource_id
     ) -> dict[str, object]:
-        result = uses(request).set_metadata(
-            rid, body.metadata, replace=True, ctx=context_from(request)
-        )
+        if_match = request.headers.get("if-match")
+        if etags and if_match is not None and api_version(request) >= METADATA_ETAG:
+            result = basalt_of(request).volumes.set_metadata(
+                rid,
+                body.metadata,
+                replace=True,
+                if_match=[t.strip().removeprefix("W/").strip('"') for t in if_match.split(",")],
+                ctx=context_from(request),
+            )
+        else:
+            result = uses(request).set_metadata(
+                rid, body.metadata, replace=True, ctx=context_from(request)
+            )
         return {"metadata": result}
 
     @router.get(item, name=f"show {kind} metadata item", **answers(MetadataItem))

@@ -6,20 +6,35 @@ from fastapi import Request
 
 from basalt.api.auth import context_from
 from basalt.api.bodies import ExplainRequest
+from basalt.api.filters import checked_filters
 from basalt.api.responses import ExplanationAnswer, PoolList, answers, query
 from basalt.api.routes.common import api_router, basalt_of, flag
+from basalt.api.versions import POOL_FILTERS, POOL_VOLUME_TYPE, api_version
 
 router = api_router(prefix="/v3/{project_id}/scheduler-stats", tags=["pools"])
 
 
-@router.get("/get_pools", **answers(PoolList), **query("detail"))
+@router.get("/get_pools", **answers(PoolList), **query("detail", "name", "volume_type"))
 def get_pools(project_id: str, request: Request) -> dict[str, object]:
-    """Pools; ``?detail=true`` adds capabilities (administrators)."""
+    """Pools; ``?detail=true`` adds capabilities (administrators). From 3.28 ``name``
+    (``basalt@backend#pool``) and from 3.35 ``volume_type`` (pools whose capabilities
+    meet the type) filter them."""
     ctx = context_from(request)
-    detail = flag(request.query_params.get("detail"))
+    params = request.query_params
+    detail = flag(params.get("detail"))
+    basalt = basalt_of(request)
+    version = api_version(request)
+    if version >= POOL_FILTERS:
+        checked_filters(request, "pool")
+    name = params.get("name") if version >= POOL_FILTERS else None
+    volume_type = params.get("volume_type") if version >= POOL_VOLUME_TYPE else None
+    taking = None if volume_type is None else basalt.pools_taking(volume_type, ctx=ctx)
     pools = []
-    for pool in basalt_of(request).list_pools(refresh=False, ctx=ctx):
-        entry: dict[str, object] = {"name": f"basalt@{pool.backend}#{pool.name}"}
+    for pool in basalt.list_pools(refresh=False, ctx=ctx):
+        host = f"basalt@{pool.backend}#{pool.name}"
+        if name not in (None, host) or (taking is not None and host.split("@", 1)[1] not in taking):
+            continue
+        entry: dict[str, object] = {"name": host}
         if detail:
             entry["capabilities"] = {
                 **pool.capabilities,

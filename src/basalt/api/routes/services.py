@@ -7,16 +7,27 @@ from typing import Any
 from fastapi import Request, Response
 
 from basalt.api.auth import context_from
-from basalt.api.bodies import ServiceChange
-from basalt.api.responses import ServiceList, ServiceUpdated, answers, query
+from basalt.api.bodies import LogLevelChange, ServiceChange
+from basalt.api.responses import LogLevels, ServiceList, ServiceUpdated, answers, query
 from basalt.api.routes.common import api_router, basalt_of, settle
 from basalt.api.schemas import stamp
+from basalt.api.versions import LOG_LEVELS, require_version
 from basalt.errors import InvalidInputError
 from basalt.model.service import VOLUME_BINARY, Service
+from basalt.service.log_levels import (
+    API_BINARY,
+    LOG_BINARIES,
+    LOG_LEVEL_NAMES,
+    SCHEDULER_HOST,
+    log_levels,
+    set_log_levels,
+)
+from basalt.service.policy import authorize
 
 router = api_router(prefix="/v3/{project_id}/os-services", tags=["services"])
 STATUS_ACTIONS = ("enable", "disable", "disable-log-reason")
 REPLICATION_ACTIONS = ("freeze", "thaw", "failover_host", "failover")
+LOG_ACTIONS = ("set-log", "get-log")
 
 
 @router.get("", **answers(ServiceList), **query("host", "binary"))
@@ -70,6 +81,54 @@ def _host(change: ServiceChange) -> str:
     return _text(change.model_dump(exclude_unset=True), "host")
 
 
+@router.put("/set-log", **answers(None, 202, "level set"))
+def set_log(project_id: str, change: LogLevelChange, request: Request) -> Response:
+    """Set the log level of the loggers whose names start with ``prefix`` (3.32)
+    ``{"binary", "server", "prefix", "level"}``. Every service Basalt lists runs in
+    this one process, so the level applies to all of them whatever ``binary`` says."""
+    require_version(request, LOG_LEVELS, "set-log")
+    authorize(context_from(request), "service:update")
+    _log_services(request, change)
+    set_log_levels(change.prefix or "", _level(change.level))
+    return Response(status_code=202)
+
+
+@router.put("/get-log", **answers(LogLevels))
+def get_log(project_id: str, change: LogLevelChange, request: Request) -> dict[str, object]:
+    """The levels of the loggers whose names start with ``prefix``, per service (3.32)."""
+    require_version(request, LOG_LEVELS, "get-log")
+    authorize(context_from(request), "service:get")
+    levels = log_levels(change.prefix or "")
+    return {
+        "log_levels": [
+            {"binary": binary, "host": host, "levels": levels}
+            for binary, host in _log_services(request, change)
+        ]
+    }
+
+
+def _log_services(request: Request, change: LogLevelChange) -> list[tuple[str, str]]:
+    """(binary, host) of the services a set-log/get-log names: Basalt's API, scheduler
+    and backends (one process), filtered by ``binary`` and ``server``."""
+    binary = change.binary or "*"
+    if binary not in ("*", *LOG_BINARIES):
+        raise InvalidInputError(
+            "binary", f"{binary[:32]!r} is not one of *, {', '.join(LOG_BINARIES)}"
+        )
+    listed = [(API_BINARY, SCHEDULER_HOST)] + [
+        (s.binary, s.host)
+        for s in basalt_of(request).deployment.services(ctx=context_from(request))
+    ]
+    return [(b, h) for b, h in listed if binary in ("*", b) and change.server in (None, "", h)]
+
+
+def _level(raw: str | None) -> str:
+    level = (raw or "").upper()
+    if level not in LOG_LEVEL_NAMES:
+        raise InvalidInputError("level", f"must be one of {', '.join(LOG_LEVEL_NAMES)}")
+    return level
+
+
 @router.put("/{action}", **answers(ServiceUpdated))
 def update_service(
     project_id: str, action: str, change: ServiceChange, request: Request
@@ -82,7 +141,7 @@ def update_service(
         raise InvalidInputError(
             "action",
             f"{action[:32]!r} is not an os-services action Basalt knows",
-            hint=f"supported: {', '.join(STATUS_ACTIONS + REPLICATION_ACTIONS)}",
+            hint=f"supported: {', '.join(STATUS_ACTIONS + REPLICATION_ACTIONS + LOG_ACTIONS)}",
         )
     host = _text(body, "host")
     binary = body.get("binary", body.get("service"))

@@ -67,7 +67,9 @@ def list_snapshots_detail(project_id: str, request: Request) -> dict[str, object
 
 def _page(request: Request, *, detailed: bool) -> dict[str, object]:
     ctx = context_from(request)
-    query, all_tenants = list_query(request, allowed_sort_keys=SNAPSHOT_SORT_KEYS)
+    query, all_tenants = list_query(
+        request, allowed_sort_keys=SNAPSHOT_SORT_KEYS, resource="snapshot"
+    )
     snapshots = basalt_of(request).snapshots.list(query, ctx=ctx, all_projects=all_tenants)
     view = snapshot_detail if detailed else snapshot_summary
     body: dict[str, object] = {"snapshots": [view(s) for s in snapshots]}

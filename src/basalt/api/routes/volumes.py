@@ -137,7 +137,7 @@ service)."""
 
 def _page(request: Request) -> tuple[list[Any], list[dict[str, str]]]:
     ctx = context_from(request)
-    query, all_tenants = list_query(request, allowed_sort_keys=VOLUME_SORT_KEYS)
+    query, all_tenants = list_query(request, allowed_sort_keys=VOLUME_SORT_KEYS, resource="volume")
     if any(name in request.query_params for name in NO_VOLUME_MATCHES):
         basalt_of(request).volumes.list(query, ctx=ctx, all_projects=all_tenants)  # checks
         return [], []

@@ -102,6 +102,12 @@ def filters(table: sa.Table, query: ListQuery, *, dialect: str) -> list[ColumnEl
             terms.append(table.c[column] == value)
     for key, value in query.metadata.items():
         terms.append(metadata_matches(table.c["metadata"], key, value, dialect=dialect))
+    for column, text in query.like.items():
+        if column not in table.c:
+            raise ValueError(f"{table.name} cannot be filtered by {column}")
+        # Case-sensitive on both dialects (LIKE is not on SQLite), and no wildcards.
+        find = sa.func.instr if dialect == "sqlite" else sa.func.strpos
+        terms.append(find(table.c[column], text) > 0)
     return terms
 
 

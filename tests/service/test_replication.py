@@ -319,3 +319,69 @@ def test_a_volume_made_while_failed_over_keeps_its_data_after_failback(
     rb.replication.failover(HOST, "default").wait(timeout=30)
     assert read(primary_file(tmp_path, made.id), 0, 22) == b"made while failed over"
     assert rb.volumes.get(made.id).status == VolumeStatus.AVAILABLE
+
+
+def test_retype_in_place_starts_and_stops_replication(rb: basalt.Basalt, tmp_path: Path) -> None:
+    rb.types.create("plain")
+    volume = rb.volumes.create(size_gib=1, volume_type="plain", pool="file#default").wait(
+        timeout=30
+    )
+    assert rb.replication.volume_replication(volume.id) is None
+    write(primary_file(tmp_path, volume.id), 0, b"replicated once retyped")
+    retyped = rb.volumes.retype(volume.id, "replicated").wait(timeout=30)
+    assert retyped.replication_status == "enabled"
+    [shipped] = rb.replicator.run_once(force=True)
+    assert shipped.volume_id == volume.id and shipped.full
+    assert read(secondary_file(tmp_path, volume.id), 0, 23) == b"replicated once retyped"
+
+    plain = rb.volumes.retype(volume.id, "plain").wait(timeout=30)
+    assert plain.replication_status == "disabled"
+    assert rb.replication.volume_replication(volume.id) is None
+    assert not secondary_file(tmp_path, volume.id).exists()
+    assert rb.replicator.run_once(force=True) == []
+
+
+def test_a_migrated_volume_is_replicated_from_its_new_pool_and_its_old_copy_goes(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        backends=[
+            {
+                "name": "file",
+                "pools": {"a": str(tmp_path / "a"), "b": str(tmp_path / "b")},
+                "replication_targets": [
+                    {
+                        "backend_id": "dr",
+                        "pools": {"a": str(tmp_path / "dr-a"), "b": str(tmp_path / "dr-b")},
+                    }
+                ],
+            },
+            {"name": "plain", "pools": {"default": str(tmp_path / "plain")}},
+        ],
+        replication={"run": False},
+    )
+    with basalt.Basalt(settings) as b:
+        b.types.create("replicated", extra_specs={"replication_enabled": "<is> True"})
+        b.types.create("on-plain", extra_specs={"volume_backend_name": "plain"})
+        volume = b.volumes.create(size_gib=1, volume_type="replicated", pool="file#a").wait(
+            timeout=30
+        )
+        write(tmp_path / "a" / "volumes" / f"{volume.id}.raw", 0, b"follows the volume")
+        b.replicator.run_once(force=True)
+        old_copy = tmp_path / "dr-a" / "volumes" / f"{volume.id}.raw"
+        assert old_copy.is_file()
+
+        moved = b.volumes.migrate(volume.id, "file#b").wait(timeout=30)
+        assert (moved.pool, moved.replication_status) == ("b", "enabled")
+        assert not old_copy.exists()
+        [shipped] = b.replicator.run_once(force=True)
+        assert shipped.full
+        new_copy = tmp_path / "dr-b" / "volumes" / f"{volume.id}.raw"
+        assert read(new_copy, 0, 18) == b"follows the volume"
+
+        elsewhere = b.volumes.retype(volume.id, "on-plain", migration_policy="on-demand")
+        gone = elsewhere.wait(timeout=30)
+        assert (gone.backend, gone.replication_status) == ("plain", "disabled")
+        assert not new_copy.exists()
+        assert b.replication.volume_replication(volume.id) is None

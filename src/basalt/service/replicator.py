@@ -23,7 +23,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from basalt.drivers.base import SupportsReplication
 from basalt.errors import InvalidStateError, NotSupportedError
@@ -142,6 +142,69 @@ class Replicator:
             driver.delete_replica(volume_ref(volume), replica.target_id)
             with self.db.transaction() as tx:
                 tx.replicas.delete(volume.id)
+
+    def follow_type(self, volume_id: str, *, moved_from: str | None = None) -> list[str]:
+        """Keep a volume's replication in line with its type and place after a retype or
+        a migration: drop the secondary copy it had when its type no longer replicates
+        or it moved (``moved_from``: its former ``backend#pool``, where that copy
+        belongs), and start one (a whole first shipment) when its type replicates and
+        it has none.
+
+        Returns:
+            What was done, a line each. A copy that could not be deleted is reported
+            in a line, not raised: the volume itself is where it should be.
+        """
+        with self.db.transaction(write=False) as tx:
+            volume = tx.volumes.get(volume_id)
+            if volume is None:
+                return []
+            kind = (
+                None
+                if volume.volume_type_id is None
+                else tx.volume_types.get(volume.volume_type_id)
+            )
+            replica = tx.replicas.get(volume.id)
+        wanted = kind is not None and kind.replication_enabled
+        lines: list[str] = []
+        if replica is not None and (not wanted or moved_from is not None):
+            lines.append(self._drop_copy(volume, replica, moved_from, keep_status=wanted))
+            replica = None
+        if replica is None and wanted:
+            try:
+                with self.db.transaction() as tx:
+                    fresh = tx.volumes.get(volume_id)
+                    assert fresh is not None
+                    self.record_new(tx, fresh)
+                    group = None if fresh.group_id is None else tx.groups.get(fresh.group_id)
+                    if group is not None and group.replication_status == ReplicationStatus.DISABLED:
+                        fresh.replication_status = str(ReplicationStatus.DISABLED)
+                    tx.volumes.save(fresh)
+                lines.append("replicated from now on: its first shipment copies it whole")
+            except NotSupportedError as exc:  # the scheduler keeps this from happening
+                lines.append(f"its type asks for replication, but: {exc}")
+        return lines
+
+    def _drop_copy(
+        self, volume: Volume, replica: VolumeReplica, moved_from: str | None, *, keep_status: bool
+    ) -> str:
+        backend, pool = (moved_from or f"{volume.backend}#{volume.pool}").split("#", 1)
+        driver = self.pools.driver(backend)
+        line = f"dropped its secondary copy at {replica.target_id} (of {backend}#{pool})"
+        try:
+            if isinstance(driver, SupportsReplication):
+                with self._locks[backend]:
+                    where = replace(volume_ref(volume), pool=pool, provider_location=None)
+                    driver.delete_replica(where, replica.target_id)
+        except Exception as exc:  # noqa: BLE001 - reported; the volume is fine
+            line = f"its secondary copy at {replica.target_id} stayed behind: {exc}"
+        with self.db.transaction() as tx:
+            tx.replicas.delete(volume.id)
+            fresh = tx.volumes.get(volume.id)
+            if fresh is not None and not keep_status and fresh.replication_status in SHIPPING:
+                set_volume_replication(
+                    tx, fresh, ReplicationStatus.DISABLED, reason="its type does not replicate"
+                )
+        return line
 
     def record_new(self, tx: Transaction, volume: Volume) -> None:
         """Make a new volume of a replicated type replicated: status enabled, a record

@@ -33,7 +33,7 @@ from basalt.service.base import UseCases
 from basalt.service.context import RequestContext
 from basalt.service.journal import move_volume
 from basalt.service.refs import volume_ref
-from basalt.service.replicator import refuse_failed_over
+from basalt.service.replicator import Replicator, refuse_failed_over
 from basalt.service.runner import OperationHandle, OperationScope
 from basalt.service.schedule_requests import schedule_request
 from basalt.service.types import backend_qos, type_of
@@ -47,6 +47,9 @@ CREATING, CREATED, COPIED, SWITCHED = "creating", "created", "copied", "switched
 
 class VolumeMigration(UseCases):
     """The migrate use case of VolumeService (administrators)."""
+
+    replicator: Replicator
+    """Set by the Basalt facade: a moved volume's secondary copy follows it."""
 
     def migrate(
         self,
@@ -314,13 +317,19 @@ class VolumeMigration(UseCases):
             scope.note(EventKind.ERROR, f"the source object stayed behind: {exc}")
 
     def _finish_migration(self, scope: OperationScope, volume: Volume) -> None:
+        moved_from = str(scope.operation.params["source"])
+        lines = self.replicator.follow_type(volume.id, moved_from=moved_from)
         with self.db.transaction() as tx:
-            volume.migration_status = "success"
-            tx.volumes.save(volume)
+            current = tx.volumes.get(volume.id)  # with the replication follow_type gave it
+            assert current is not None
+            current.migration_status = "success"
+            tx.volumes.save(current)
+            for line in lines:
+                scope.note(EventKind.NOTE, line)
             move_volume(
-                tx, volume, V.AVAILABLE, action="finish migrating", operation_id=scope.operation.id
+                tx, current, V.AVAILABLE, action="finish migrating", operation_id=scope.operation.id
             )
-            scope.finish(tx, result=volume)
+            scope.finish(tx, result=current)
 
     def _roll_back_migration(self, scope: OperationScope, volume: Volume, *, reason: str) -> None:
         """Before the switch: remove the destination object, the volume stays at the source."""

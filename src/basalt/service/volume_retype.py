@@ -25,6 +25,7 @@ from basalt.service.clock import utcnow
 from basalt.service.context import RequestContext
 from basalt.service.journal import move_volume
 from basalt.service.refs import volume_ref
+from basalt.service.replicator import refuse_failed_over
 from basalt.service.runner import OperationHandle, OperationScope
 from basalt.service.schedule_requests import schedule_request
 from basalt.service.types import VolumeTypeService, backend_qos, qos_of_type, type_of
@@ -110,6 +111,7 @@ class VolumeRetype(VolumeMigration):
             volume = self._volume(tx, volume_id, context)
             self.pools.require_not_frozen(volume.backend, "retype a volume")
             _require_available(volume)
+            refuse_failed_over(volume, "retype")
             params = self._begin_retype(tx, volume, target)
             operation = self._new_operation(
                 tx,
@@ -152,11 +154,16 @@ class VolumeRetype(VolumeMigration):
         except Exception as exc:
             self._give_old_type_back(scope, volume, reason=str(exc))
             raise
+        lines = self.replicator.follow_type(volume.id)
         with self.db.transaction() as tx:
+            for line in lines:
+                scope.note(EventKind.NOTE, line)
+            current = tx.volumes.get(volume.id)
+            assert current is not None
             move_volume(
-                tx, volume, V.AVAILABLE, action="finish retyping", operation_id=scope.operation.id
+                tx, current, V.AVAILABLE, action="finish retyping", operation_id=scope.operation.id
             )
-            scope.finish(tx, result=volume)
+            scope.finish(tx, result=current)
 
     def recover_retype(self, scope: OperationScope, volume: Volume) -> bool:
         """Finish an in-place retype a restart interrupted; True when it was finished."""

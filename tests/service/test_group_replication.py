@@ -44,15 +44,20 @@ STRANGER = RequestContext(user_id="eve", project_id="other", roles=frozenset({"m
 READER = RequestContext(user_id="rita", project_id="basalt", roles=frozenset({"reader"}))
 
 
+def make_types(b: basalt.Basalt) -> None:
+    """The volume types and group types every test here uses."""
+    b.types.create("replicated", extra_specs={"replication_enabled": "<is> True"})
+    b.types.create("plain")
+    b.group_types.create(
+        "replicated-group", group_specs={"consistent_group_replication_enabled": "<is> True"}
+    )
+    b.group_types.create("snapshots-only")
+
+
 @pytest.fixture
 def rb(tmp_path: Path) -> Iterator[basalt.Basalt]:
     with basalt.Basalt(replicated_settings(tmp_path)) as instance:
-        instance.types.create("replicated", extra_specs={"replication_enabled": "<is> True"})
-        instance.types.create("plain")
-        instance.group_types.create(
-            "replicated-group", group_specs={"consistent_group_replication_enabled": "<is> True"}
-        )
-        instance.group_types.create("snapshots-only")
+        make_types(instance)
         yield instance
 
 
@@ -266,11 +271,7 @@ def test_a_backend_that_fails_over_whole_is_not_split_by_groups(rb: basalt.Basal
 def test_a_failed_over_group_survives_a_restart(tmp_path: Path) -> None:
     settings = replicated_settings(tmp_path)
     with basalt.Basalt(settings) as first:
-        first.types.create("replicated", extra_specs={"replication_enabled": "<is> True"})
-        first.types.create("plain")
-        first.group_types.create(
-            "replicated-group", group_specs={"consistent_group_replication_enabled": "<is> True"}
-        )
+        make_types(first)
         group = new_group(first, 1)
         first.group_replication.enable(group.id)
         [volume] = members(first, group)
@@ -288,11 +289,7 @@ def stage_interrupted_failover(settings: basalt.Settings, tmp_path: Path) -> tup
     """The state a crash leaves right after a failover request committed: the group
     updating and failing-over, its operation open, nothing switched yet."""
     with basalt.Basalt(settings) as first:
-        first.types.create("replicated", extra_specs={"replication_enabled": "<is> True"})
-        first.types.create("plain")
-        first.group_types.create(
-            "replicated-group", group_specs={"consistent_group_replication_enabled": "<is> True"}
-        )
+        make_types(first)
         group = new_group(first, 2)
         first.group_replication.enable(group.id)
         volume = members(first, group)[0]

@@ -293,19 +293,7 @@ class GroupReplicationService(UseCases):
             else:
                 status = R.ERROR  # some here, some there: fail over or back again
             _check_group_move(group, R.FAILING_OVER, status)
-            group.replication_status = str(status)
-            group.replication_target = None if status == R.ENABLED else target
-            group.updated_at = utcnow()
-            tx.groups.save(group)
-            move_group(
-                tx,
-                group,
-                GroupStatus.AVAILABLE,
-                action="finish failing over",
-                operation_id=scope.operation.id,
-                reason=f"replication {status}"
-                + (f" to {target}" if group.replication_target else ""),
-            )
+            _settle_group(tx, scope, group, status, None if status == R.ENABLED else target)
             if not failed:
                 scope.finish(tx, result=group)
 
@@ -313,18 +301,8 @@ class GroupReplicationService(UseCases):
         """Nothing was switched: the group's replication is as before the request."""
         with self.db.transaction() as tx:
             group = self._group_in(tx, group_id)
-            group.replication_status = before
-            if before not in (R.FAILED_OVER, R.ERROR):
-                group.replication_target = None
-            group.updated_at = utcnow()
-            tx.groups.save(group)
-            move_group(
-                tx,
-                group,
-                GroupStatus.AVAILABLE,
-                action="give back",
-                operation_id=scope.operation.id,
-            )
+            kept = group.replication_target if before in (R.FAILED_OVER, R.ERROR) else None
+            _settle_group(tx, scope, group, before, kept)
 
     def recover(self, operation: Operation, scope: OperationScope) -> bool:
         """Re-drive a group failover or failback a restart interrupted (idempotent)."""
@@ -443,6 +421,25 @@ def _require_shipped(tx: Transaction, group: Group, members: Sequence[Volume]) -
                 f"volume {volume.id} has no copy yet: its first shipment has not completed",
                 hint="wait for it (basalt volume replication shows last_sync_at)",
             )
+
+
+def _settle_group(
+    tx: Transaction, scope: OperationScope, group: Group, status: str, target: str | None
+) -> None:
+    """The end of a failover or failback: the group's replication as it now is, and the
+    group available again."""
+    group.replication_status = str(status)
+    group.replication_target = target
+    group.updated_at = utcnow()
+    tx.groups.save(group)
+    move_group(
+        tx,
+        group,
+        GroupStatus.AVAILABLE,
+        action="finish failing over",
+        operation_id=scope.operation.id,
+        reason=f"replication {status}" + (f" to {target}" if target else ""),
+    )
 
 
 def _check_group_move(group: Group, current: str, wanted: str) -> None:

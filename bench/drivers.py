@@ -3,7 +3,8 @@
 Basalt is opened on an emulated SolidFire cluster (in-process transport, no
 faults) and runs, per round in a fresh project: the first create (the project's
 account is made), a create, a snapshot, a clone, a volume from the snapshot, an
-extend, a snapshot delete and a volume delete, each waited for. The emulator
+extend, an attach and a detach (no volume access groups), a snapshot delete and a
+volume delete, each waited for. The emulator
 counts every Element call (`backend.call_counts`); the delta around each
 operation is what that operation cost. Beside it: the calls Cinder's SolidFire
 driver (the seed) needs for the same operation, counted from VENDORS.md section 1
@@ -32,6 +33,7 @@ from basalt_emulators.solidfire import SolidFireBackend, SolidFireTransport  # n
 from bench.common import save, table  # noqa: E402
 
 WAIT = 30.0
+CONNECTOR = {"initiator": "iqn.2026-12.org.basalt:bench-host", "host": "bench-host"}
 # The pool's capacity is read when its cached figures are older than
 # basalt.service.pools.STATS_MAX_AGE_S, whichever operation happens to run then:
 # a periodic cost, like the seed's get_volume_stats, not a cost of the operation.
@@ -83,6 +85,12 @@ SEED_CALLS: dict[str, tuple[str, ...]] = {
     # GetAccountByName (the project's account), ListSnapshots (find it by name),
     # DeleteSnapshot.
     "delete snapshot": ("GetAccountByName", "ListSnapshots", "DeleteSnapshot"),
+    # create_export reads the project's account (GetAccountByName) for provider_auth;
+    # initialize_connection builds the info from the stored provider_location and
+    # provider_auth (no call without sf_enable_vag).
+    "attach": ("GetAccountByName",),
+    # terminate_connection and remove_export: no call without sf_enable_vag.
+    "detach": (),
     # GetAccountByName + ListVolumesForAccount (find the volume), DeleteVolume,
     # PurgeDeletedVolume.
     "delete volume": (
@@ -151,6 +159,12 @@ def _round(b: basalt.Basalt, backend: SolidFireBackend, project: str) -> dict[st
     calls["extend"] = _counted(
         backend, lambda: b.volumes.extend(volume.id, 2, ctx=ctx).wait(timeout=WAIT)
     )
+    attached: list[str] = []
+    calls["attach"] = _counted(
+        backend,
+        lambda: attached.append(b.attachments.attach(volume.id, CONNECTOR, ctx=ctx).attachment.id),
+    )
+    calls["detach"] = _counted(backend, lambda: b.attachments.detach(attached[0], ctx=ctx))
     calls["delete snapshot"] = _counted(
         backend, lambda: b.snapshots.delete(snap.id, ctx=ctx).wait(timeout=WAIT)
     )
@@ -161,7 +175,8 @@ def _round(b: basalt.Basalt, backend: SolidFireBackend, project: str) -> dict[st
 
 
 def _describe(calls: Counter[str]) -> str:
-    return ", ".join(f"{name}×{n}" if n > 1 else name for name, n in sorted(calls.items()))
+    named = ", ".join(f"{name}×{n}" if n > 1 else name for name, n in sorted(calls.items()))
+    return named or "no call"
 
 
 def main() -> int:

@@ -6,6 +6,7 @@ uv run python bench/run_all.py [--quick] [--only api.py ...]
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 import time
@@ -118,9 +119,10 @@ NOTES = {
     "drivers.py": (
         "Counted by the emulator (call_counts deltas) beside the calls the seed's driver "
         "needs for the same operation, taken from VENDORS.md (minimums: VENDORS.md lists "
-        "the calls, not every repeat). Attach is not in this table yet: Basalt's connect "
-        "looks the volume up on the array where the seed reads its own database; it joins "
-        "with the rest of issue 7. Capacity "
+        "the calls, not every repeat). Attach and detach are without volume access groups "
+        "(enable_vag off, the seed's default): Basalt's connect finds the volume on the "
+        "array (ListVolumes) and takes the account from its cache, where the seed reads the "
+        "volume from its own database and the account from the array. Capacity "
         "refreshes (GetClusterCapacity, at most every 5 s) are shown apart."
     ),
     "scheduler.py": (
@@ -240,6 +242,18 @@ def kept_sections(text: str) -> tuple[str, dict[str, str]]:
     return written, sections
 
 
+def rerun_note(old_written: str, scripts: list[str], today: str) -> str:
+    """The header's first sentence after ``--only`` runs: the full run's date, then every
+    script rerun since (each named once, the latest last)."""
+    base, _, earlier = old_written.split(" Every ratio")[0].rstrip(".").partition("; ")
+    names = [n for n in re.findall(r"([\w]+\.py)'s", earlier) if n not in scripts]
+    names += scripts
+    listed = ", ".join(f"{n}'s" for n in names[:-1])
+    listed = f"{listed} and {names[-1]}'s" if listed else f"{names[-1]}'s"
+    noun = "sections" if len(names) > 1 else "section"
+    return f"{base}; {listed} {noun} by `run_all.py --only`, the latest on {today}."
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller runs, for a smoke check")
@@ -255,11 +269,7 @@ def main() -> int:
     kept: dict[str, str] = {}
     if args.only:
         old_written, kept = kept_sections(DOCS.read_text())
-        done = ", ".join(f"{script}'s" for script in args.only)
-        written = (
-            f"{old_written.split(' Every ratio')[0].rstrip('.')}; {done} section by "
-            f"`run_all.py {' '.join(f'--only {script}' for script in args.only)}` on {today}."
-        )
+        written = rerun_note(old_written, args.only, today)
     sections = ["# Benchmarks\n", f"{written} {HEADER}\n"]
     status = 0
     for title, script, extra in BENCHMARKS:

@@ -148,3 +148,28 @@ def test_one_group_cannot_fail_over_alone_on_solidfire_and_says_so(
         assert b.groups.get(group.id).replication_status == "disabled"
         assert [t.backend_id for t in b.group_replication.targets(group.id)] == ["dr"]
         assert [v["access"] for v in main.active_volumes()] == ["readWrite"]
+
+
+def test_a_retype_pairs_a_volume_and_a_retype_back_unpairs_it(
+    tmp_path: Path, clusters: tuple[SolidFireBackend, SolidFireBackend]
+) -> None:
+    main, dr = clusters
+    with open_replicated(tmp_path, main, dr) as b:
+        b.types.create("mirrored", extra_specs={"replication_enabled": "<is> True"})
+        b.types.create("single")
+        volume = b.volumes.create(size_gib=1, volume_type="single").wait(timeout=WAIT)
+        assert b.volumes.retype(volume.id, "mirrored").wait(timeout=WAIT).replication_status == (
+            "enabled"
+        )
+        assert [o.volume_id for o in b.replicator.run_once(force=True) if o.error is None] == [
+            volume.id
+        ]
+        twin = on(dr, volume.id)
+        assert [p["remoteVolumeID"] for p in on(main, volume.id)["volumePairs"]] == [
+            twin["volumeID"]
+        ]
+        back = b.volumes.retype(volume.id, "single").wait(timeout=WAIT)
+        assert back.replication_status == "disabled"
+        assert dr.active_volumes() == []  # the twin is deleted and purged
+        assert on(main, volume.id)["volumePairs"] == []
+        assert b.replication.volume_replication(volume.id) is None

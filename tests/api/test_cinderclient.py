@@ -298,3 +298,13 @@ def test_the_cinder_cli_manages_groups_and_group_snapshots(server: ServerProcess
         assert show(f"groups/{gone}").status_code == 404
     assert all(held(server, "volume", m) == {} for m in members)
     cinder314("group-type-delete", "cc-gt")
+
+
+def test_the_cinder_cli_lists_one_project_for_an_administrator(server: ServerProcess) -> None:
+    volume_id = field(cinder(server, "create", "--name", "tenant-listed", "1"), "id")
+    listed = cinder(server, "list", "--all-tenants", "--tenant", "basalt")
+    assert volume_id in listed
+    other = cinder(server, "list", "--all-tenants", "--tenant", "no-such-project")
+    assert volume_id not in other
+    unknown = cinder_as(server, "basalt", "list", "--filters", "size=1")
+    assert unknown.returncode != 0 and "size" in unknown.stderr

@@ -204,3 +204,24 @@ def test_3_32_log_levels_are_read_and_set(admin: httpx.Client, member: httpx.Cli
     assert all(e["levels"] == {"basalt.api.mv-test": "DEBUG"} for e in levels)
     bad = admin.put("/os-services/set-log", json={**body, "level": "LOUD"}, headers=at("3.32"))
     assert bad.status_code == 400 and "DEBUG" in bad.json()["badRequest"]["message"]
+
+
+def test_a_project_filter_narrows_an_administrators_list_and_hides_others_from_members(
+    admin: httpx.Client, member: httpx.Client, server: ServerProcess
+) -> None:
+    with httpx.Client(
+        base_url=f"{server.url}/v3/elsewhere",
+        headers={"X-Auth-Token": "eve:elsewhere"},
+        timeout=30.0,
+    ) as eve:
+        theirs = new_volume(eve, "eve's")
+    mine = new_volume(member, "mia's")
+    listed = admin.get(
+        "/volumes", params={"all_tenants": "1", "project_id": "elsewhere"}, headers=at("3.38")
+    )
+    assert listed.status_code == 200, listed.text
+    assert [v["id"] for v in listed.json()["volumes"]] == [theirs["id"]]
+    hidden = member.get("/volumes", params={"project_id": "elsewhere"}, headers=at("3.38"))
+    assert hidden.json() == {"volumes": []}
+    own = member.get("/volumes", params={"project_id": "basalt"}, headers=at("3.38"))
+    assert mine["id"] in [v["id"] for v in own.json()["volumes"]]

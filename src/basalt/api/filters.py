@@ -21,6 +21,7 @@ from basalt.errors import InvalidInputError
 
 RESOURCE_FILTERS: dict[str, tuple[str, ...]] = {
     "volume": (
+        "project_id",
         "name",
         "display_name",
         "status",
@@ -30,7 +31,7 @@ RESOURCE_FILTERS: dict[str, tuple[str, ...]] = {
         "group_id",
         "glance_metadata",
     ),
-    "snapshot": ("name", "display_name", "status", "volume_id", "metadata"),
+    "snapshot": ("project_id", "name", "display_name", "status", "volume_id", "metadata"),
     "message": ("resource_uuid", "resource_type", "event_id", "request_id", "message_level"),
     "attachment": ("volume_id",),
     "group": ("name", "status"),

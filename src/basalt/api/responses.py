@@ -619,6 +619,7 @@ QUERY_PARAMETERS: dict[str, tuple[str, dict[str, Any]]] = {
     ),
     "tenant_id": ("administrators: another project's", {"type": "string"}),
     "cluster": ("a cluster (Basalt runs none: refused with 400)", {"type": "string"}),
+    "project_id": ("of this project (administrators: any)", {"type": "string"}),
     "volume_type": ("pools whose capabilities meet this type (3.35)", {"type": "string"}),
     "resource": ("only this resource's filters (volume, snapshot...)", {"type": "string"}),
 }
@@ -645,6 +646,7 @@ LISTING = (*LISTING_PAGE, "name", "status", "metadata")
 VOLUME_LISTING = (
     *LISTING,
     "all_tenants",
+    "project_id",
     "bootable",
     "availability_zone",
     "group_id",

@@ -109,7 +109,13 @@ class UseCases:
         """
         context = self._ctx(ctx, action)
         query = query or ListQuery()
-        project = None if (all_projects and context.is_admin) else context.project_id
+        asked = query.project_id  # a project filter (``--tenant``): only admins see others
+        if context.is_admin and (all_projects or asked is not None):
+            project = asked
+        elif asked not in (None, context.project_id):
+            return []
+        else:
+            project = context.project_id
         query = replace(query, project_id=project)
         try:
             with self.db.transaction(write=False) as tx:

@@ -75,6 +75,7 @@ def list_query(
     if "metadata" in params:
         metadata = _metadata_filter(params["metadata"])
     query = ListQuery(
+        project_id=params.get("project_id"),
         name=params.get("name") or params.get("display_name"),
         status=params.get("status"),
         metadata=metadata,

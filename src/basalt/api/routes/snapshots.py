@@ -53,13 +53,17 @@ def create_snapshot(project_id: str, body: SnapshotCreateRequest, request: Reque
     )
 
 
-@router.get("", **answers(SnapshotList), **query(*LISTING, "all_tenants", "volume_id"))
+@router.get(
+    "", **answers(SnapshotList), **query(*LISTING, "all_tenants", "project_id", "volume_id")
+)
 def list_snapshots(project_id: str, request: Request) -> dict[str, object]:
     """Snapshots."""
     return _page(request, detailed=False)
 
 
-@router.get("/detail", **answers(SnapshotList), **query(*LISTING, "all_tenants", "volume_id"))
+@router.get(
+    "/detail", **answers(SnapshotList), **query(*LISTING, "all_tenants", "project_id", "volume_id")
+)
 def list_snapshots_detail(project_id: str, request: Request) -> dict[str, object]:
     """Snapshots with every field."""
     return _page(request, detailed=True)

@@ -480,13 +480,6 @@ def follow_group(tx: Transaction, volume: Volume, group: Group | None) -> None:
         set_volume_replication(tx, volume, R.ENABLED, reason=reason)
 
 
-def born_in_group(volume: Volume, group: Group) -> None:
-    """A new replicated volume made in a group whose replication is disabled starts
-    with its replication disabled too (call before the volume is stored)."""
-    if group.replication_status == R.DISABLED and volume.replication_status in SHIPPING:
-        volume.replication_status = str(R.DISABLED)
-
-
 def refuse_while_failed_over(group: Group, action: str) -> None:
     """Volumes join or leave a group only while it serves from its primary storage.
 

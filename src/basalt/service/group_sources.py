@@ -28,7 +28,6 @@ from basalt.persistence.base import Transaction
 from basalt.service.base import UseCases
 from basalt.service.clock import new_id, utcnow
 from basalt.service.context import RequestContext
-from basalt.service.group_replication import born_in_group
 from basalt.service.group_rules import (
     group_driver,
     require_settled,
@@ -129,8 +128,7 @@ class GroupSources(UseCases):
             None if volume.volume_type_id is None else tx.volume_types.get(volume.volume_type_id)
         )
         if type_ is not None and type_.replication_enabled:
-            self.replicator.record_new(tx, volume)
-            born_in_group(volume, group)
+            self.replicator.record_new(tx, volume, group=group)
         tx.volumes.add(volume)
         record(
             tx,

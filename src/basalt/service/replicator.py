@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from basalt.drivers.base import SupportsReplication
 from basalt.errors import InvalidStateError, NotSupportedError
 from basalt.model import Event, EventKind, Volume, VolumeStatus
+from basalt.model.group import Group
 from basalt.model.replication import ReplicationStatus, VolumeReplica
 from basalt.model.states import VOLUME_REPLICATION_TRANSITIONS, check_transition
 from basalt.persistence.base import Database, Transaction
@@ -174,10 +175,8 @@ class Replicator:
                 with self.db.transaction() as tx:
                     fresh = tx.volumes.get(volume_id)
                     assert fresh is not None
-                    self.record_new(tx, fresh)
                     group = None if fresh.group_id is None else tx.groups.get(fresh.group_id)
-                    if group is not None and group.replication_status == ReplicationStatus.DISABLED:
-                        fresh.replication_status = str(ReplicationStatus.DISABLED)
+                    self.record_new(tx, fresh, group=group)
                     tx.volumes.save(fresh)
                 lines.append("replicated from now on: its first shipment copies it whole")
             except NotSupportedError as exc:  # the scheduler keeps this from happening
@@ -206,9 +205,10 @@ class Replicator:
                 )
         return line
 
-    def record_new(self, tx: Transaction, volume: Volume) -> None:
-        """Make a new volume of a replicated type replicated: status enabled, a record
-        that makes it due at once (its initial full copy).
+    def record_new(self, tx: Transaction, volume: Volume, *, group: Group | None = None) -> None:
+        """Make a volume of a replicated type replicated: a record that makes it due at
+        once (its initial full copy), status enabled, or disabled when it is in ``group``
+        and the group's replication is disabled.
 
         Raises:
             NotSupportedError: its backend has no replication target (the scheduler's
@@ -218,7 +218,10 @@ class Replicator:
         targets = driver.replication_targets() if isinstance(driver, SupportsReplication) else ()
         if not targets:
             raise NotSupportedError(volume.backend, "replicated volumes (replication_enabled)")
-        volume.replication_status = str(ReplicationStatus.ENABLED)
+        group_off = group is not None and group.replication_status == ReplicationStatus.DISABLED
+        volume.replication_status = str(
+            ReplicationStatus.DISABLED if group_off else ReplicationStatus.ENABLED
+        )
         now = utcnow()
         tx.replicas.put(VolumeReplica(volume.id, volume.backend, targets[0].backend_id, now, now))
 

@@ -35,7 +35,6 @@ from basalt.persistence.base import Transaction
 from basalt.service.base import Replay, UseCases
 from basalt.service.clock import new_id, utcnow
 from basalt.service.context import RequestContext
-from basalt.service.group_replication import born_in_group
 from basalt.service.group_rules import group_for_new_volume, visible_group
 from basalt.service.journal import move_volume
 from basalt.service.refs import snapshot_ref, volume_ref
@@ -254,9 +253,7 @@ class VolumeCreation(UseCases):
                 )
                 volume.group_id = group.id
             if volume_type.replication_enabled:
-                self.replicator.record_new(tx, volume)
-                if group is not None:
-                    born_in_group(volume, group)
+                self.replicator.record_new(tx, volume, group=group)
             operation = self._open_for_new(
                 tx,
                 kind=kind,

@@ -171,9 +171,13 @@ class GroupReplicationService(UseCases):
             asked = self._checked_failover(tx, group_id, secondary_backend_id, context)
             group = asked.group
             members = tx.volumes.in_group(group.id)
-            self._check_members(tx, group, members, allow_attached=attached_ok)
-            if asked.kind == K.FAILOVER_GROUP:
-                _require_shipped(tx, group, members)
+            self._check_members(
+                tx,
+                group,
+                members,
+                allow_attached=attached_ok,
+                require_shipped=asked.kind == K.FAILOVER_GROUP,
+            )
             before = group.replication_status or R.DISABLED
             _check_group_move(group, before, R.FAILING_OVER)
             move_group(tx, group, GroupStatus.UPDATING, action="fail over")
@@ -364,11 +368,19 @@ class GroupReplicationService(UseCases):
         return backend
 
     def _check_members(
-        self, tx: Transaction, group: Group, members: Sequence[Volume], *, allow_attached: bool
+        self,
+        tx: Transaction,
+        group: Group,
+        members: Sequence[Volume],
+        *,
+        allow_attached: bool,
+        require_shipped: bool = False,
     ) -> None:
-        replicated = {r.volume_id for r in tx.replicas.for_backend(group.backend or "")}
+        """Every member may change its replication now (``require_shipped``: and has a
+        copy to serve from, one shipment of it completed)."""
         for volume in members:
-            if volume.id not in replicated:
+            replica = tx.replicas.get(volume.id)
+            if replica is None:
                 raise GroupReplicationStateError(
                     group.id,
                     f"volume {volume.id} is not replicated (its type lacks "
@@ -390,6 +402,12 @@ class GroupReplicationService(UseCases):
                     hint="detach it, or pass allow_attached_volume (its host then reads "
                     "the data of the last completed shipment)",
                 )
+            if require_shipped and replica.last_sync_at is None:
+                raise GroupReplicationStateError(
+                    group.id,
+                    f"volume {volume.id} has no copy yet: its first shipment has not completed",
+                    hint="wait for it (basalt volume replication shows last_sync_at)",
+                )
 
     def _driver(self, backend: str, action: str) -> SupportsReplication:
         driver = self.pools.driver(backend)
@@ -409,18 +427,6 @@ class GroupReplicationService(UseCases):
         if group is None:
             raise GroupNotFoundError(group_id)
         return group
-
-
-def _require_shipped(tx: Transaction, group: Group, members: Sequence[Volume]) -> None:
-    """Every volume has a copy to serve from: one shipment of it completed."""
-    for volume in members:
-        replica = tx.replicas.get(volume.id)
-        if replica is not None and replica.last_sync_at is None:
-            raise GroupReplicationStateError(
-                group.id,
-                f"volume {volume.id} has no copy yet: its first shipment has not completed",
-                hint="wait for it (basalt volume replication shows last_sync_at)",
-            )
 
 
 def _settle_group(

@@ -107,6 +107,24 @@ def test_groups_round_trip_compare_and_set_and_their_volumes(db: SqlDatabase) ->
         assert tx.groups.get(old.id) is None
 
 
+def test_groups_served_elsewhere_are_those_with_a_replication_target(db: SqlDatabase) -> None:
+    type_id = new_id()
+    home = make_group(type_id, 1, backend="file", replication_status="enabled")
+    away = make_group(
+        type_id, 2, backend="file", replication_status="failed-over", replication_target="dr"
+    )
+    elsewhere = make_group(
+        type_id, 3, backend="other", replication_status="error", replication_target="dr"
+    )
+    with db.transaction() as tx:
+        for group in (home, away, elsewhere):
+            tx.groups.add(group)
+    with db.transaction(write=False) as tx:
+        assert tx.groups.served_elsewhere() == [elsewhere, away]
+        assert tx.groups.served_elsewhere(backend="file") == [away]
+        assert tx.groups.served_elsewhere(backend="none") == []
+
+
 def test_group_snapshots_round_trip_with_their_members(db: SqlDatabase) -> None:
     group_id = new_id()
     volume = make_volume()

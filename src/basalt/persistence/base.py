@@ -335,6 +335,11 @@ class GroupRepository(Protocol):
         """The project's groups (None: every project's), newest first (created_at, then id)."""
         ...
 
+    def served_elsewhere(self, *, backend: str | None = None) -> list[Group]:
+        """The groups with a replication target recorded (failed over, failing over, or
+        half-way), of one backend if given, newest first."""
+        ...
+
     def save(self, group: Group) -> None:
         """Write every field but ``status``."""
         ...

@@ -158,8 +158,8 @@ class Basalt:
         with self.db.transaction(write=False) as tx:
             moved = [
                 (g, tx.volumes.in_group(g.id))
-                for g in tx.groups.find(project_id=None)
-                if g.replication_target is not None and g.backend in self.pools.backend_names
+                for g in tx.groups.served_elsewhere()
+                if g.backend in self.pools.backend_names
             ]
         for group, members in moved:
             driver = self.pools.driver(group.backend or "")

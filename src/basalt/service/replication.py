@@ -187,11 +187,7 @@ class ReplicationService(UseCases):
                     hint="fail back first (backend_id default)",
                 )
             kind = K.FAILOVER_BACKEND
-        on_their_own = [
-            g
-            for g in tx.groups.find(project_id=None)
-            if g.backend == backend and g.replication_target is not None
-        ]
+        on_their_own = tx.groups.served_elsewhere(backend=backend)
         if on_their_own:
             group = on_their_own[0]
             raise FailoverStateError(

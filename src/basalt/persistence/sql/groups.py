@@ -244,6 +244,13 @@ class SqlGroupRepository(_StatusRows):
         conditions = [] if project_id is None else [groups.c.project_id == project_id]
         return [_group(r) for r in self._find(*conditions)]
 
+    def served_elsewhere(self, *, backend: str | None = None) -> list[Group]:
+        """The groups with a replication target recorded, of one backend if given."""
+        conditions: list[sa.ColumnElement[bool]] = [groups.c.replication_target.is_not(None)]
+        if backend is not None:
+            conditions.append(groups.c.backend == backend)
+        return [_group(r) for r in self._find(*conditions)]
+
     def save(self, group: Group) -> None:
         """Write every field but ``status``."""
         self._save(group.id, _group_values(group))

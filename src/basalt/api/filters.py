@@ -10,7 +10,7 @@ contains ``text`` (case-sensitive), for the keys in :data:`LIKE_FILTERS`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable
 from typing import TypeVar
 
 from fastapi import Request
@@ -64,6 +64,9 @@ NOT_FILTERS = frozenset(
 )
 """Query parameters of lists that page, order or widen rather than filter."""
 
+EXACT_IN_MEMORY = ("name", "status")
+"""The filters :func:`filtered_in_memory` applies itself (others reach the service)."""
+
 T = TypeVar("T")
 
 
@@ -103,11 +106,22 @@ def checked_filters(request: Request, resource: str) -> dict[str, str]:
     return like
 
 
-def matching(
-    items: Iterable[T], like: Mapping[str, str], value: Callable[[T, str], str]
-) -> list[T]:
-    """The items whose every like-filtered value contains its text."""
-    return [i for i in items if all(text in value(i, key) for key, text in like.items())]
+def filtered_in_memory(request: Request, resource: str, items: Iterable[T]) -> list[T]:
+    """For lists held whole (groups, group snapshots): check the request's filters, then
+    keep the items whose ``name`` and ``status`` equal those asked for and whose
+    like-filtered values contain their text.
+
+    Raises:
+        InvalidInputError: as :func:`checked_filters`.
+    """
+    like = checked_filters(request, resource)
+    exact = {k: request.query_params[k] for k in EXACT_IN_MEMORY if k in request.query_params}
+    return [
+        item
+        for item in items
+        if all(str(getattr(item, key)) == value for key, value in exact.items())
+        and all(text in str(getattr(item, key)) for key, text in like.items())
+    ]
 
 
 def _names(keys: Iterable[str]) -> str:

@@ -23,7 +23,7 @@ from basalt.api.bodies import (
     GroupTypeUpdateRequest,
     GroupUpdateRequest,
 )
-from basalt.api.filters import checked_filters, matching
+from basalt.api.filters import filtered_in_memory
 from basalt.api.group_views import (
     GroupDetailList,
     GroupList,
@@ -302,17 +302,10 @@ def group_action(
 
 
 def _groups(request: Request) -> list[Group]:
-    like = checked_filters(request, "group")
-    params = request.query_params
     found = basalt_of(request).groups.list(
-        all_projects=flag(params.get("all_tenants")), ctx=context_from(request)
+        all_projects=flag(request.query_params.get("all_tenants")), ctx=context_from(request)
     )
-    found = [
-        g
-        for g in found
-        if params.get("name") in (None, g.name) and params.get("status") in (None, g.status)
-    ]
-    return matching(found, like, lambda g, key: str(getattr(g, key)))
+    return filtered_in_memory(request, "group", found)
 
 
 def _volumes_of(request: Request, groups: list[Group]) -> dict[str, list[Volume]] | None:
@@ -403,19 +396,13 @@ def _group_snapshots(request: Request) -> list[GroupSnapshot]:
     """Filtered by group_id, name and status (and from 3.34 ``name~``/``status~``),
     newest first; from 3.29 also sorted and paged (sort, sort_key/sort_dir, limit,
     marker, offset)."""
-    like = checked_filters(request, "group_snapshot")
     params = request.query_params
     found = basalt_of(request).group_snapshots.list(
         group_id=params.get("group_id"),
         all_projects=flag(params.get("all_tenants")),
         ctx=context_from(request),
     )
-    found = [
-        s
-        for s in found
-        if params.get("name") in (None, s.name) and params.get("status") in (None, s.status)
-    ]
-    found = matching(found, like, lambda s, key: str(getattr(s, key)))
+    found = filtered_in_memory(request, "group_snapshot", found)
     if api_version(request) < GROUP_SNAPSHOT_LISTING:
         return found
     return in_pages(request, found, GROUP_SNAPSHOT_SORT_KEYS)

@@ -37,7 +37,6 @@ from basalt.errors import (
     GroupReplicationStateError,
     InvalidStateError,
     NotSupportedError,
-    ReplicationNotConfiguredError,
 )
 from basalt.model import EventKind, Operation, OperationKind, Volume, VolumeStatus
 from basalt.model.group import GROUP_REPLICATION_SPEC, Group
@@ -56,7 +55,7 @@ from basalt.service.context import RequestContext
 from basalt.service.group_rules import visible_group
 from basalt.service.journal import move_group, record
 from basalt.service.refs import volume_ref
-from basalt.service.replication import checked_target
+from basalt.service.replication import checked_target, replicating_driver
 from basalt.service.replicator import SHIPPING, Replicator, set_volume_replication
 from basalt.service.runner import OperationHandle, OperationScope
 
@@ -410,12 +409,7 @@ class GroupReplicationService(UseCases):
                 )
 
     def _driver(self, backend: str, action: str) -> SupportsReplication:
-        driver = self.pools.driver(backend)
-        if not isinstance(driver, SupportsReplication):
-            raise NotSupportedError(backend, "replication")
-        if not driver.replication_targets():
-            raise ReplicationNotConfiguredError(action, backend)
-        return driver
+        return replicating_driver(self.pools, backend, action, feature="replication")
 
     def _group(self, group_id: str) -> Group:
         with self.db.transaction(write=False) as tx:

@@ -53,6 +53,7 @@ from basalt.service.base import UseCases
 from basalt.service.clock import utcnow
 from basalt.service.context import RequestContext
 from basalt.service.journal import move_volume
+from basalt.service.pools import PoolService
 from basalt.service.refs import volume_ref
 from basalt.service.replicator import SHIPPING, Replicator, set_volume_replication
 from basalt.service.runner import OperationHandle, OperationScope
@@ -373,12 +374,9 @@ class ReplicationService(UseCases):
         return backend
 
     def _driver(self, backend: str, action: str) -> SupportsReplication:
-        driver = self.pools.driver(backend)
-        if not isinstance(driver, SupportsReplication):
-            raise NotSupportedError(backend, "replication (freeze, thaw, failover)")
-        if not driver.replication_targets():
-            raise ReplicationNotConfiguredError(action, backend)
-        return driver
+        return replicating_driver(
+            self.pools, backend, action, feature="replication (freeze, thaw, failover)"
+        )
 
     def _record_of(self, backend: str) -> ServiceRecord:
         with self.db.transaction(write=False) as tx:
@@ -389,6 +387,23 @@ def _shipped(tx: Transaction, backend: str, volumes: builtins.list[Volume]) -> s
     """The backend's volumes whose copies are current: replicated, shipping not off."""
     replicated = {r.volume_id for r in tx.replicas.for_backend(backend)}
     return {v.id for v in volumes if v.id in replicated and v.replication_status in SHIPPING}
+
+
+def replicating_driver(
+    pools: PoolService, backend: str, action: str, *, feature: str
+) -> SupportsReplication:
+    """The backend's driver, once it replicates and has a target.
+
+    Raises:
+        NotSupportedError: its driver does not replicate (``feature`` names what was asked).
+        ReplicationNotConfiguredError: it has no replication target.
+    """
+    driver = pools.driver(backend)
+    if not isinstance(driver, SupportsReplication):
+        raise NotSupportedError(backend, feature)
+    if not driver.replication_targets():
+        raise ReplicationNotConfiguredError(action, backend)
+    return driver
 
 
 def _str_map(value: object) -> dict[str, str]:

@@ -203,11 +203,7 @@ class GroupReplicationService(UseCases):
     ) -> GroupFailover:
         group = visible_group(tx, group_id, ctx)
         backend = self._checked_group(tx, group, f"fail over group {group.id}")
-        driver = self._driver(backend, "failover_replication")
-        if not isinstance(driver, SupportsGroupReplication):
-            raise NotSupportedError(
-                backend, "failing over one group (its driver fails over the whole backend only)"
-            )
+        driver = self._driver(backend, "failover_replication")  # _checked_group: per group
         wanted = checked_target(
             backend_id, [t.backend_id for t in driver.replication_targets()], backend
         )
